@@ -1,0 +1,62 @@
+"""Every exception and warning the library raises on purpose.
+
+A mistake of the caller (bad data, bad parameter, bad model file) is a subclass of
+:class:`ValueError` or :class:`TypeError` whose message names the argument, the bad value
+and what is accepted. The command line turns these into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataError",
+    "DivergenceError",
+    "InvalidParameterError",
+    "LogisticError",
+    "ModelFileError",
+    "NotFittedError",
+    "UserInputError",
+]
+
+
+class LogisticError(Exception):
+    """Base class of the errors raised on purpose by :mod:`logistic`."""
+
+
+class UserInputError(LogisticError, ValueError):
+    """A mistake of the caller: the message says what was given and what is accepted."""
+
+
+class InvalidParameterError(UserInputError):
+    """A constructor or ``fit`` parameter has a value outside what is accepted."""
+
+
+class DataError(UserInputError):
+    """``X``, ``y``, ``sample_weight`` or a data file cannot be used as given."""
+
+
+class DivergenceError(UserInputError):
+    """Gradient descent diverged: the loss became non-finite or grew without bound.
+
+    Raised instead of returning NaN coefficients; the message names the learning rate and
+    suggests a smaller one (or ``learning_rate="auto"``).
+    """
+
+
+class ModelFileError(UserInputError):
+    """A model file is not valid JSON, not of our schema, or fails validation."""
+
+
+class ConvergenceWarning(_SklearnConvergenceWarning):
+    """The solver stopped at ``max_iter`` before the gradient norm reached ``tol``.
+
+    A subclass of scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning`, so the
+    usual ``warnings.filterwarnings`` calls written for scikit-learn apply unchanged.
+    """
+
+
+# scikit-learn's ``check_is_fitted`` raises its own NotFittedError (a ValueError and an
+# AttributeError); re-export it so that users catch one name from one module.
+from sklearn.exceptions import NotFittedError  # noqa: E402

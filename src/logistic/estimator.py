@@ -1,0 +1,322 @@
+"""``LogisticRegression``: the seeds' model behind the scikit-learn estimator contract."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import (
+    check_bool,
+    check_int,
+    check_learning_rate,
+    check_real,
+    check_sample_weight,
+)
+from ._math import sigmoid
+from .errors import ConvergenceWarning, DataError, InvalidParameterError
+from .objective import Objective
+from .solvers import get_solver, resolve_auto, solve
+from .sources import InMemorySource
+
+__all__ = ["LogisticRegression"]
+
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    r"""Binary logistic regression, fitted by the seeds' gradient descent or faster solvers.
+
+    The model is the seeds' computation graph ``z = X w + b``, ``a = sigmoid(z)``, and the
+    fit minimises the mean-form objective (see :mod:`logistic.objective`)
+
+    .. math::
+
+        f(w, b) = \frac{1}{S} \sum_i s_i\, \mathrm{BCE}(y_i, a_i)
+                  + \frac{1}{2 C S} \lVert w \rVert^2,\qquad S = \sum_i s_i,
+
+    which has the same minimiser as scikit-learn's ``C \sum_i s_i BCE_i + ||w||^2 / 2``.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength (> 0); ``np.inf`` fits without penalty.
+    l1_ratio : float, default=0.0
+        Elastic-net mixing (scikit-learn 1.8's parametrisation). Only 0.0 (pure L2) is
+        supported by this version; other values raise ``InvalidParameterError``.
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept ``b``.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class, multiplied into ``sample_weight``; "balanced" uses
+        ``n_samples / (2 * bincount(y))``.
+    solver : {"auto", "lbfgs", "gd", "sgd"}, default="auto"
+        ``"gd"`` is the seeds' batch gradient descent, ``"sgd"`` mini-batch stochastic
+        gradient descent, ``"lbfgs"`` SciPy's L-BFGS-B; ``"auto"`` picks by the data's shape
+        (:func:`logistic.solvers.resolve_auto`).
+    learning_rate : float or "auto", default="auto"
+        Step size of ``gd`` (and initial step of ``sgd``); "auto" uses ``1 / L`` for a bound
+        ``L`` on the gradient's Lipschitz constant. Ignored by other solvers.
+    batch_size : int, default=256
+        Rows per step of ``sgd``.
+    tol : float, default=1e-4
+        Stop when ``max |grad f| <= tol`` (mean-form objective).
+    max_iter : int or None, default=None
+        Iteration limit (epochs for ``sgd``); None uses the solver's default.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients.
+    random_state : int, numpy Generator or None, default=None
+        Seeds the shuffling of ``sgd``.
+    verbose : int, default=0
+        Print one line per iteration when > 0.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features)
+        ``w``, in the floating type of the training ``X``.
+    intercept_ : ndarray of shape (1,)
+        ``b`` (0 when ``fit_intercept=False``).
+    classes_ : ndarray of shape (2,)
+        The two labels; ``classes_[1]`` is the positive class (``y = 1``).
+    n_iter_ : ndarray of shape (1,)
+        Iterations taken.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` had string column names.
+    loss_curve_ : ndarray of shape (n_iter_ + 1,)
+        Objective value at the start and after every iteration.
+    history_ : logistic.solvers.History
+        Loss, gradient norm, step and seconds per iteration.
+    converged_ : bool
+        Whether ``max |grad f| <= tol`` was reached.
+    solver_ : str
+        The solver used (``"auto"`` resolved).
+    """
+
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        l1_ratio=0.0,
+        fit_intercept=True,
+        class_weight=None,
+        solver="auto",
+        learning_rate="auto",
+        batch_size=256,
+        tol=1e-4,
+        max_iter=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- validation -----------------------------------------------------------------------
+    def _check_params(self):
+        check_real("C", self.C, low=0.0, low_open=True, allow_inf=True)
+        l1 = check_real("l1_ratio", self.l1_ratio, low=0.0, high=1.0)
+        if l1 != 0.0:
+            raise InvalidParameterError(
+                f"l1_ratio={self.l1_ratio!r} is not supported by this version of logistic; "
+                "l1_ratio accepts 0.0 (L2 penalty) until the L1 / elastic-net solvers land."
+            )
+        check_bool("fit_intercept", self.fit_intercept)
+        check_bool("warm_start", self.warm_start)
+        check_real("tol", self.tol, low=0.0)
+        check_int("max_iter", self.max_iter, low=1, allow_none=True)
+        check_int("batch_size", self.batch_size, low=1)
+        check_int("verbose", self.verbose, low=0)
+        check_learning_rate(self.learning_rate)
+        if self.solver != "auto":
+            get_solver(self.solver)
+        cw = self.class_weight
+        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
+            raise InvalidParameterError(
+                f"class_weight={cw!r} is not accepted; class_weight accepts None, 'balanced' "
+                "or a dict {label: weight}."
+            )
+
+    def _validate_X_y(self, X, y):
+        try:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse="csr",
+                dtype=[np.float64, np.float32],
+                order=None,
+                ensure_min_samples=1,
+            )
+        except ValueError as exc:
+            raise DataError(_explain_validation_error(exc)) from exc
+        if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+            raise DataError("y contains NaN or infinity; y accepts exactly two distinct labels.")
+        classes, y_index = np.unique(y, return_inverse=True)
+        if classes.shape[0] != 2:
+            shown = ", ".join(repr(c) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
+            what = "one class" if classes.shape[0] == 1 else f"{classes.shape[0]} classes"
+            raise DataError(
+                f"y has {what} ({shown}); this version fits binary targets and accepts exactly "
+                "two distinct labels."
+            )
+        return X, classes, y_index
+
+    def _class_weight_vector(self, classes, y_index):
+        cw = self.class_weight
+        if cw is None:
+            return None
+        if cw == "balanced":
+            weights = compute_class_weight("balanced", classes=np.arange(2), y=y_index)
+        else:
+            unknown = [k for k in cw if k not in set(classes.tolist())]
+            if unknown:
+                raise InvalidParameterError(
+                    f"class_weight has labels {unknown!r} that are not in y; its keys must be "
+                    f"among the classes {classes.tolist()!r}."
+                )
+            weights = np.array([check_real(f"class_weight[{c!r}]", cw.get(c, 1.0), low=0.0)
+                                for c in classes.tolist()])
+        return weights[y_index]
+
+    # -- fitting ----------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to ``X`` (n_samples, n_features) and two-label ``y`` (n_samples,).
+
+        ``sample_weight`` (n_samples,) multiplies each row's loss; ``class_weight`` is
+        multiplied into it. Returns ``self``.
+        """
+        self._check_params()
+        X, classes, y_index = self._validate_X_y(X, y)
+        dtype = X.dtype
+        sw = check_sample_weight(sample_weight, X.shape[0], dtype)
+        cw = self._class_weight_vector(classes, y_index)
+        if cw is not None:
+            sw = cw.astype(dtype) if sw is None else sw * cw.astype(dtype)
+            if not np.any(sw > 0):
+                raise DataError("class_weight and sample_weight give every row weight 0.")
+        y01 = y_index.astype(dtype)
+        source = InMemorySource(X, y01, sw)
+        return self._fit_source(source, classes, dtype=dtype, sparse=sp.issparse(X))
+
+    def _fit_source(self, source, classes, *, dtype, sparse=False):
+        """Fit on any row source (in memory, streamed, Dask) whose labels are 0/1.
+
+        ``classes`` are the two original labels (``classes[1]`` is ``y = 1``); ``dtype`` the
+        floating type of the coefficients. Parameters are checked here too, so executors
+        that build their own source call this directly after their own input checks.
+        """
+        self._check_params()
+        objective = Objective(source, C=self.C, fit_intercept=self.fit_intercept)
+        solver = self.solver
+        if solver == "auto":
+            solver = resolve_auto(
+                source.n_samples, source.n_features, sparse=sparse, l1_ratio=float(self.l1_ratio)
+            )
+        x0 = np.zeros(objective.n_params)
+        coef = getattr(self, "coef_", None)
+        if self.warm_start and coef is not None and coef.shape[1] == source.n_features:
+            x0 = objective.join(coef.ravel(), self.intercept_[0])
+
+        callback = _VerbosePrinter() if self.verbose else None
+        result = solve(
+            solver,
+            objective,
+            x0,
+            tol=float(self.tol),
+            max_iter=self.max_iter,
+            callback=callback,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            random_state=self.random_state,
+        )
+        w, b = objective.split(result.x)
+        self.classes_ = np.asarray(classes)
+        self.coef_ = w.astype(dtype).reshape(1, -1)
+        self.intercept_ = np.array([b], dtype=dtype)
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        self.history_ = result.history
+        self.loss_curve_ = np.asarray(result.history.loss)
+        self.converged_ = bool(result.converged)
+        self.solver_ = solver
+        self.result_ = result
+        if not result.converged:
+            warnings.warn(
+                f"solver {solver!r} stopped after {result.n_iter} iterations with "
+                f"max|grad|={result.grad_norm:.3g} > tol={self.tol:g} ({result.message}). "
+                "Increase max_iter, loosen tol, or standardise the features.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    # -- prediction -------------------------------------------------------------------
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        try:
+            return validate_data(
+                self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+            )
+        except ValueError as exc:
+            raise DataError(_explain_validation_error(exc)) from exc
+
+    def decision_function(self, X):
+        """Logits ``z = X w + b``, shape (n_samples,); positive means ``classes_[1]``."""
+        X = self._validate_X_predict(X)
+        coef = self.coef_.ravel().astype(X.dtype, copy=False)
+        z = np.asarray(X @ coef).ravel()
+        return z + self.intercept_[0].astype(z.dtype)
+
+    def predict_proba(self, X):
+        """``[1 - a, a]`` per row, shape (n_samples, 2), with ``a = sigmoid(z)``."""
+        z = self.decision_function(X)
+        a = sigmoid(z)
+        return np.column_stack([sigmoid(-z), a])
+
+    def predict_log_proba(self, X):
+        """``log predict_proba(X)``, computed from logits: ``[-log1pexp(z), -log1pexp(-z)]``."""
+        from ._math import log1pexp
+
+        z = self.decision_function(X)
+        return np.column_stack([-log1pexp(z), -log1pexp(-z)])
+
+    def predict(self, X):
+        """The label of each row: ``classes_[1]`` where ``z > 0``, else ``classes_[0]``."""
+        z = self.decision_function(X)
+        return self.classes_[(z > 0).astype(np.intp)]
+
+
+class _VerbosePrinter:
+    def __call__(self, rec):
+        print(
+            f"iter {rec.iteration:6d}  loss {rec.loss:.10g}  max|grad| {rec.grad_norm:.3e}  "
+            f"step {rec.step:.3g}  {rec.seconds:.3f}s",
+            file=sys.stdout,
+        )
+
+
+def _explain_validation_error(exc: ValueError) -> str:
+    msg = str(exc)
+    if "could not convert" in msg or "dtype='numeric'" in msg or "Complex data" in msg:
+        return f"X must be numeric (float32 or float64 convertible); {msg}"
+    if "inconsistent numbers of samples" in msg:
+        return f"X and y must have the same number of rows; {msg}"
+    return msg
