@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import (
@@ -71,6 +72,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Seeds the shuffling of ``sgd``.
     verbose : int, default=0
         Print one line per iteration when > 0.
+    callback : callable or None, default=None
+        Called after every iteration with a :class:`logistic.solvers.IterationRecord`
+        (iteration, loss, grad_norm, step, seconds); progress bars use it. It only reads.
 
     Attributes
     ----------
@@ -110,6 +114,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         warm_start=False,
         random_state=None,
         verbose=0,
+        callback=None,
     ):
         self.C = C
         self.l1_ratio = l1_ratio
@@ -123,6 +128,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.callback = callback
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -148,6 +154,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_learning_rate(self.learning_rate)
         if self.solver != "auto":
             get_solver(self.solver)
+        if self.callback is not None and not callable(self.callback):
+            raise InvalidParameterError(
+                f"callback={self.callback!r} is not callable; callback accepts a function of "
+                "one IterationRecord, or None."
+            )
         cw = self.class_weight
         if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
             raise InvalidParameterError(
@@ -170,13 +181,20 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise DataError(_explain_validation_error(exc)) from exc
         if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
             raise DataError("y contains NaN or infinity; y accepts exactly two distinct labels.")
+        kind = type_of_target(y, input_name="y")
+        if kind.startswith("continuous"):
+            raise DataError(
+                f"Unknown label type: {kind}. y holds continuous values; a classifier accepts "
+                "exactly two distinct labels (ints, strings, bools, or floats such as 0.0/1.0)."
+            )
         classes, y_index = np.unique(y, return_inverse=True)
         if classes.shape[0] != 2:
             shown = ", ".join(repr(c) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
             what = "one class" if classes.shape[0] == 1 else f"{classes.shape[0]} classes"
+            prefix = "Only binary classification is supported. " if len(classes) > 2 else ""
             raise DataError(
-                f"y has {what} ({shown}); this version fits binary targets and accepts exactly "
-                "two distinct labels."
+                f"{prefix}y has {what} ({shown}); this version fits binary targets and accepts "
+                "exactly two distinct labels."
             )
         return X, classes, y_index
 
@@ -236,7 +254,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.warm_start and coef is not None and coef.shape[1] == source.n_features:
             x0 = objective.join(coef.ravel(), self.intercept_[0])
 
-        callback = _VerbosePrinter() if self.verbose else None
+        callbacks = [c for c in (self.callback, _VerbosePrinter() if self.verbose else None) if c]
+
+        def callback(record):
+            for c in callbacks:
+                c(record)
         result = solve(
             solver,
             objective,

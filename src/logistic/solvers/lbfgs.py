@@ -67,4 +67,8 @@ def lbfgs(objective, x0, *, tol, max_iter, callback=None, memory=20, **_):
     gn = grad_norm(g)
     converged = gn <= tol
     message = str(res.message)
+    if not converged and "REDUCTION OF F" in message:
+        # ftol=0: L-BFGS-B stops only when f did not decrease at all, i.e. the gradient is
+        # too small for any step to change f in float64 (tol below about sqrt(eps) |f|).
+        message = "the objective stopped decreasing at float64 resolution before max|grad| <= tol"
     return SolverResult(x, float(f), gn, int(res.nit), converged, message, tracker.history)

@@ -3,17 +3,23 @@
 Each epoch shuffles the rows (``random_state`` seeds the shuffle) and takes one step per
 batch of ``batch_size`` rows on an unbiased estimate of the mean-form gradient::
 
-    p <- p - eta_t * g_B(p),        eta_t = eta_0 / sqrt(1 + t / n_batches)
+    p <- p - eta * g_B(p)
 
-(``t`` counts steps, so the rate halves after three epochs and keeps decaying, as
-stochastic approximation needs: sum eta_t = inf, and the averaged iterate converges;
-Robbins and Monro, 1951; Polyak and Juditsky, 1992). ``eta_0`` is ``learning_rate`` or,
-with ``"auto"``, ``1 / L`` for the full-batch Lipschitz bound ``L``.
+``eta`` starts at ``learning_rate`` or, with ``"auto"``, at ``1 / L`` for the full-batch
+Lipschitz bound ``L``, and is halved after every epoch whose averaged iterate did not lower
+the full objective: a constant rate while it makes progress (so that a batch as large as the
+data is plain gradient descent), a decaying one once gradient noise dominates, as
+stochastic approximation needs (Robbins and Monro, 1951; the plateau rule is scikit-learn's
+``learning_rate="adaptive"`` with halving instead of division by 5).
 
-The solver returns the Polyak-Ruppert average of the iterates of the last epoch, which
-removes most of the noise of the final steps. After every epoch it evaluates the full
-objective once (one more pass) so that the history and the stopping test
-``max |grad f| <= tol`` are the same as for the full-batch solvers.
+The iterates run on uninterrupted; what the solver reports after each epoch, and returns,
+is the Polyak-Ruppert average of that epoch's iterates, which removes most of the noise of
+the single steps. After every epoch it evaluates the full objective at that average once
+(one more pass), so that the history and the stopping test ``max |grad f| <= tol`` are the
+same as for the full-batch solvers.
+
+Stochastic steps suit large, well-conditioned problems and data that arrives over time; on
+small ill-conditioned problems (weak penalty) a full-batch solver is far faster.
 """
 
 from __future__ import annotations
@@ -48,22 +54,21 @@ def sgd(
     rng = np.random.default_rng(random_state)
     eta0 = 1.0 / objective.lipschitz_bound() if learning_rate == "auto" else float(learning_rate)
     batch_size = int(min(batch_size, objective.source.n_samples))
-    n_batches = -(-objective.source.n_samples // batch_size)
     x = np.array(x0, dtype=np.float64)
+    x_out = x
     f, g = objective.loss_grad(x)
     f0 = f
     gn = grad_norm(g)
     tracker.record(0, f, gn)
-    t = 0
+    eta = eta0
+    best = f
     epoch = 0
     while gn > tol and epoch < max_iter:
         avg = np.zeros_like(x)
         k = 0
         for batch in objective.minibatches(batch_size, rng):
             _, gb = batch.loss_grad(x)
-            eta = eta0 / np.sqrt(1.0 + t / n_batches)
             x = x - eta * gb
-            t += 1
             k += 1
             avg += (x - avg) / k
         epoch += 1
@@ -74,9 +79,12 @@ def sgd(
                 f"learning_rate={eta0:g}: the loss went from {f0:.6g} to {f_avg:.6g}. Use a "
                 f"smaller learning_rate (for example {eta0 / 10:g}) or learning_rate='auto'."
             )
-        x, f, g = avg, f_avg, g_avg
+        x_out, f, g = avg, f_avg, g_avg
         gn = grad_norm(g)
         tracker.record(epoch, f, gn, eta)
+        if f >= best:
+            eta *= 0.5
+        best = min(best, f)
     converged = gn <= tol
     message = "converged: max|grad| <= tol" if converged else "max_iter (epochs) reached"
-    return SolverResult(x, f, gn, epoch, converged, message, tracker.history)
+    return SolverResult(x_out, f, gn, epoch, converged, message, tracker.history)
