@@ -216,7 +216,7 @@ def test_bad_data_raises_clear_error(X, y, match):
         ({"learning_rate": 0.0}, "learning_rate=0.0"),
         ({"learning_rate": "fast"}, "learning_rate='fast'.*'auto'"),
         ({"l1_ratio": 2.0}, "l1_ratio=2.0"),
-        ({"l1_ratio": 0.5}, "l1_ratio=0.5 is not supported"),
+        ({"l1_ratio": 0.5, "solver": "sgd"}, "does not support l1_ratio=0.5"),
         ({"class_weight": "heavy"}, "class_weight='heavy'"),
         ({"class_weight": {7: 2.0}}, "class_weight has labels"),
         ({"batch_size": 0}, "batch_size=0"),

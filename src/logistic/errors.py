@@ -17,6 +17,7 @@ __all__ = [
     "LogisticError",
     "ModelFileError",
     "NotFittedError",
+    "SeparationWarning",
     "UserInputError",
 ]
 
@@ -54,6 +55,14 @@ class ConvergenceWarning(_SklearnConvergenceWarning):
 
     A subclass of scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning`, so the
     usual ``warnings.filterwarnings`` calls written for scikit-learn apply unchanged.
+    """
+
+
+class SeparationWarning(UserWarning):
+    """The data are (quasi-)completely separated: the maximum likelihood estimate does not exist.
+
+    The message names the features and the number of rows involved
+    (:func:`logistic.inference.detect_separation`).
     """
 
 

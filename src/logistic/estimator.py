@@ -19,10 +19,10 @@ from ._validation import (
     check_real,
     check_sample_weight,
 )
-from ._math import sigmoid
+from ._math import log1pexp, sigmoid
 from .errors import ConvergenceWarning, DataError, InvalidParameterError
 from .objective import Objective
-from .solvers import get_solver, resolve_auto, solve
+from .solvers import SOLVERS, get_solver, resolve_auto, solve
 from .sources import InMemorySource
 
 __all__ = ["LogisticRegression"]
@@ -45,17 +45,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     ----------
     C : float, default=1.0
         Inverse regularisation strength (> 0); ``np.inf`` fits without penalty.
-    l1_ratio : float, default=0.0
-        Elastic-net mixing (scikit-learn 1.8's parametrisation). Only 0.0 (pure L2) is
-        supported by this version; other values raise ``InvalidParameterError``.
+    l1_ratio : float in [0, 1], default=0.0
+        Elastic-net mixing, scikit-learn 1.8's parametrisation: the penalty is
+        ``((1 - l1_ratio) ||w||^2 / 2 + l1_ratio ||w||_1) / (C S)``; 1.0 is the lasso.
+        With ``l1_ratio > 0`` the solvers ``"cd"`` (the default then), ``"agd"`` and ``"gd"``
+        apply; coefficients that the L1 term removes are exactly 0.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept ``b``.
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``; "balanced" uses
         ``n_samples / (2 * bincount(y))``.
-    solver : {"auto", "lbfgs", "gd", "sgd"}, default="auto"
-        ``"gd"`` is the seeds' batch gradient descent, ``"sgd"`` mini-batch stochastic
-        gradient descent, ``"lbfgs"`` SciPy's L-BFGS-B; ``"auto"`` picks by the data's shape
+    solver : str, default="auto"
+        A name from :data:`logistic.solvers.SOLVERS`: ``"gd"`` is the seeds' batch gradient
+        descent, ``"agd"`` its accelerated form (FISTA), ``"sgd"`` mini-batch stochastic
+        gradient descent, ``"lbfgs"`` SciPy's L-BFGS-B, ``"newton"`` / ``"newton-cg"``
+        Newton's method, ``"cd"`` proximal Newton with coordinate descent (L1, elastic
+        net); ``"auto"`` picks by shape, sparsity and penalty
         (:func:`logistic.solvers.resolve_auto`).
     learning_rate : float or "auto", default="auto"
         Step size of ``gd`` (and initial step of ``sgd``); "auto" uses ``1 / L`` for a bound
@@ -140,10 +145,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         check_real("C", self.C, low=0.0, low_open=True, allow_inf=True)
         l1 = check_real("l1_ratio", self.l1_ratio, low=0.0, high=1.0)
-        if l1 != 0.0:
+        if l1 > 0.0 and self.solver != "auto" and not get_solver(self.solver).supports_l1:
+            accepted = ", ".join(repr(n) for n, spec in sorted(SOLVERS.items()) if spec.supports_l1)
             raise InvalidParameterError(
-                f"l1_ratio={self.l1_ratio!r} is not supported by this version of logistic; "
-                "l1_ratio accepts 0.0 (L2 penalty) until the L1 / elastic-net solvers land."
+                f"solver={self.solver!r} does not support l1_ratio={self.l1_ratio!r} (an L1 "
+                f"penalty); with l1_ratio > 0, solver accepts 'auto', {accepted}."
             )
         check_bool("fit_intercept", self.fit_intercept)
         check_bool("warm_start", self.warm_start)
@@ -216,11 +222,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return weights[y_index]
 
     # -- fitting ----------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, offset=None):
         """Fit the model to ``X`` (n_samples, n_features) and two-label ``y`` (n_samples,).
 
         ``sample_weight`` (n_samples,) multiplies each row's loss; ``class_weight`` is
-        multiplied into it. Returns ``self``.
+        multiplied into it. ``offset`` (n_samples,) is a known term added to each logit,
+        ``z = X w + b + offset``, as in a GLM (exposure, a prior model's score); pass the
+        new rows' offsets to ``decision_function`` and the ``predict*`` methods. Returns
+        ``self``.
         """
         self._check_params()
         X, classes, y_index = self._validate_X_y(X, y)
@@ -232,7 +241,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if not np.any(sw > 0):
                 raise DataError("class_weight and sample_weight give every row weight 0.")
         y01 = y_index.astype(dtype)
-        source = InMemorySource(X, y01, sw)
+        off = _check_offset(offset, X.shape[0], dtype)
+        source = InMemorySource(X, y01, sw, off)
         return self._fit_source(source, classes, dtype=dtype, sparse=sp.issparse(X))
 
     def _fit_source(self, source, classes, *, dtype, sparse=False):
@@ -243,7 +253,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         that build their own source call this directly after their own input checks.
         """
         self._check_params()
-        objective = Objective(source, C=self.C, fit_intercept=self.fit_intercept)
+        objective = Objective(
+            source, C=self.C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept
+        )
         solver = self.solver
         if solver == "auto":
             solver = resolve_auto(
@@ -300,30 +312,87 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         except ValueError as exc:
             raise DataError(_explain_validation_error(exc)) from exc
 
-    def decision_function(self, X):
-        """Logits ``z = X w + b``, shape (n_samples,); positive means ``classes_[1]``."""
+    def decision_function(self, X, offset=None):
+        """Logits ``z = X w + b (+ offset)``, shape (n_samples,); positive means ``classes_[1]``."""
         X = self._validate_X_predict(X)
         coef = self.coef_.ravel().astype(X.dtype, copy=False)
         z = np.asarray(X @ coef).ravel()
-        return z + self.intercept_[0].astype(z.dtype)
+        z = z + self.intercept_[0].astype(z.dtype)
+        off = _check_offset(offset, X.shape[0], z.dtype)
+        return z if off is None else z + off
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, offset=None):
         """``[1 - a, a]`` per row, shape (n_samples, 2), with ``a = sigmoid(z)``."""
-        z = self.decision_function(X)
-        a = sigmoid(z)
-        return np.column_stack([sigmoid(-z), a])
+        z = self.decision_function(X, offset)
+        return np.column_stack([sigmoid(-z), sigmoid(z)])
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X, offset=None):
         """``log predict_proba(X)``, computed from logits: ``[-log1pexp(z), -log1pexp(-z)]``."""
-        from ._math import log1pexp
-
-        z = self.decision_function(X)
+        z = self.decision_function(X, offset)
         return np.column_stack([-log1pexp(z), -log1pexp(-z)])
 
-    def predict(self, X):
+    def predict(self, X, offset=None):
         """The label of each row: ``classes_[1]`` where ``z > 0``, else ``classes_[0]``."""
-        z = self.decision_function(X)
+        z = self.decision_function(X, offset)
         return self.classes_[(z > 0).astype(np.intp)]
+
+    # -- inference --------------------------------------------------------------------
+    def inference(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        offset=None,
+        cov_type="nonrobust",
+        groups=None,
+        alpha=0.05,
+        penalized="error",
+        check_separation="auto",
+    ):
+        """Standard errors, z, p-values, intervals and likelihood statistics of the fit.
+
+        ``X`` (n_samples, n_features), ``y`` (n_samples,), ``sample_weight`` and ``offset``
+        must be the training data (weights are frequency weights). ``cov_type`` is one of
+        "nonrobust", "HC0", "HC1", "cluster" (with ``groups``, one label per row). A fit
+        with finite ``C`` is refused unless ``penalized="sandwich"``. Returns a
+        :class:`logistic.inference.InferenceResult`; ``.summary()`` prints the table. See
+        :mod:`logistic.inference` for the formulas and statsmodels' equivalents.
+        """
+        from .inference import inference as _inference
+
+        X = self._validate_X_predict(X)
+        y = np.asarray(y)
+        known = np.isin(y, self.classes_)
+        if y.ndim != 1 or not np.all(known):
+            bad = y[~known][:5].tolist() if y.ndim == 1 else y.shape
+            raise DataError(
+                f"y has labels {bad!r} that are not among the fitted classes "
+                f"{self.classes_.tolist()!r}; inference needs the training labels."
+            )
+        if self.class_weight is not None:
+            raise InvalidParameterError(
+                f"class_weight={self.class_weight!r}: inference treats weights as frequency "
+                "weights, which class weights are not; refit with class_weight=None (and "
+                "sample_weight for frequency weights)."
+            )
+        sw = check_sample_weight(sample_weight, X.shape[0], np.float64)
+        return _inference(
+            X,
+            (y == self.classes_[1]).astype(np.float64),
+            self.coef_.ravel(),
+            self.intercept_[0],
+            sample_weight=sw,
+            offset=_check_offset(offset, X.shape[0], np.float64),
+            fit_intercept=self.fit_intercept,
+            C=self.C,
+            cov_type=cov_type,
+            groups=groups,
+            penalized=penalized,
+            alpha=alpha,
+            feature_names=getattr(self, "feature_names_in_", None),
+            check_separation=check_separation,
+        )
 
 
 class _VerbosePrinter:
@@ -333,6 +402,23 @@ class _VerbosePrinter:
             f"step {rec.step:.3g}  {rec.seconds:.3f}s",
             file=sys.stdout,
         )
+
+
+def _check_offset(offset, n_samples, dtype):
+    if offset is None:
+        return None
+    try:
+        off = np.asarray(offset, dtype=dtype)
+    except (TypeError, ValueError):
+        raise DataError("offset must be numbers; it accepts a 1-d array of floats.") from None
+    if off.ndim != 1 or off.shape[0] != n_samples:
+        raise DataError(
+            f"offset has shape {off.shape}, but X has {n_samples} rows; offset accepts a 1-d "
+            f"array of length {n_samples}."
+        )
+    if not np.all(np.isfinite(off)):
+        raise DataError("offset contains NaN or infinity; it accepts finite numbers.")
+    return off
 
 
 def _explain_validation_error(exc: ValueError) -> str:

@@ -18,6 +18,25 @@ by the total weight once. Nothing here knows where the rows come from.
 Floating point: ``z``, ``a`` and ``r`` are computed in the dtype of ``X`` (float32 stays
 float32; no copy of ``X`` is made), while each chunk's sums are returned in float64, so
 that adding many chunks does not lose the accuracy a long float32 sum would.
+
+Fused pointwise step
+--------------------
+The loss, ``a - y`` and ``a (1 - a)`` all come from one exponential. With the *signed*
+logit ``t = z`` for ``y = 0`` and ``t = -z`` for ``y = 1`` (so that ``L = log1pexp(t)``,
+see :func:`logistic._math.bce`) and ``e = exp(-|t|)`` (never overflows), ``q = 1/(1+e)``::
+
+    L      = max(t, 0) + log1p(e)                 (Mächler 2012, as in _math.log1pexp)
+    sig(t) = q        if t >= 0  else  e q         (both branches exact, as scipy's expit)
+    a - y  = sig(t)  for y = 0,   -sig(t)  for y = 1   (no cancellation for a -> 1)
+    a(1-a) = e q^2                                (as _math.sigmoid_derivative, tails exact)
+
+One ``exp`` and one ``log1p`` per row instead of the three ``exp`` (two ``expit``) and a
+``log1p`` of the unfused primitives; every expression is the stable form used by
+:mod:`logistic._math`, so the results agree with it to rounding.
+
+The Hessian block ``X^T diag(h) X`` is computed as ``(sqrt(h) X)^T (sqrt(h) X)`` by a
+symmetric rank-k update (BLAS ``syrk``, half the flops of ``gemm``) on a block-sized scaled
+copy, never on a copy of the whole ``X``.
 """
 
 from __future__ import annotations
@@ -26,10 +45,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import blas as _blas
 
-from ._math import bce, sigmoid, sigmoid_derivative
-
-__all__ = ["ChunkStats", "chunk_gram", "chunk_gram_matvec", "chunk_stats"]
+__all__ = ["ChunkStats", "chunk_gram", "chunk_gram_matvec", "chunk_hessp", "chunk_stats"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +110,139 @@ def _linear(X, w, b, offset):
     return z
 
 
+def _pointwise(z, y, need_grad, need_hess):
+    """Fused stable pointwise step from the logits ``z`` (see the module docstring).
+
+    Returns ``(losses, r, h)`` in the dtype of ``z`` (``r``, ``h`` None unless requested),
+    unweighted: ``losses_i = L(y_i, z_i)``, ``r_i = a_i - y_i``, ``h_i = a_i (1 - a_i)``.
+    ``z`` is left unchanged.
+    """
+    pos = y > 0
+    t = np.negative(z, where=pos, out=z.copy())  # signed logit: L = log1pexp(t)
+    e = np.abs(t)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # e = exp(-|t|) in (0, 1]
+    losses = np.log1p(e)
+    losses += np.maximum(t, 0)
+    if not (need_grad or need_hess):
+        return losses, None, None
+    q = e + 1
+    np.reciprocal(q, out=q)  # q = 1 / (1 + e)
+    r = None
+    if need_grad:
+        r = e * q  # sig(t) for t < 0
+        np.copyto(r, q, where=t >= 0)
+        np.negative(r, where=pos, out=r)  # a - y = -sig(t) where y = 1
+    h = None
+    if need_hess:
+        h = e * q
+        h *= q  # e q^2 = a (1 - a), exact in the tails
+    return losses, r, h
+
+
+def _as_dtype(a, dtype):
+    return None if a is None else np.asarray(a).astype(dtype, copy=False)
+
+
+class _Accumulator:
+    """In-place float64 sums of one or many blocks (one per thread in a source).
+
+    The ``syrk`` of float32 blocks accumulates into a float32 buffer that is flushed into
+    the float64 Hessian every ``_F32_FLUSH_ROWS`` rows, so long float32 sums never build up.
+    """
+
+    _F32_FLUSH_ROWS = 1 << 16
+
+    def __init__(self, n, dtype, need_grad, need_hess, sparse):
+        self.n = n
+        self.dtype = np.dtype(dtype)
+        self.loss = 0.0
+        self.weight_sum = 0.0
+        self.n_rows = 0
+        self.grad_w = np.zeros(n) if need_grad else None
+        self.grad_b = 0.0
+        self.hess = np.zeros((n + 1, n + 1)) if need_hess else None
+        self._syrk = None
+        self._pending = 0
+        self._buf = None
+        if need_hess and not sparse:
+            # F-ordered upper triangle accumulated by BLAS syrk in the dtype of X
+            self._syrk = np.zeros((n, n), dtype=self.dtype, order="F")
+
+    def scaled_buffer(self, m):
+        """A C-ordered (m, n) scratch block in the dtype of X, reused across blocks."""
+        if self._buf is None or self._buf.shape[0] < m:
+            self._buf = np.empty((m, self.n), dtype=self.dtype)
+        return self._buf[:m]
+
+    def add_syrk(self, Xs):
+        """``syrk += Xs^T Xs`` (upper triangle), with ``Xs`` C-ordered of shape (m, n)."""
+        f = _blas.dsyrk if self.dtype == np.float64 else _blas.ssyrk
+        # Xs.T is an F-contiguous (n, m) view: trans=0 computes Xs^T Xs with no copy.
+        self._syrk = f(1.0, Xs.T, beta=1.0, c=self._syrk, trans=0, lower=0, overwrite_c=1)
+        self._pending += Xs.shape[0]
+        if self.dtype != np.float64 and self._pending >= self._F32_FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self):
+        if self._syrk is not None and self._pending:
+            self.hess[: self.n, : self.n] += self._syrk
+            self._syrk[...] = 0
+            self._pending = 0
+
+    def result(self) -> ChunkStats:
+        hess = None
+        if self.hess is not None:
+            self._flush()
+            hess = self.hess
+            if self._syrk is not None:
+                # syrk filled the upper triangle of the X^T X block only: mirror it
+                n = self.n
+                block = hess[:n, :n]
+                block[...] = np.triu(block) + np.triu(block, 1).T
+        return ChunkStats(self.loss, self.weight_sum, self.n_rows, self.grad_w, self.grad_b, hess)
+
+
+def _block_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess):
+    """Add one block's sums into ``acc`` (an :class:`_Accumulator`), reading ``X`` once.
+
+    ``X w`` and ``X^T r`` run back to back on the same cache-sized block, so the second
+    product reads the block from cache rather than from memory.
+    """
+    z = _linear(X, w, b, offset)
+    m = z.shape[0]
+    losses, r, h = _pointwise(z, y, need_grad, need_hess)
+    if sample_weight is None:
+        acc.loss += float(np.sum(losses, dtype=np.float64))
+        acc.weight_sum += float(m)
+    else:
+        s = sample_weight.astype(z.dtype, copy=False)
+        acc.loss += float(np.dot(losses.astype(np.float64), sample_weight.astype(np.float64)))
+        acc.weight_sum += float(np.sum(sample_weight, dtype=np.float64))
+        if r is not None:
+            r *= s
+        if h is not None:
+            h *= s
+    acc.n_rows += m
+    if need_grad:
+        acc.grad_w += np.asarray(X.T @ r, dtype=np.float64).ravel()
+        acc.grad_b += float(np.sum(r, dtype=np.float64))
+    if need_hess:
+        n = X.shape[1]
+        hess = acc.hess
+        if sp.issparse(X):
+            Xh = sp.csr_matrix(X.multiply(h.reshape(-1, 1)))
+            hess[:n, :n] += (X.T @ Xh).toarray()
+        else:
+            Xs = acc.scaled_buffer(m)
+            np.multiply(X, np.sqrt(h)[:, None], out=Xs)
+            acc.add_syrk(Xs)
+        col = np.asarray(X.T @ h, dtype=np.float64).ravel()
+        hess[:n, n] += col
+        hess[n, :n] += col
+        hess[n, n] += float(np.sum(h, dtype=np.float64))
+
+
 def chunk_stats(
     X,
     y,
@@ -108,7 +259,7 @@ def chunk_stats(
     Parameters
     ----------
     X : ndarray or scipy.sparse matrix of shape (m, n), float32 or float64
-        The chunk's rows; never copied or converted.
+        The chunk's rows; never copied or converted (C or F order).
     y : ndarray of shape (m,)
         Labels in {0, 1}.
     w : ndarray of shape (n,)
@@ -126,31 +277,9 @@ def chunk_stats(
     -------
     ChunkStats
     """
-    z = _linear(X, w, b, offset)
-    losses = bce(y, z)
-    m = z.shape[0]
-    if sample_weight is None:
-        loss = float(np.sum(losses, dtype=np.float64))
-        weight_sum = float(m)
-    else:
-        loss = float(np.dot(losses.astype(np.float64), sample_weight.astype(np.float64)))
-        weight_sum = float(np.sum(sample_weight, dtype=np.float64))
-    grad_w = None
-    grad_b = 0.0
-    hess = None
-    if need_grad:
-        r = sigmoid(z)
-        r -= y.astype(r.dtype, copy=False)  # dL/dz = a - y, the fused form
-        if sample_weight is not None:
-            r *= sample_weight.astype(r.dtype, copy=False)
-        grad_w = np.asarray(X.T @ r, dtype=np.float64).ravel()
-        grad_b = float(np.sum(r, dtype=np.float64))
-    if need_hess:
-        h = sigmoid_derivative(z)
-        if sample_weight is not None:
-            h *= sample_weight.astype(h.dtype, copy=False)
-        hess = chunk_gram(X, h)
-    return ChunkStats(loss, weight_sum, m, grad_w, grad_b, hess)
+    acc = _Accumulator(X.shape[1], X.dtype, need_grad, need_hess, sp.issparse(X))
+    _block_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess)
+    return acc.result()
 
 
 def chunk_gram(X, h) -> np.ndarray:
@@ -161,6 +290,7 @@ def chunk_gram(X, h) -> np.ndarray:
     """
     n = X.shape[1]
     out = np.empty((n + 1, n + 1), dtype=np.float64)
+    h = np.asarray(h)
     if sp.issparse(X):
         Xh = sp.csr_matrix(X.multiply(h.reshape(-1, 1)))
         out[:n, :n] = (X.T @ Xh).toarray()
@@ -184,3 +314,29 @@ def chunk_gram_matvec(X, h, v_w, v_b=0.0):
     t = _linear(X, v_w, v_b, None)
     t *= h.astype(t.dtype, copy=False)
     return np.asarray(X.T @ t, dtype=np.float64).ravel(), float(np.sum(t, dtype=np.float64))
+
+
+def chunk_hessp(X, y, w, b, v_w, v_b=0.0, sample_weight=None, offset=None):
+    """Hessian-vector product of the chunk's weighted BCE sum at ``(w, b)``, one read of X.
+
+    ``[X 1]^T diag(s a (1 - a)) [X 1] v`` with ``a = sigmoid(X w + b + offset)``, returned
+    as ``(vec_w, vec_b)`` in float64. ``X w`` and ``X v`` come from one product with the
+    two-column matrix ``[w v]``, then ``X^T (h * X v)`` reads the block again from cache.
+    ``y`` is not used (the curvature of the BCE does not depend on the label) and is kept
+    for a uniform signature.
+    """
+    del y
+    dt = X.dtype
+    W = np.empty((X.shape[1], 2), dtype=dt)
+    W[:, 0] = w
+    W[:, 1] = v_w
+    Z = np.asarray(X @ W)
+    z = Z[:, 0] + dt.type(b)
+    if offset is not None:
+        z += offset.astype(dt, copy=False)
+    u = Z[:, 1] + dt.type(v_b)
+    _, _, h = _pointwise(z, np.zeros(1, dtype=dt), False, True)
+    if sample_weight is not None:
+        h *= sample_weight.astype(dt, copy=False)
+    u *= h
+    return np.asarray(X.T @ u, dtype=np.float64).ravel(), float(np.sum(u, dtype=np.float64))

@@ -1,0 +1,348 @@
+"""Second-order solvers: Newton with a Cholesky solve, and truncated Newton (Newton-CG).
+
+``newton``
+    Each Hessian comes with the gradient from one pass over the data
+    (:meth:`Objective.grad_hess`: the kernel forms ``X^T diag(a (1 - a)) X`` by a BLAS
+    ``syrk`` on each cache-sized block). The step ``d = -H^{-1} g`` is solved by Cholesky
+    (``scipy.linalg.cho_factor``) and globalised by Armijo backtracking.
+
+    Forming ``H`` costs ``m n^2`` flops, several passes' worth of time, while a gradient
+    costs one pass. So the factor of ``H`` is *reused* for further steps (the "chord" or
+    Shamanskii variant of Newton's method: Kelley, *Solving Nonlinear Equations with
+    Newton's Method*, SIAM 2003, section 2.4) as long as a reused step is accepted with
+    unit length and shrinks the gradient norm by at least ``reuse_ratio``; otherwise the
+    Hessian is recomputed at the current point. Near the optimum the old factor is
+    nearly exact, so the last steps cost one pass each instead of a full Hessian.
+
+    Stops when ``max |grad f| <= tol`` (the one test of every full-batch solver), or when
+    the Newton decrement ``lambda^2 = g^T H^{-1} g`` is at the rounding level of ``f``
+    (no representable progress is left). Falls back to L-BFGS, warm-started from the
+    current point, with a :class:`~logistic.errors.ConvergenceWarning`, when the Hessian is
+    not positive definite (e.g. ``C = inf`` on separable data) or a line search fails.
+    With more than ``max_dense_params`` parameters it runs ``newton-cg`` instead.
+
+``newton-cg``
+    Truncated Newton: the Newton system is solved approximately by conjugate gradients on
+    Hessian-vector products (:meth:`Objective.hessp`, one pass each), stopping at the
+    forcing tolerance ``min(0.5, sqrt(|g|)) |g|`` (Nocedal and Wright, *Numerical
+    Optimization*, 2nd ed., Algorithm 7.1), with the same Armijo line search. No
+    ``(n + 1)^2`` matrix is formed: for wide and sparse data.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+from ..errors import ConvergenceWarning
+from . import register
+from ._base import SolverResult, Tracker, grad_norm
+
+__all__ = ["newton", "newton_cg"]
+
+_EPS = np.finfo(np.float64).eps
+# Armijo sufficient-decrease constant and the backtracking limit.
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+# Above this many parameters "newton" delegates to "newton-cg": the (n+1)^2 Hessian costs
+# m n^2 flops per evaluation and n^3 / 3 for the factorisation.
+_MAX_DENSE_PARAMS = 2000
+
+
+def _rounding_level(f) -> float:
+    """Changes of ``f`` below this are not representable progress (a few ulps of ``f``)."""
+    return 16.0 * _EPS * max(abs(f), 1e-300)
+
+
+def _armijo_ok(f_new, f, t, slope) -> bool:
+    # the rounding allowance keeps the test meaningful when f - f* is near eps |f|
+    return np.isfinite(f_new) and f_new <= f + _ARMIJO * t * slope + _rounding_level(f)
+
+
+def _fallback(objective, x, *, tol, max_iter, callback, tracker, it, reason, **options):
+    """Finish with L-BFGS from ``x``, warning why Newton stopped."""
+    from .lbfgs import lbfgs
+
+    warnings.warn(
+        f"newton: {reason} at iteration {it}; continuing with lbfgs from the current point.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+    res = lbfgs(objective, x, tol=tol, max_iter=max(1, max_iter), callback=None, **options)
+    for k in range(1, len(res.history)):
+        tracker.record(it + k, res.history.loss[k], res.history.grad_norm[k], res.history.step[k])
+    res.history = tracker.history
+    res.n_iter = it + res.n_iter
+    res.message = f"newton stopped ({reason}); lbfgs: {res.message}"
+    return res
+
+
+@register(
+    "newton",
+    default_max_iter=100,
+    summary="Newton's method: Hessian from one pass, Cholesky solve, reused factor",
+)
+def newton(
+    objective,
+    x0,
+    *,
+    tol,
+    max_iter,
+    callback=None,
+    reuse_ratio=0.1,
+    max_dense_params=_MAX_DENSE_PARAMS,
+    **options,
+):
+    """Minimise with Newton's method (Cholesky), reusing the Hessian factor while it works.
+
+    Parameters
+    ----------
+    objective : Objective
+    x0 : ndarray of shape (n_params,)
+    tol : float
+        Stop when ``max |grad f| <= tol``.
+    max_iter : int
+        Newton steps (reused-factor steps count as steps).
+    callback : callable or None
+    reuse_ratio : float, default=0.1
+        A step with the previous factor is kept when it is accepted with unit length and
+        reduces ``max |grad f|`` at least by this factor; 0 recomputes ``H`` every step.
+    max_dense_params : int, default=2000
+        Above this many parameters run :func:`newton_cg`.
+    """
+    if objective.n_params > max_dense_params:
+        return newton_cg(objective, x0, tol=tol, max_iter=max_iter, callback=callback, **options)
+    tracker = Tracker(callback)
+    x = np.array(x0, dtype=np.float64)
+    f, g, H = objective.grad_hess(x)
+    gn = grad_norm(g)
+    tracker.record(0, f, gn)
+    factor = None  # Cholesky factor of the Hessian at the current or an earlier point
+    fresh = True  # whether ``H`` belongs to the current x (and is not factored yet)
+    # Evaluate the Hessian together with the gradient at the trial point when the last
+    # step was not good enough to reuse its factor: saves a pass per iteration while far
+    # from the optimum, and the Hessian is skipped once the reused factor works.
+    hess_at_trial = True
+    it = 0
+    message = "max_iter reached"
+    while True:
+        if not np.isfinite(f) or not np.all(np.isfinite(g)):
+            raise FloatingPointError("newton: the objective or its gradient is not finite")
+        if gn <= tol:
+            message = "converged: max|grad| <= tol"
+            break
+        if it >= max_iter:
+            break
+        if fresh:
+            try:
+                factor = cho_factor(H, lower=False, check_finite=False)
+                if not np.all(np.isfinite(factor[0])):
+                    raise LinAlgError("non-finite Cholesky factor")
+            except (LinAlgError, ValueError):
+                return _fallback(
+                    objective,
+                    x,
+                    tol=tol,
+                    max_iter=max_iter - it,
+                    callback=callback,
+                    tracker=tracker,
+                    it=it,
+                    reason="the Hessian is not positive definite",
+                    **options,
+                )
+        d = -cho_solve(factor, g, check_finite=False)
+        slope = float(g @ d)  # = -lambda^2 (Newton decrement squared) with a fresh factor
+        if not slope < 0.0:
+            if fresh:
+                return _fallback(
+                    objective,
+                    x,
+                    tol=tol,
+                    max_iter=max_iter - it,
+                    callback=callback,
+                    tracker=tracker,
+                    it=it,
+                    reason="no descent direction (Hessian singular)",
+                    **options,
+                )
+            f, g, H = objective.grad_hess(x)
+            fresh, hess_at_trial = True, True
+            continue
+        if -0.5 * slope <= _rounding_level(f):
+            # f cannot tell better from worse any more; the gradient still can. Take the
+            # full step while it shrinks the gradient, else stop: nothing left to gain.
+            x_new = x + d
+            f_new, g_new = objective.loss_grad(x_new)
+            gn_new = grad_norm(g_new)
+            if not (np.isfinite(f_new) and gn_new < gn):
+                message = "Newton decrement at rounding level: no representable progress left"
+                break
+            it += 1
+            tracker.record(it, f_new, gn_new, float(np.linalg.norm(d)))
+            x, f, g, gn = x_new, f_new, g_new, gn_new
+            fresh, hess_at_trial = False, False
+            continue
+        # The unit step first (Newton's step is accepted near the optimum); the trial
+        # evaluation brings the gradient (and the Hessian when we expect to need it).
+        x_new = x + d
+        H_new = None
+        if hess_at_trial:
+            f_new, g_new, H_new = objective.grad_hess(x_new)
+        else:
+            f_new, g_new = objective.loss_grad(x_new)
+        t = 1.0
+        if not _armijo_ok(f_new, f, t, slope):
+            if not fresh:
+                # the old factor's step failed: recompute the Hessian here instead
+                f, g, H = objective.grad_hess(x)
+                fresh, hess_at_trial = True, True
+                continue
+            while True:
+                t *= 0.5
+                if t < 0.5**_MAX_HALVINGS:
+                    return _fallback(
+                        objective,
+                        x,
+                        tol=tol,
+                        max_iter=max_iter - it,
+                        callback=callback,
+                        tracker=tracker,
+                        it=it,
+                        reason="the line search failed",
+                        **options,
+                    )
+                x_new = x + t * d
+                f_new = objective.loss(x_new)
+                if _armijo_ok(f_new, f, t, slope):
+                    break
+            f_new, g_new, H_new = objective.grad_hess(x_new)
+        gn_new = grad_norm(g_new)
+        it += 1
+        tracker.record(it, f_new, gn_new, t * float(np.linalg.norm(d)))
+        good = t == 1.0 and gn_new <= reuse_ratio * gn
+        x, f, g, gn = x_new, f_new, g_new, gn_new
+        if gn <= tol or it >= max_iter:
+            continue
+        if H_new is not None:
+            H, fresh = H_new, True  # already paid for: use the exact Hessian
+        elif good:
+            fresh = False  # keep the old factor: it reduced the gradient well
+        else:
+            f, g, H = objective.grad_hess(x)
+            gn = grad_norm(g)
+            fresh = True
+        hess_at_trial = not good
+    converged = gn <= tol
+    return SolverResult(x, float(f), gn, it, converged, message, tracker.history)
+
+
+def _cg(hessp, g, tol, max_cg):
+    """Approximately solve ``H d = -g`` by conjugate gradients from ``d = 0``.
+
+    Stops at ``|H d + g| <= tol`` or on negative curvature (then returns the last iterate,
+    or ``-g`` when there is none), as in Nocedal and Wright's Algorithm 7.1.
+    """
+    d = np.zeros_like(g)
+    r = g.copy()  # residual H d + g
+    p = -r
+    rr = float(r @ r)
+    for _ in range(max_cg):
+        if np.sqrt(rr) <= tol:
+            break
+        Hp = hessp(p)
+        curv = float(p @ Hp)
+        if curv <= 0.0:
+            if not d.any():
+                d = -g.copy()
+            break
+        alpha = rr / curv
+        d += alpha * p
+        r += alpha * Hp
+        rr_new = float(r @ r)
+        p = -r + (rr_new / rr) * p
+        rr = rr_new
+    return d
+
+
+@register(
+    "newton-cg",
+    default_max_iter=100,
+    summary="truncated Newton: conjugate gradients on Hessian-vector products",
+)
+def newton_cg(objective, x0, *, tol, max_iter, callback=None, max_cg=None, **options):
+    """Minimise by truncated Newton (Newton-CG) with an Armijo line search.
+
+    Parameters
+    ----------
+    objective : Objective
+        Needs ``hessp(p, v)`` besides ``loss_grad`` and ``loss``.
+    x0 : ndarray of shape (n_params,)
+    tol : float
+        Stop when ``max |grad f| <= tol``.
+    max_iter : int
+        Outer (Newton) iterations.
+    max_cg : int or None
+        Conjugate-gradient iterations per Newton step; None means ``min(n_params, 200)``.
+    """
+    tracker = Tracker(callback)
+    x = np.array(x0, dtype=np.float64)
+    f, g = objective.loss_grad(x)
+    gn = grad_norm(g)
+    tracker.record(0, f, gn)
+    if max_cg is None:
+        max_cg = min(objective.n_params, 200)
+    it = 0
+    message = "max_iter reached"
+    while gn <= tol or it < max_iter:
+        if gn <= tol:
+            message = "converged: max|grad| <= tol"
+            break
+        g2 = float(np.linalg.norm(g))
+        forcing = min(0.5, np.sqrt(g2)) * g2
+        d = _cg(lambda v, x=x: objective.hessp(x, v), g, forcing, max_cg)
+        slope = float(g @ d)
+        if not slope < 0.0:
+            d, slope = -g, -float(g @ g)
+        if -0.5 * slope <= _rounding_level(f):
+            # as in newton: below f's resolution, keep full steps while |g| shrinks
+            x_new = x + d
+            f_new, g_new = objective.loss_grad(x_new)
+            gn_new = grad_norm(g_new)
+            if not (np.isfinite(f_new) and gn_new < gn):
+                message = "Newton decrement at rounding level: no representable progress left"
+                break
+            it += 1
+            x, f, g, gn = x_new, f_new, g_new, gn_new
+            tracker.record(it, f, gn, float(np.linalg.norm(d)))
+            continue
+        t = 1.0
+        x_new = x + d
+        f_new, g_new = objective.loss_grad(x_new)
+        if not _armijo_ok(f_new, f, t, slope):
+            while True:
+                t *= 0.5
+                if t < 0.5**_MAX_HALVINGS:
+                    return _fallback(
+                        objective,
+                        x,
+                        tol=tol,
+                        max_iter=max_iter - it,
+                        callback=callback,
+                        tracker=tracker,
+                        it=it,
+                        reason="the line search failed",
+                        **options,
+                    )
+                x_new = x + t * d
+                f_new = objective.loss(x_new)
+                if _armijo_ok(f_new, f, t, slope):
+                    break
+            f_new, g_new = objective.loss_grad(x_new)
+        it += 1
+        x, f, g = x_new, f_new, g_new
+        gn = grad_norm(g)
+        tracker.record(it, f, gn, t * float(np.linalg.norm(d)))
+    converged = gn <= tol
+    return SolverResult(x, float(f), gn, it, converged, message, tracker.history)
