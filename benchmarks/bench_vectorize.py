@@ -65,9 +65,13 @@ def main(argv=None):
         J1, dw1, _ = gradients_loop(X, y, w, b)
         J2, dw2, _ = gradients_vectorized(X, y, w, b)
         assert np.allclose(dw1, dw2, rtol=1e-10) and abs(J1 - J2) < 1e-12
-        t_loop = _median_seconds(lambda X=X, y=y, w=w: gradients_loop(X, y, w, b), args.repeats)
-        t_vec = _median_seconds(lambda X=X, y=y, w=w: gradients_vectorized(X, y, w, b), args.repeats)
-        t_ker = _median_seconds(lambda X=X, y=y, w=w: chunk_stats(X, y, w, b), args.repeats)
+        t_loop = _median_seconds(
+            lambda X=X, y=y, w=w, b=b: gradients_loop(X, y, w, b), args.repeats
+        )
+        t_vec = _median_seconds(
+            lambda X=X, y=y, w=w, b=b: gradients_vectorized(X, y, w, b), args.repeats
+        )
+        t_ker = _median_seconds(lambda X=X, y=y, w=w, b=b: chunk_stats(X, y, w, b), args.repeats)
         print(
             f"| {name} | {X.shape[0]} x {X.shape[1]} | {t_loop * 1e3:.2f} ms | "
             f"{t_vec * 1e6:.1f} us | {t_ker * 1e6:.1f} us | {t_loop / t_vec:.0f}x | "

@@ -245,7 +245,7 @@ def test_bad_sample_weight(sw, match):
 
 def test_wrong_width_at_predict():
     m = LogisticRegression().fit(X_OK, Y_OK)
-    with pytest.raises(DataError, match="X has 2 features.*expecting 3"):
+    with pytest.raises(DataError, match=r"X has 2 features.*expecting 3"):
         m.predict(X_OK[:, :2])
 
 

@@ -85,7 +85,16 @@ def test_explain_batch_and_labels(model, breast_cancer):
 def test_table_is_readable(model, breast_cancer):
     X, y = breast_cancer
     text = str(explain(model, X[0], y[0]))
-    for token in ("z", "a", "dL/da", "da/dz", "dL/dz (chain)", "dL/dz (fused)", "dz/dw[0]", "dL/db"):
+    for token in (
+        "z",
+        "a",
+        "dL/da",
+        "da/dz",
+        "dL/dz (chain)",
+        "dL/dz (fused)",
+        "dz/dw[0]",
+        "dL/db",
+    ):
         assert token in text
 
 

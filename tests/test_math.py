@@ -10,7 +10,25 @@ import pytest
 
 from logistic._math import bce, dloss_dz, log1pexp, sigmoid, sigmoid_derivative
 
-Z = np.array([-800.0, -745.0, -40.0, -36.7, -17.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 17.0, 36.7, 40.0, 745.0, 800.0])
+Z = np.array(
+    [
+        -800.0,
+        -745.0,
+        -40.0,
+        -36.7,
+        -17.0,
+        -1.0,
+        -1e-8,
+        0.0,
+        1e-8,
+        1.0,
+        17.0,
+        36.7,
+        40.0,
+        745.0,
+        800.0,
+    ]
+)
 
 
 def _mp_log1pexp(z):
@@ -28,7 +46,13 @@ def test_no_warnings_and_finite_at_extreme_logits(dtype):
         warnings.simplefilter("error")
         for y in (0.0, 1.0):
             yv = np.full_like(z, y)
-            for out in (sigmoid(z), log1pexp(z), bce(yv, z), dloss_dz(yv, z), sigmoid_derivative(z)):
+            for out in (
+                sigmoid(z),
+                log1pexp(z),
+                bce(yv, z),
+                dloss_dz(yv, z),
+                sigmoid_derivative(z),
+            ):
                 assert out.dtype == dtype
                 assert np.all(np.isfinite(out))
 

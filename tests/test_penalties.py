@@ -30,7 +30,9 @@ def saga_fits(breast_cancer, digits):
 @pytest.mark.parametrize("dataset", ["breast_cancer", "digits"])
 @pytest.mark.parametrize(("C", "r"), [(0.1, 1.0), (1.0, 0.5)])
 @pytest.mark.parametrize("solver", ["cd", "agd"])
-def test_l1_and_elastic_net_reach_saga_optimum(saga_fits, breast_cancer, digits, dataset, C, r, solver):
+def test_l1_and_elastic_net_reach_saga_optimum(
+    saga_fits, breast_cancer, digits, dataset, C, r, solver
+):
     X, y = breast_cancer if dataset == "breast_cancer" else digits
     sk = saga_fits[dataset, C, r]
     m = LogisticRegression(C=C, l1_ratio=r, solver=solver, tol=1e-9, max_iter=100_000).fit(X, y)
@@ -66,7 +68,7 @@ def test_cd_without_l1_is_newton_quality(breast_cancer):
 
 def test_l1_needs_a_solver_that_supports_it(breast_cancer):
     X, y = breast_cancer
-    with pytest.raises(InvalidParameterError, match="does not support l1_ratio=0.5.*'cd'"):
+    with pytest.raises(InvalidParameterError, match=r"does not support l1_ratio=0.5.*'cd'"):
         LogisticRegression(l1_ratio=0.5, solver="lbfgs").fit(X, y)
 
 

@@ -5,7 +5,15 @@
 """
 
 from . import errors
-from .errors import ConvergenceWarning, DataError, DivergenceError, InvalidParameterError
+from .cv import LogisticRegressionCV
+from .errors import (
+    ConvergenceWarning,
+    DataError,
+    DivergenceError,
+    InvalidParameterError,
+    ModelFileError,
+    SeparationWarning,
+)
 from .estimator import LogisticRegression
 from .graph import explain, gradient_check
 
@@ -17,6 +25,9 @@ __all__ = [
     "DivergenceError",
     "InvalidParameterError",
     "LogisticRegression",
+    "LogisticRegressionCV",
+    "ModelFileError",
+    "SeparationWarning",
     "__version__",
     "errors",
     "explain",

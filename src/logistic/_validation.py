@@ -49,7 +49,9 @@ def check_int(name, value, *, low=1, allow_none=False):
 
 def check_bool(name, value):
     if not isinstance(value, bool | np.bool_):
-        raise InvalidParameterError(f"{name}={value!r} is not accepted; {name} accepts True or False.")
+        raise InvalidParameterError(
+            f"{name}={value!r} is not accepted; {name} accepts True or False."
+        )
     return bool(value)
 
 

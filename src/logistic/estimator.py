@@ -12,6 +12,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._math import log1pexp, sigmoid
 from ._validation import (
     check_bool,
     check_int,
@@ -19,7 +20,6 @@ from ._validation import (
     check_real,
     check_sample_weight,
 )
-from ._math import log1pexp, sigmoid
 from .errors import ConvergenceWarning, DataError, InvalidParameterError
 from .objective import Objective
 from .solvers import SOLVERS, get_solver, resolve_auto, solve
@@ -217,8 +217,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                     f"class_weight has labels {unknown!r} that are not in y; its keys must be "
                     f"among the classes {classes.tolist()!r}."
                 )
-            weights = np.array([check_real(f"class_weight[{c!r}]", cw.get(c, 1.0), low=0.0)
-                                for c in classes.tolist()])
+            weights = np.array(
+                [
+                    check_real(f"class_weight[{c!r}]", cw.get(c, 1.0), low=0.0)
+                    for c in classes.tolist()
+                ]
+            )
         return weights[y_index]
 
     # -- fitting ----------------------------------------------------------------------
@@ -271,6 +275,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         def callback(record):
             for c in callbacks:
                 c(record)
+
         result = solve(
             solver,
             objective,
@@ -327,9 +332,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return np.column_stack([sigmoid(-z), sigmoid(z)])
 
     def predict_log_proba(self, X, offset=None):
-        """``log predict_proba(X)``, computed from logits: ``[-log1pexp(z), -log1pexp(-z)]``."""
+        """``log predict_proba(X)``, finite even where a probability underflows to 0.
+
+        Where the probability is a normal number this is ``log`` of exactly what
+        :meth:`predict_proba` returns (so the two agree to the last digit); where it has
+        underflowed, the log is taken from the logit, ``-log1pexp(-+z)``, instead of ``-inf``.
+        """
         z = self.decision_function(X, offset)
-        return np.column_stack([-log1pexp(z), -log1pexp(-z)])
+        proba = np.column_stack([sigmoid(-z), sigmoid(z)])
+        out = np.column_stack([-log1pexp(z), -log1pexp(-z)])
+        normal = proba >= np.finfo(proba.dtype).tiny
+        out[normal] = np.log(proba[normal])
+        return out
 
     def predict(self, X, offset=None):
         """The label of each row: ``classes_[1]`` where ``z > 0``, else ``classes_[0]``."""

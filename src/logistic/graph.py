@@ -210,8 +210,10 @@ class BatchTrace:
             ("J", "(1/m) sum L_i", _fmt(self.J)),
             ("dJ/db", "(1/m) sum (a_i - y_i)", _fmt(self.dJ_db)),
         ]
-        rows += [(f"dJ/dw[{n}]", "(1/m) sum (a_i - y_i) x_ij", _fmt(g))
-                 for n, g in zip(names, self.dJ_dw, strict=True)]
+        rows += [
+            (f"dJ/dw[{n}]", "(1/m) sum (a_i - y_i) x_ij", _fmt(g))
+            for n, g in zip(names, self.dJ_dw, strict=True)
+        ]
         rows.append(("saturated", "rows with a rounded to 0 or 1", str(self.n_saturated)))
         return rows
 

@@ -178,6 +178,33 @@ class Objective:
         out_w = np.asarray(hw, dtype=np.float64) / S + self.l2 * v_w
         return np.append(out_w, hb / S) if self.fit_intercept else out_w
 
+    def subsampled_hessian(self, p, step):
+        """An estimate of the Hessian at ``p`` from every ``step``-th row, one cheap pass.
+
+        ``[X 1]_R^T diag(h) [X 1]_R / S_R + lambda diag(1, .., 1, 0)`` over the rows ``R =
+        0, step, 2 step, ...`` (``S_R`` their weight): an unbiased-in-expectation estimate of
+        the data term for rows in no particular order, at ``1 / step`` of the cost. Dense
+        in-memory rows are a strided *view* (no copy). A source without ``every(step)``
+        gets the exact Hessian. For Newton's method the gradient stays exact, so only the
+        convergence rate depends on the estimate.
+        """
+        every = getattr(self.source, "every", None)
+        if every is None or step <= 1:
+            return self.grad_hess(p)[2]
+        cache = getattr(self, "_subsample_cache", None)
+        if cache is None or cache[0] != step:
+            cache = (step, every(step))
+            self._subsample_cache = cache
+        sub = cache[1]
+        w, b = self.split(p)
+        st = sub.stats(w, b, need_grad=False, need_hess=True)
+        H = st.hess / st.weight_sum
+        if not self.fit_intercept:
+            H = H[:-1, :-1]
+        n = self.n_features
+        H[np.arange(n), np.arange(n)] += self.l2
+        return H
+
     # -- a stochastic view ------------------------------------------------------------
     def minibatches(self, batch_size, rng):
         """One epoch of unbiased mini-batch estimates of ``f`` and its gradient.

@@ -99,4 +99,6 @@ class Tracker:
         h.step.append(float(step))
         h.seconds.append(seconds)
         if self.callback is not None:
-            self.callback(IterationRecord(iteration, float(loss), float(gnorm), float(step), seconds))
+            self.callback(
+                IterationRecord(iteration, float(loss), float(gnorm), float(step), seconds)
+            )

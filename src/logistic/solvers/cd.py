@@ -45,11 +45,7 @@ def _quadratic_cd(g, H, w_pen, l1, n_pen, max_sweeps, inner_tol):
     Hd = np.zeros(n)
     diag = np.maximum(np.diag(H).copy(), 1e-12)
     # Visit the active coordinates: nonzero weights and those whose gradient beats l1.
-    active = [
-        j
-        for j in range(n)
-        if j >= n_pen or w_pen[j] != 0.0 or abs(g[j]) > l1 * (1 - 1e-12)
-    ]
+    active = [j for j in range(n) if j >= n_pen or w_pen[j] != 0.0 or abs(g[j]) > l1 * (1 - 1e-12)]
     for _ in range(max_sweeps):
         biggest = 0.0
         for j in active:

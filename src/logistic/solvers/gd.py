@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import DivergenceError
 from . import register
-from ._base import SolverResult, Tracker, grad_norm
+from ._base import SolverResult, Tracker
 
 # Divergence: the loss exceeds its starting value by this factor (plus this much), or rises
 # this many iterations in a row.

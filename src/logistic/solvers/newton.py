@@ -92,6 +92,7 @@ def newton(
     max_iter,
     callback=None,
     reuse_ratio=0.1,
+    hessian_rows="auto",
     max_dense_params=_MAX_DENSE_PARAMS,
     **options,
 ):
@@ -109,24 +110,57 @@ def newton(
     reuse_ratio : float, default=0.1
         A step with the previous factor is kept when it is accepted with unit length and
         reduces ``max |grad f|`` at least by this factor; 0 recomputes ``H`` every step.
+    hessian_rows : int, "auto" or None, default="auto"
+        Estimate the Hessian from about this many evenly spaced rows
+        (:meth:`Objective.subsampled_hessian`) when the data have at least 3 times as many;
+        the gradient stays exact, so the optimum is the same and only the rate changes
+        (linear, with a ratio about the relative error of the estimate, ``~ sqrt(n /
+        rows)``). "auto" is ``max(50_000, 500 n_params)``; None always uses all rows.
     max_dense_params : int, default=2000
         Above this many parameters run :func:`newton_cg`.
     """
     if objective.n_params > max_dense_params:
         return newton_cg(objective, x0, tol=tol, max_iter=max_iter, callback=callback, **options)
+    n_rows = int(getattr(objective.source, "n_samples", 0) or 0)
+    if hessian_rows == "auto":
+        hessian_rows = max(50_000, 500 * objective.n_params)
+    step = 1
+    if hessian_rows is not None and hasattr(objective, "subsampled_hessian"):
+        step = n_rows // max(1, int(hessian_rows))
+    subsample = step >= 3
+
     tracker = Tracker(callback)
     x = np.array(x0, dtype=np.float64)
-    f, g, H = objective.grad_hess(x)
+    if subsample:
+        f, g = objective.loss_grad(x)
+        H = None
+    else:
+        f, g, H = objective.grad_hess(x)
     gn = grad_norm(g)
     tracker.record(0, f, gn)
     factor = None  # Cholesky factor of the Hessian at the current or an earlier point
-    fresh = True  # whether ``H`` belongs to the current x (and is not factored yet)
-    # Evaluate the Hessian together with the gradient at the trial point when the last
-    # step was not good enough to reuse its factor: saves a pass per iteration while far
-    # from the optimum, and the Hessian is skipped once the reused factor works.
-    hess_at_trial = True
+    fresh = True  # whether the factor must be (re)computed at the current x
+    # Exact mode: evaluate the Hessian together with the gradient at the trial point when
+    # the last step was not good enough to reuse its factor (saves a pass per iteration
+    # while far from the optimum); the Hessian is skipped once the reused factor works.
+    hess_at_trial = not subsample
+    bad_subsampled = 0
     it = 0
     message = "max_iter reached"
+
+    def bail(reason):
+        return _fallback(
+            objective,
+            x,
+            tol=tol,
+            max_iter=max_iter - it,
+            callback=callback,
+            tracker=tracker,
+            it=it,
+            reason=reason,
+            **options,
+        )
+
     while True:
         if not np.isfinite(f) or not np.all(np.isfinite(g)):
             raise FloatingPointError("newton: the objective or its gradient is not finite")
@@ -136,39 +170,29 @@ def newton(
         if it >= max_iter:
             break
         if fresh:
+            if H is None:
+                H = (
+                    objective.subsampled_hessian(x, step)
+                    if subsample
+                    else objective.grad_hess(x)[2]
+                )
             try:
                 factor = cho_factor(H, lower=False, check_finite=False)
                 if not np.all(np.isfinite(factor[0])):
                     raise LinAlgError("non-finite Cholesky factor")
             except (LinAlgError, ValueError):
-                return _fallback(
-                    objective,
-                    x,
-                    tol=tol,
-                    max_iter=max_iter - it,
-                    callback=callback,
-                    tracker=tracker,
-                    it=it,
-                    reason="the Hessian is not positive definite",
-                    **options,
-                )
+                if subsample:  # the sample may be degenerate where the data are not
+                    subsample, H = False, None
+                    continue
+                return bail("the Hessian is not positive definite")
+            H = None
         d = -cho_solve(factor, g, check_finite=False)
         slope = float(g @ d)  # = -lambda^2 (Newton decrement squared) with a fresh factor
         if not slope < 0.0:
-            if fresh:
-                return _fallback(
-                    objective,
-                    x,
-                    tol=tol,
-                    max_iter=max_iter - it,
-                    callback=callback,
-                    tracker=tracker,
-                    it=it,
-                    reason="no descent direction (Hessian singular)",
-                    **options,
-                )
-            f, g, H = objective.grad_hess(x)
-            fresh, hess_at_trial = True, True
+            if fresh and not subsample:
+                return bail("no descent direction (Hessian singular)")
+            subsample = subsample and fresh is False
+            fresh, H = True, None
             continue
         if -0.5 * slope <= _rounding_level(f):
             # f cannot tell better from worse any more; the gradient still can. Take the
@@ -182,7 +206,7 @@ def newton(
             it += 1
             tracker.record(it, f_new, gn_new, float(np.linalg.norm(d)))
             x, f, g, gn = x_new, f_new, g_new, gn_new
-            fresh, hess_at_trial = False, False
+            fresh = False
             continue
         # The unit step first (Newton's step is accepted near the optimum); the trial
         # evaluation brings the gradient (and the Hessian when we expect to need it).
@@ -196,32 +220,35 @@ def newton(
         if not _armijo_ok(f_new, f, t, slope):
             if not fresh:
                 # the old factor's step failed: recompute the Hessian here instead
-                f, g, H = objective.grad_hess(x)
-                fresh, hess_at_trial = True, True
+                fresh, H = True, None
+                hess_at_trial = not subsample
                 continue
             while True:
                 t *= 0.5
                 if t < 0.5**_MAX_HALVINGS:
-                    return _fallback(
-                        objective,
-                        x,
-                        tol=tol,
-                        max_iter=max_iter - it,
-                        callback=callback,
-                        tracker=tracker,
-                        it=it,
-                        reason="the line search failed",
-                        **options,
-                    )
+                    if subsample:
+                        subsample, fresh, H = False, True, None
+                        break
+                    return bail("the line search failed")
                 x_new = x + t * d
                 f_new = objective.loss(x_new)
                 if _armijo_ok(f_new, f, t, slope):
                     break
-            f_new, g_new, H_new = objective.grad_hess(x_new)
+            if t < 0.5**_MAX_HALVINGS:
+                continue
+            if subsample:
+                f_new, g_new = objective.loss_grad(x_new)
+            else:
+                f_new, g_new, H_new = objective.grad_hess(x_new)
         gn_new = grad_norm(g_new)
         it += 1
         tracker.record(it, f_new, gn_new, t * float(np.linalg.norm(d)))
         good = t == 1.0 and gn_new <= reuse_ratio * gn
+        if subsample and fresh and gn_new > 0.5 * gn:
+            # a poor estimate (too few rows for this problem): twice, and use all rows
+            bad_subsampled += 1
+            if bad_subsampled >= 2:
+                subsample = False
         x, f, g, gn = x_new, f_new, g_new, gn_new
         if gn <= tol or it >= max_iter:
             continue
@@ -230,10 +257,8 @@ def newton(
         elif good:
             fresh = False  # keep the old factor: it reduced the gradient well
         else:
-            f, g, H = objective.grad_hess(x)
-            gn = grad_norm(g)
-            fresh = True
-        hess_at_trial = not good
+            H, fresh = None, True  # computed at the top of the loop (exact or subsampled)
+        hess_at_trial = not good and not subsample
     converged = gn <= tol
     return SolverResult(x, float(f), gn, it, converged, message, tracker.history)
 

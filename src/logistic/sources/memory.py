@@ -234,6 +234,18 @@ class InMemorySource:
         accs = self._map(work, make_acc, None)
         return sum(a[0] for a in accs[1:]) + accs[0][0], float(sum(a[1] for a in accs))
 
+    def every(self, step) -> InMemorySource:
+        """The rows ``0, step, 2 step, ...`` as a new source: a strided view of dense ``X``
+        (no copy), a copy of those rows for CSR. Used for subsampled Hessian estimates."""
+        sl = slice(0, None, int(step))
+        return InMemorySource(
+            self.X[sl],
+            self.y[sl],
+            None if self.sample_weight is None else self.sample_weight[sl],
+            None if self.offset is None else self.offset[sl],
+            n_threads=self.n_threads,
+        )
+
     def take(self, indices) -> InMemorySource:
         """The rows ``indices`` as a new source (a copy of those rows only)."""
         return InMemorySource(

@@ -1,0 +1,210 @@
+"""``LogisticRegressionCV``: the penalty chosen by k-fold cross-validation along a path."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import check_cv
+from sklearn.utils.validation import validate_data
+
+from ._validation import check_bool, check_int, check_real
+from .errors import ConvergenceWarning, DataError, InvalidParameterError
+from .estimator import LogisticRegression, _explain_validation_error
+
+__all__ = ["LogisticRegressionCV"]
+
+
+class LogisticRegressionCV(LogisticRegression):
+    """Logistic regression whose ``C`` (and ``l1_ratio``) are chosen by cross-validation.
+
+    For every fold and every ``l1_ratio``, the models for ``Cs`` are fitted from the
+    strongest penalty to the weakest, each warm-started at the previous one's optimum (the
+    regularisation path: neighbouring optima are close, so each fit takes a few
+    iterations). Each fitted model is scored on the held-out fold; the ``(C, l1_ratio)``
+    with the best mean score over the folds is refitted on all the data.
+
+    Parameters
+    ----------
+    Cs : int or array_like of float, default=10
+        The grid of ``C``; an int ``k`` means ``np.logspace(-4, 4, k)`` (scikit-learn's).
+    l1_ratios : array_like of float in [0, 1] or None, default=None
+        The grid of ``l1_ratio``; None means ``(0.0,)``, an L2 penalty.
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn: None is 5-fold, an int ``k`` is stratified k-fold (unshuffled,
+        so the folds equal scikit-learn's for the same ``cv``).
+    scoring : str, callable or None, default=None
+        A scikit-learn scorer name or callable ``scorer(estimator, X, y)``; None means
+        ``"neg_log_loss"`` (the proper scoring rule for probabilities; scikit-learn's
+        ``LogisticRegressionCV`` moves to it in 1.11, from accuracy).
+    refit : bool, default=True
+        Refit on all data with the best ``(C, l1_ratio)``; otherwise average the folds'
+        best coefficients (and ``C_`` is the average of the folds' best ``C``).
+    fit_intercept, class_weight, solver, tol, max_iter, random_state, verbose
+        As in :class:`LogisticRegression`.
+
+    Attributes
+    ----------
+    C_ : float
+    l1_ratio_ : float
+    Cs_ : ndarray of shape (n_cs,)
+    l1_ratios_ : ndarray of shape (n_l1_ratios,)
+    scores_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
+        Held-out score of every fit (greater is better).
+    coefs_paths_ : ndarray of shape (n_folds, n_l1_ratios, n_cs, n_features + fit_intercept)
+        Coefficients (intercept last) of every fold's fit.
+    n_iter_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
+    coef_, intercept_, classes_, converged_, history_, loss_curve_
+        Of the final model, as in :class:`LogisticRegression`.
+    """
+
+    def __init__(
+        self,
+        Cs=10,
+        *,
+        l1_ratios=None,
+        cv=None,
+        scoring=None,
+        refit=True,
+        fit_intercept=True,
+        class_weight=None,
+        solver="auto",
+        tol=1e-4,
+        max_iter=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # The parameters LogisticRegression reads that CV fixes or chooses.
+    @property
+    def learning_rate(self):
+        return "auto"
+
+    @property
+    def batch_size(self):
+        return 256
+
+    @property
+    def warm_start(self):
+        return False
+
+    @property
+    def callback(self):
+        return None
+
+    def _grids(self):
+        if isinstance(self.Cs, int | np.integer) and not isinstance(self.Cs, bool):
+            check_int("Cs", self.Cs, low=1)
+            Cs = np.logspace(-4, 4, int(self.Cs))
+        else:
+            Cs = np.asarray(
+                [check_real("Cs[i]", c, low=0.0, low_open=True, allow_inf=True) for c in self.Cs]
+            )
+            if Cs.size == 0:
+                raise InvalidParameterError(
+                    "Cs is empty; it accepts an int >= 1 or a list of C > 0."
+                )
+        ratios = (0.0,) if self.l1_ratios is None else self.l1_ratios
+        ratios = np.asarray([check_real("l1_ratios[i]", r, low=0.0, high=1.0) for r in ratios])
+        if ratios.size == 0:
+            raise InvalidParameterError("l1_ratios is empty; it accepts floats in [0, 1] or None.")
+        return Cs, ratios
+
+    def _model(self, C, l1_ratio, warm):
+        return LogisticRegression(
+            C=C,
+            l1_ratio=l1_ratio,
+            fit_intercept=self.fit_intercept,
+            class_weight=self.class_weight,
+            solver=self.solver,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            warm_start=warm,
+            random_state=self.random_state,
+        )
+
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Cross-validate the grid on ``X`` (n_samples, n_features), ``y``; refit the best."""
+        check_bool("refit", self.refit)
+        Cs, ratios = self._grids()
+        try:
+            X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        except ValueError as exc:
+            raise DataError(_explain_validation_error(exc)) from exc
+        scorer = get_scorer("neg_log_loss" if self.scoring is None else self.scoring)
+        cv = check_cv(self.cv, y, classifier=True)
+        folds = list(cv.split(X, y))
+        order = np.argsort(Cs, kind="stable")  # strongest penalty (smallest C) first
+        n_dof = X.shape[1] + int(self.fit_intercept)
+        scores = np.empty((len(folds), ratios.size, Cs.size))
+        paths = np.empty((len(folds), ratios.size, Cs.size, n_dof))
+        n_iter = np.empty((len(folds), ratios.size, Cs.size), dtype=np.int32)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            for k, (train, test) in enumerate(folds):
+                sw = None if sample_weight is None else np.asarray(sample_weight)[train]
+                for r, ratio in enumerate(ratios):
+                    model = None
+                    for c in order:
+                        model = (
+                            self._model(Cs[c], ratio, warm=True)
+                            if model is None
+                            else model.set_params(C=Cs[c])
+                        )
+                        model.fit(X[train], y[train], sample_weight=sw, **fit_params)
+                        scores[k, r, c] = scorer(model, X[test], y[test])
+                        paths[k, r, c] = np.append(
+                            model.coef_.ravel(), model.intercept_[: int(self.fit_intercept)]
+                        )
+                        n_iter[k, r, c] = model.n_iter_[0]
+        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            warnings.warn(
+                "some cross-validation fits stopped before max|grad| <= tol; their scores "
+                "may be slightly off. Increase max_iter or loosen tol.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.Cs_, self.l1_ratios_ = Cs, ratios
+        self.scores_, self.coefs_paths_, self.n_iter_ = scores, paths, n_iter
+        mean = scores.mean(axis=0)  # (n_l1_ratios, n_cs)
+        # The first best in (l1_ratio, C) order, as scikit-learn's argmax picks it.
+        r_best, c_best = np.unravel_index(int(np.argmax(mean)), mean.shape)
+        if self.refit:
+            self.C_, self.l1_ratio_ = float(Cs[c_best]), float(ratios[r_best])
+            final = self._model(self.C_, self.l1_ratio_, warm=False)
+            final.fit(X, y, sample_weight=sample_weight, **fit_params)
+            for name in (
+                "classes_",
+                "coef_",
+                "intercept_",
+                "converged_",
+                "history_",
+                "loss_curve_",
+                "solver_",
+                "result_",
+            ):
+                setattr(self, name, getattr(final, name))
+        else:
+            best = [np.unravel_index(int(np.argmax(s)), s.shape) for s in scores]
+            coefs = np.array([paths[k, r, c] for k, (r, c) in enumerate(best)]).mean(axis=0)
+            self.C_ = float(np.mean([Cs[c] for _, c in best]))
+            self.l1_ratio_ = float(np.mean([ratios[r] for r, _ in best]))
+            self.classes_ = np.unique(y)
+            n = X.shape[1]
+            self.coef_ = coefs[:n].astype(X.dtype).reshape(1, -1)
+            self.intercept_ = np.array([coefs[n] if self.fit_intercept else 0.0], dtype=X.dtype)
+            self.converged_ = True
+        return self
