@@ -39,10 +39,10 @@ def test_elastic_net_grid_and_shapes(breast_cancer):
     cv = StratifiedKFold(3)
     m = LogisticRegressionCV(Cs=[0.01, 0.1, 1.0], l1_ratios=[0.5, 1.0], cv=cv, tol=1e-7).fit(X, y)
     assert m.scores_.shape == (3, 2, 3) and m.n_iter_.shape == (3, 2, 3)
-    assert m.coefs_paths_.shape == (3, 2, 3, X.shape[1] + 1)
+    assert m.coefs_paths_.shape == (3, 2, 3, 1, X.shape[1] + 1)
     assert m.l1_ratio_ in (0.5, 1.0) and m.C_ in (0.01, 0.1, 1.0)
     # the path: smaller C, more zeros
-    zeros = (m.coefs_paths_[0, 1, :, :-1] == 0).sum(axis=1)
+    zeros = (m.coefs_paths_[0, 1, :, 0, :-1] == 0).sum(axis=1)
     assert zeros[0] >= zeros[1] >= zeros[2] and zeros[0] > 0
     assert m.predict_proba(X).shape == (X.shape[0], 2)
 
@@ -52,8 +52,28 @@ def test_refit_false_averages_folds(breast_cancer):
     m = LogisticRegressionCV(Cs=[0.1, 1.0], refit=False, tol=1e-7).fit(X, y)
     best = [np.unravel_index(np.argmax(s), s.shape) for s in m.scores_]
     avg = np.mean([m.coefs_paths_[k, r, c] for k, (r, c) in enumerate(best)], axis=0)
-    np.testing.assert_allclose(m.coef_.ravel(), avg[:-1])
+    np.testing.assert_allclose(m.coef_, avg[:, :-1])
     assert m.score(X, y) > 0.95
+
+
+def test_multiclass_cv_same_C_as_sklearn():
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours = LogisticRegressionCV(Cs=6, scoring="neg_log_loss", tol=1e-10).fit(X, y)
+    sk = SkLogisticRegressionCV(
+        Cs=6,
+        scoring="neg_log_loss",
+        l1_ratios=(0.0,),
+        tol=1e-10,
+        max_iter=10_000,
+        use_legacy_attributes=False,
+    ).fit(X, y)
+    assert ours.C_ == sk.C_
+    assert ours.coefs_paths_.shape == (5, 1, 6, 3, 5)
+    np.testing.assert_allclose(ours.scores_, sk.scores_, rtol=1e-3, atol=1e-5)
 
 
 def test_bad_grid():

@@ -191,7 +191,7 @@ Y_OK = np.array([0, 1] * 10)
         (np.where(np.eye(20, 3) == 1, np.nan, X_OK), Y_OK, "NaN"),
         (np.where(np.eye(20, 3) == 1, np.inf, X_OK), Y_OK, "infinity"),
         (X_OK, np.ones(20), "one class"),
-        (X_OK, np.arange(20) % 3, "3 classes"),
+        (X_OK, np.linspace(0.0, 1.0, 20), "continuous"),
         (X_OK, Y_OK[:-1], "same number of rows"),
         (X_OK[:0], Y_OK[:0], "0 sample"),
         (np.array([["a", "b", "c"]] * 20), Y_OK, "numeric"),

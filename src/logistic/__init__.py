@@ -16,6 +16,7 @@ from .errors import (
 )
 from .estimator import LogisticRegression
 from .graph import explain, gradient_check
+from .persistence import load, save
 
 __version__ = "0.1.0"
 
@@ -32,4 +33,6 @@ __all__ = [
     "errors",
     "explain",
     "gradient_check",
+    "load",
+    "save",
 ]

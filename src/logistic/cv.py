@@ -52,8 +52,9 @@ class LogisticRegressionCV(LogisticRegression):
     l1_ratios_ : ndarray of shape (n_l1_ratios,)
     scores_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
         Held-out score of every fit (greater is better).
-    coefs_paths_ : ndarray of shape (n_folds, n_l1_ratios, n_cs, n_features + fit_intercept)
-        Coefficients (intercept last) of every fold's fit.
+    coefs_paths_ : ndarray of shape (n_folds, n_l1_ratios, n_cs, n_rows, n_features + fit_intercept)
+        Coefficients (intercept last) of every fold's fit; ``n_rows`` is 1 for two classes
+        and ``n_classes`` for more (scikit-learn's non-legacy layout).
     n_iter_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
     coef_, intercept_, classes_, converged_, history_, loss_curve_
         Of the final model, as in :class:`LogisticRegression`.
@@ -149,8 +150,10 @@ class LogisticRegressionCV(LogisticRegression):
         folds = list(cv.split(X, y))
         order = np.argsort(Cs, kind="stable")  # strongest penalty (smallest C) first
         n_dof = X.shape[1] + int(self.fit_intercept)
+        n_classes = np.unique(y).shape[0]
+        n_rows = 1 if n_classes <= 2 else n_classes
         scores = np.empty((len(folds), ratios.size, Cs.size))
-        paths = np.empty((len(folds), ratios.size, Cs.size, n_dof))
+        paths = np.empty((len(folds), ratios.size, Cs.size, n_rows, n_dof))
         n_iter = np.empty((len(folds), ratios.size, Cs.size), dtype=np.int32)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -166,9 +169,9 @@ class LogisticRegressionCV(LogisticRegression):
                         )
                         model.fit(X[train], y[train], sample_weight=sw, **fit_params)
                         scores[k, r, c] = scorer(model, X[test], y[test])
-                        paths[k, r, c] = np.append(
-                            model.coef_.ravel(), model.intercept_[: int(self.fit_intercept)]
-                        )
+                        paths[k, r, c, :, : X.shape[1]] = model.coef_
+                        if self.fit_intercept:
+                            paths[k, r, c, :, -1] = model.intercept_
                         n_iter[k, r, c] = model.n_iter_[0]
         if any(issubclass(w.category, ConvergenceWarning) for w in caught):
             warnings.warn(
@@ -204,7 +207,9 @@ class LogisticRegressionCV(LogisticRegression):
             self.l1_ratio_ = float(np.mean([ratios[r] for r, _ in best]))
             self.classes_ = np.unique(y)
             n = X.shape[1]
-            self.coef_ = coefs[:n].astype(X.dtype).reshape(1, -1)
-            self.intercept_ = np.array([coefs[n] if self.fit_intercept else 0.0], dtype=X.dtype)
+            self.coef_ = coefs[:, :n].astype(X.dtype)
+            self.intercept_ = (coefs[:, n] if self.fit_intercept else np.zeros(n_rows)).astype(
+                X.dtype
+            )
             self.converged_ = True
         return self

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target
@@ -21,6 +22,7 @@ from ._validation import (
     check_sample_weight,
 )
 from .errors import ConvergenceWarning, DataError, InvalidParameterError
+from .multinomial import MultinomialObjective, softmax
 from .objective import Objective
 from .solvers import SOLVERS, get_solver, resolve_auto, solve
 from .sources import InMemorySource
@@ -137,7 +139,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
         tags.input_tags.sparse = True
         return tags
 
@@ -194,13 +195,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 "exactly two distinct labels (ints, strings, bools, or floats such as 0.0/1.0)."
             )
         classes, y_index = np.unique(y, return_inverse=True)
-        if classes.shape[0] != 2:
-            shown = ", ".join(repr(c) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
-            what = "one class" if classes.shape[0] == 1 else f"{classes.shape[0]} classes"
-            prefix = "Only binary classification is supported. " if len(classes) > 2 else ""
+        if classes.shape[0] < 2:
             raise DataError(
-                f"{prefix}y has {what} ({shown}); this version fits binary targets and accepts "
-                "exactly two distinct labels."
+                f"y has one class ({classes[0]!r}); a classifier needs at least two distinct "
+                "labels (two for the binary model, more for the multinomial one)."
             )
         return X, classes, y_index
 
@@ -209,7 +207,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if cw is None:
             return None
         if cw == "balanced":
-            weights = compute_class_weight("balanced", classes=np.arange(2), y=y_index)
+            weights = compute_class_weight("balanced", classes=np.arange(len(classes)), y=y_index)
         else:
             unknown = [k for k in cw if k not in set(classes.tolist())]
             if unknown:
@@ -245,7 +243,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             if not np.any(sw > 0):
                 raise DataError("class_weight and sample_weight give every row weight 0.")
         y01 = y_index.astype(dtype)
-        off = _check_offset(offset, X.shape[0], dtype)
+        off = _check_offset(offset, X.shape[0], dtype, len(classes))
         source = InMemorySource(X, y01, sw, off)
         return self._fit_source(source, classes, dtype=dtype, sparse=sp.issparse(X))
 
@@ -257,18 +255,36 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         that build their own source call this directly after their own input checks.
         """
         self._check_params()
-        objective = Objective(
-            source, C=self.C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept
-        )
+        n_classes = len(classes)
+        if n_classes > 2:
+            objective = MultinomialObjective(
+                source,
+                n_classes,
+                C=self.C,
+                l1_ratio=self.l1_ratio,
+                fit_intercept=self.fit_intercept,
+            )
+        else:
+            objective = Objective(
+                source, C=self.C, l1_ratio=self.l1_ratio, fit_intercept=self.fit_intercept
+            )
         solver = self.solver
         if solver == "auto":
             solver = resolve_auto(
                 source.n_samples, source.n_features, sparse=sparse, l1_ratio=float(self.l1_ratio)
             )
+        if objective.l1 > 0.0 and not get_solver(solver).supports_l1:
+            raise InvalidParameterError(
+                f"solver={solver!r} cannot minimise an L1 penalty (l1_ratio={self.l1_ratio!r})."
+            )
         x0 = np.zeros(objective.n_params)
         coef = getattr(self, "coef_", None)
-        if self.warm_start and coef is not None and coef.shape[1] == source.n_features:
-            x0 = objective.join(coef.ravel(), self.intercept_[0])
+        n_rows = n_classes if n_classes > 2 else 1
+        if self.warm_start and coef is not None and coef.shape == (n_rows, source.n_features):
+            if n_classes > 2:
+                x0 = objective.join(coef.T.ravel(), self.intercept_)
+            else:
+                x0 = objective.join(coef.ravel(), self.intercept_[0])
 
         callbacks = [c for c in (self.callback, _VerbosePrinter() if self.verbose else None) if c]
 
@@ -287,10 +303,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             batch_size=self.batch_size,
             random_state=self.random_state,
         )
-        w, b = objective.split(result.x)
         self.classes_ = np.asarray(classes)
-        self.coef_ = w.astype(dtype).reshape(1, -1)
-        self.intercept_ = np.array([b], dtype=dtype)
+        self.n_features_in_ = source.n_features
+        names = getattr(source, "feature_names", None)
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        if n_classes > 2:
+            coef, intercept = objective.coef_intercept(result.x)
+            self.coef_ = coef.astype(dtype)
+            self.intercept_ = intercept.astype(dtype)
+        else:
+            w, b = objective.split(result.x)
+            self.coef_ = w.astype(dtype).reshape(1, -1)
+            self.intercept_ = np.array([b], dtype=dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.history_ = result.history
         self.loss_curve_ = np.asarray(result.history.loss)
@@ -318,17 +343,29 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise DataError(_explain_validation_error(exc)) from exc
 
     def decision_function(self, X, offset=None):
-        """Logits ``z = X w + b (+ offset)``, shape (n_samples,); positive means ``classes_[1]``."""
+        """Logits: ``z = X w + b (+ offset)`` of shape (n_samples,) for two classes (positive
+        means ``classes_[1]``); ``Z = X W + b`` of shape (n_samples, n_classes) for more."""
         X = self._validate_X_predict(X)
+        K = len(self.classes_)
+        if K > 2:
+            Z = np.asarray(X @ self.coef_.T.astype(X.dtype, copy=False))
+            Z = Z + self.intercept_.astype(Z.dtype)
+            off = _check_offset(offset, X.shape[0], Z.dtype, K)
+            return Z if off is None else Z + off
         coef = self.coef_.ravel().astype(X.dtype, copy=False)
         z = np.asarray(X @ coef).ravel()
         z = z + self.intercept_[0].astype(z.dtype)
-        off = _check_offset(offset, X.shape[0], z.dtype)
+        off = _check_offset(offset, X.shape[0], z.dtype, K)
         return z if off is None else z + off
 
     def predict_proba(self, X, offset=None):
-        """``[1 - a, a]`` per row, shape (n_samples, 2), with ``a = sigmoid(z)``."""
+        """Class probabilities, shape (n_samples, n_classes); rows sum to 1.
+
+        Two classes: ``[1 - a, a]`` with ``a = sigmoid(z)``; more: ``softmax(Z)``.
+        """
         z = self.decision_function(X, offset)
+        if z.ndim == 2:
+            return softmax(z)
         return np.column_stack([sigmoid(-z), sigmoid(z)])
 
     def predict_log_proba(self, X, offset=None):
@@ -339,15 +376,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         underflowed, the log is taken from the logit, ``-log1pexp(-+z)``, instead of ``-inf``.
         """
         z = self.decision_function(X, offset)
-        proba = np.column_stack([sigmoid(-z), sigmoid(z)])
-        out = np.column_stack([-log1pexp(z), -log1pexp(-z)])
+        if z.ndim == 2:
+            proba = softmax(z)
+            out = z - logsumexp(z, axis=1, keepdims=True)
+        else:
+            proba = np.column_stack([sigmoid(-z), sigmoid(z)])
+            out = np.column_stack([-log1pexp(z), -log1pexp(-z)])
         normal = proba >= np.finfo(proba.dtype).tiny
         out[normal] = np.log(proba[normal])
         return out
 
     def predict(self, X, offset=None):
-        """The label of each row: ``classes_[1]`` where ``z > 0``, else ``classes_[0]``."""
+        """The label of each row: the class of the largest logit (``z > 0`` for two classes)."""
         z = self.decision_function(X, offset)
+        if z.ndim == 2:
+            return self.classes_[np.argmax(z, axis=1)]
         return self.classes_[(z > 0).astype(np.intp)]
 
     # -- inference --------------------------------------------------------------------
@@ -376,6 +419,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         from .inference import inference as _inference
 
         X = self._validate_X_predict(X)
+        if len(self.classes_) > 2:
+            raise InvalidParameterError(
+                f"inference() covers the binary model; this one has {len(self.classes_)} "
+                "classes. Fit one binary model per class of interest (one against the rest)."
+            )
         y = np.asarray(y)
         known = np.isin(y, self.classes_)
         if y.ndim != 1 or not np.all(known):
@@ -397,7 +445,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             self.coef_.ravel(),
             self.intercept_[0],
             sample_weight=sw,
-            offset=_check_offset(offset, X.shape[0], np.float64),
+            offset=_check_offset(offset, X.shape[0], np.float64, 2),
             fit_intercept=self.fit_intercept,
             C=self.C,
             cov_type=cov_type,
@@ -418,17 +466,18 @@ class _VerbosePrinter:
         )
 
 
-def _check_offset(offset, n_samples, dtype):
+def _check_offset(offset, n_samples, dtype, n_classes=2):
     if offset is None:
         return None
     try:
         off = np.asarray(offset, dtype=dtype)
     except (TypeError, ValueError):
-        raise DataError("offset must be numbers; it accepts a 1-d array of floats.") from None
-    if off.ndim != 1 or off.shape[0] != n_samples:
+        raise DataError("offset must be numbers; it accepts an array of floats.") from None
+    expected = (n_samples,) if n_classes <= 2 else (n_samples, n_classes)
+    if off.shape != expected:
         raise DataError(
-            f"offset has shape {off.shape}, but X has {n_samples} rows; offset accepts a 1-d "
-            f"array of length {n_samples}."
+            f"offset has shape {off.shape}, but the model needs {expected} (one logit offset "
+            f"per row{'' if n_classes <= 2 else ' and class'}); offset accepts that shape."
         )
     if not np.all(np.isfinite(off)):
         raise DataError("offset contains NaN or infinity; it accepts finite numbers.")

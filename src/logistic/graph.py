@@ -39,6 +39,7 @@ __all__ = [
     "ExampleTrace",
     "GradientCheck",
     "LinearNode",
+    "MultinomialTrace",
     "SigmoidNode",
     "explain",
     "gradient_check",
@@ -317,15 +318,12 @@ def _params_of(model):
     """``(w, b, classes, feature_names)`` from a fitted estimator or a ``(w, b)`` pair."""
     if hasattr(model, "coef_"):
         coef = np.asarray(model.coef_, dtype=np.float64)
-        if coef.shape[0] != 1:
-            raise ValueError("explain() traces the binary graph; the model has several classes.")
         names = getattr(model, "feature_names_in_", None)
-        return (
-            coef.ravel(),
-            float(np.ravel(model.intercept_)[0]),
-            getattr(model, "classes_", None),
-            None if names is None else [str(n) for n in names],
-        )
+        names = None if names is None else [str(n) for n in names]
+        classes = getattr(model, "classes_", None)
+        if coef.shape[0] > 1:  # multinomial: W (n, K), b (K,)
+            return coef.T.copy(), np.asarray(model.intercept_, dtype=np.float64), classes, names
+        return coef.ravel(), float(np.ravel(model.intercept_)[0]), classes, names
     w, b = model
     return np.asarray(w, dtype=np.float64).ravel(), float(b), None, None
 
@@ -373,6 +371,13 @@ def explain(model, x, y, feature_names=None):
     if feature_names is not None:
         names = list(feature_names)
     x = np.asarray(x, dtype=np.float64)
+    if w.ndim == 2:
+        if x.shape[-1] != w.shape[0]:
+            raise ValueError(
+                f"x has {x.shape[-1]} features but the model has {w.shape[0]}; explain() "
+                "accepts rows with the model's features."
+            )
+        return _explain_multinomial(w, b, classes, names, x, y)
     if x.shape[-1] != w.shape[0]:
         raise ValueError(
             f"x has {x.shape[-1]} features but the model has {w.shape[0]}; explain() accepts "
@@ -452,3 +457,150 @@ def _plain_table(header, rows, title=""):
     out = [title, line, "-" * len(line)] if title else [line, "-" * len(line)]
     out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(out)
+
+
+# -- the multinomial graph ------------------------------------------------------------------
+
+
+@dataclass
+class MultinomialTrace:
+    """The softmax graph of one example: ``z = W^T x + b``, ``a = softmax(z)``,
+    ``L = -log a_y``, and its local derivatives.
+
+    ``dL_da[k] = -y_k / a_k``; ``da_dz`` is the Jacobian ``diag(a) - a a^T`` (K, K);
+    ``dL_dz_chain = da_dz^T dL_da`` is the literal chain product and ``dL_dz = a - y`` the
+    fused form; ``dL_dW = x (a - y)^T`` (n, K), ``dL_db = a - y``.
+    """
+
+    classes: list
+    y: int
+    z: np.ndarray
+    a: np.ndarray
+    L: float
+    dL_da: np.ndarray
+    da_dz: np.ndarray
+    dL_dz_chain: np.ndarray
+    dL_dz: np.ndarray
+    dz_dW: np.ndarray
+    dL_dW: np.ndarray
+    dL_db: np.ndarray
+    saturated: bool
+    note: str
+    feature_names: list[str] = field(default_factory=list)
+
+    def rows(self):
+        rows = [("L", "logsumexp(z) - z_y = -log a_y", _fmt(self.L))]
+        for k, c in enumerate(self.classes):
+            rows += [
+                (f"z[{c}]", "W[:, k] . x + b_k", _fmt(self.z[k])),
+                (f"a[{c}]", "exp(z_k) / sum exp(z)", _fmt(self.a[k])),
+                (f"dL/da[{c}]", "-y_k / a_k", _fmt(self.dL_da[k])),
+                (f"da/dz[{c},{c}]", "a_k (1 - a_k)", _fmt(self.da_dz[k, k])),
+                (f"dL/dz[{c}] (chain)", "sum_m dL/da_m da_m/dz_k", _fmt(self.dL_dz_chain[k])),
+                (f"dL/dz[{c}] (fused)", "a_k - y_k", _fmt(self.dL_dz[k])),
+                (f"dL/db[{c}]", "a_k - y_k", _fmt(self.dL_db[k])),
+            ]
+        return rows
+
+    def as_dict(self):
+        names = self.feature_names or [str(j) for j in range(self.dz_dW.shape[0])]
+        return {
+            "classes": [str(c) for c in self.classes],
+            "y": str(self.classes[self.y]),
+            "z": [_jsonable(v) for v in self.z],
+            "a": [_jsonable(v) for v in self.a],
+            "L": _jsonable(self.L),
+            "dL_da": [_jsonable(v) for v in self.dL_da],
+            "da_dz": [[_jsonable(v) for v in row] for row in self.da_dz],
+            "dL_dz_chain": [_jsonable(v) for v in self.dL_dz_chain],
+            "dL_dz": [_jsonable(v) for v in self.dL_dz],
+            "dz_dW": {n: _jsonable(v) for n, v in zip(names, self.dz_dW, strict=True)},
+            "dL_dW": {
+                n: [_jsonable(v) for v in row] for n, row in zip(names, self.dL_dW, strict=True)
+            },
+            "dL_db": [_jsonable(v) for v in self.dL_db],
+            "saturated": self.saturated,
+            "note": self.note,
+        }
+
+    def __str__(self):
+        title = f"one example, y = {self.classes[self.y]}"
+        text = _plain_table(["quantity", "formula", "value"], self.rows(), title=title)
+        return text + (f"\n{self.note}" if self.note else "")
+
+
+def _explain_multinomial(W, b, classes, names, x, y):
+    from scipy.special import logsumexp
+
+    K = W.shape[1]
+    classes = list(range(K)) if classes is None else list(classes)
+    if x.ndim != 1:
+        X = x
+        yy = np.atleast_1d(np.asarray(y))
+        idx = np.array([_class_index(v, classes) for v in yy])
+        Z = X @ W + b
+        A = np.exp(Z - logsumexp(Z, axis=1, keepdims=True))
+        R = A.copy()
+        R[np.arange(len(idx)), idx] -= 1.0
+        m = X.shape[0]
+        L = logsumexp(Z, axis=1) - Z[np.arange(m), idx]
+        return BatchTrace(
+            z=Z,
+            a=A,
+            L=L,
+            dL_dz=R,
+            J=float(np.mean(L)),
+            dJ_dw=X.T @ R / m,
+            dJ_db=R.mean(axis=0),
+            n_saturated=int(np.sum(np.any((A == 0.0) | (A == 1.0), axis=1))),
+            feature_names=names or [],
+        )
+    k_true = _class_index(np.ravel(np.asarray(y))[0], classes)
+    z = x @ W + b
+    lse = float(logsumexp(z))
+    a = np.exp(z - lse)
+    onehot = np.zeros(K)
+    onehot[k_true] = 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dL_da = np.where(onehot > 0, -onehot / a, 0.0)
+        J = np.diag(a) - np.outer(a, a)
+        chain = J.T @ np.where(np.isfinite(dL_da), dL_da, 0.0)
+        if not np.isfinite(dL_da[k_true]):
+            chain = np.full(K, np.nan)
+    fused = a - onehot
+    saturated = bool(a[k_true] == 0.0 or np.any(a == 1.0))
+    note = ""
+    if saturated:
+        note = (
+            f"a = softmax(z) rounds to {np.array2string(a, precision=3)} in float64, so the "
+            "literal chain dL/da * da/dz divides by a rounded 0 or multiplies a zero Jacobian; "
+            f"the fused dL/dz = a - y = {np.array2string(fused, precision=6)} never divides, "
+            f"and L is computed as logsumexp(z) - z_y = {lse - z[k_true]:.6g}."
+        )
+    return MultinomialTrace(
+        classes=classes,
+        y=k_true,
+        z=z,
+        a=a,
+        L=lse - float(z[k_true]),
+        dL_da=dL_da,
+        da_dz=J,
+        dL_dz_chain=chain,
+        dL_dz=fused,
+        dz_dW=x.copy(),
+        dL_dW=np.outer(x, fused),
+        dL_db=fused,
+        saturated=saturated,
+        note=note,
+        feature_names=names or [],
+    )
+
+
+def _class_index(v, classes):
+    for k, c in enumerate(classes):
+        if v == c:
+            return k
+    raise ValueError(
+        f"y={v!r} is not one of the model's classes {classes!r}; explain() accepts labels "
+        "the model was trained on."
+    )

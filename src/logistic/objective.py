@@ -55,6 +55,7 @@ class Objective:
         self.l1_ratio = float(l1_ratio)
         self.fit_intercept = bool(fit_intercept)
         self.n_features = source.n_features
+        self.n_coef = self.n_features  # penalised parameters, first in p
         self.n_params = self.n_features + int(self.fit_intercept)
         self.weight_sum = float(source.weight_sum)
         strength = 0.0 if np.isinf(self.C) else 1.0 / (self.C * self.weight_sum)
@@ -79,7 +80,7 @@ class Objective:
         if self.l1 == 0.0:
             return p
         out = p.copy()
-        n = self.n_features
+        n = self.n_coef
         t = step * self.l1
         out[:n] = np.sign(p[:n]) * np.maximum(np.abs(p[:n]) - t, 0.0)
         return out
@@ -94,13 +95,13 @@ class Objective:
         g = np.asarray(g, dtype=np.float64)
         if self.l1 == 0.0:
             return float(np.max(np.abs(g))) if g.size else 0.0
-        n = self.n_features
+        n = self.n_coef
         w = np.asarray(p, dtype=np.float64)[:n]
         gw = g[:n]
         sub = np.where(w != 0.0, gw + self.l1 * np.sign(w), np.maximum(np.abs(gw) - self.l1, 0.0))
         out = float(np.max(np.abs(sub))) if n else 0.0
-        if self.fit_intercept:
-            out = max(out, abs(float(g[-1])))
+        if g.shape[0] > n:  # the unpenalised intercept(s)
+            out = max(out, float(np.max(np.abs(g[n:]))))
         return out
 
     # -- parameters -------------------------------------------------------------------

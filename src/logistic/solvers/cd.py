@@ -87,7 +87,7 @@ def proximal_newton_cd(objective, x0, *, tol, max_iter, callback=None, max_sweep
         Coordinate sweeps per quadratic model at most.
     """
     tracker = Tracker(callback)
-    n_pen = objective.n_features
+    n_pen = objective.n_coef
     l1 = objective.l1
     x = np.array(x0, dtype=np.float64)
     f, g, H = objective.grad_hess(x)

@@ -10,6 +10,8 @@ A source exposes ``n_samples``, ``n_features``, ``dtype``, ``weight_sum`` and::
 A new executor (files, Dask, another array library) is a new module here, nothing else.
 """
 
+from .dask import DaskSource
 from .memory import InMemorySource
+from .stream import StreamSource
 
-__all__ = ["InMemorySource"]
+__all__ = ["DaskSource", "InMemorySource", "StreamSource"]

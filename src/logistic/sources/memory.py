@@ -122,9 +122,30 @@ class InMemorySource:
         n, step = self.n_samples, self.block_rows
         return [slice(start, min(start + step, n)) for start in range(0, n, step)]
 
+    def _rows(self, sl):
+        """Rows ``sl`` of X: a view for dense X; for CSR a matrix sharing X's data and
+        indices (SciPy's row slicing would copy them on every pass), built once."""
+        if not sp.issparse(self.X):
+            return self.X[sl]
+        cache = self.__dict__.setdefault("_csr_blocks", {})
+        key = (sl.start, sl.stop)
+        blk = cache.get(key)
+        if blk is None:
+            X = self.X
+            lo, hi = int(X.indptr[sl.start]), int(X.indptr[sl.stop])
+            # attributes set directly: SciPy's constructor would copy data and indices
+            blk = sp.csr_matrix((sl.stop - sl.start, X.shape[1]), dtype=X.dtype)
+            blk.data = X.data[lo:hi]
+            blk.indices = X.indices[lo:hi]
+            blk.indptr = X.indptr[sl.start : sl.stop + 1] - lo
+            cache[key] = blk
+        return blk
+
     def _block(self, sl):
+        if sl.step not in (None, 1):  # pragma: no cover - blocks are contiguous
+            raise ValueError("blocks are contiguous row ranges")
         return (
-            self.X[sl],
+            self._rows(sl),
             self.y[sl],
             None if self.sample_weight is None else self.sample_weight[sl],
             None if self.offset is None else self.offset[sl],

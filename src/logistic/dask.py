@@ -1,0 +1,180 @@
+"""Fit and predict on a Dask cluster: the rows stay on the workers, the solver on the client.
+
+Two entries, both on top of :class:`logistic.sources.dask.DaskSource`::
+
+    from distributed import Client, LocalCluster
+    import logistic.dask
+
+    client = Client(LocalCluster(n_workers=2))          # or Client("tcp://scheduler:8786")
+    est = logistic.dask.fit(LogisticRegression(C=1.0), X, y, sample_weight=s)
+    est = logistic.dask.DaskLogisticRegression(C=1.0).fit(X, y)   # the same, as a class
+
+``X`` is a dask array or dask DataFrame (n_samples, n_features), ``y`` a dask array or
+Series of two labels. Each chunk of rows is computed once and held by a worker; each
+iteration of the solver sends ``(w, b)`` to every chunk and receives one tree-reduced
+:class:`~logistic.kernel.ChunkStats`, so the fitted coefficients equal those of the
+in-memory ``LogisticRegression.fit`` on the same rows (up to the order of floating-point
+additions). A worker lost mid-fit is survived: its chunks are recomputed from their graph
+and its tasks rescheduled (see :mod:`logistic.sources.dask`).
+
+Requires ``pip install "logistic[dask]"`` (``dask[array,dataframe]`` and ``distributed``);
+the workers must be able to import :mod:`logistic`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .estimator import LogisticRegression
+from .sources.dask import DaskSource, as_dask_array, get_client
+
+__all__ = [
+    "DaskLogisticRegression",
+    "DaskSource",
+    "decision_function",
+    "fit",
+    "get_client",
+    "predict",
+    "predict_proba",
+]
+
+
+def _is_dask(obj) -> bool:
+    return hasattr(obj, "__dask_graph__")
+
+
+def fit(estimator, X, y, sample_weight=None, *, offset=None, client=None):
+    """Fit ``estimator`` (a :class:`~logistic.LogisticRegression`) on a Dask cluster.
+
+    Parameters
+    ----------
+    estimator : LogisticRegression
+        Its parameters (``C``, ``solver``, ``tol``, ``class_weight`` ...) are used as for
+        ``fit``; the fitted attributes are set on it.
+    X : dask array or dask DataFrame of shape (n_samples, n_features)
+    y : dask array or dask Series of shape (n_samples,)
+    sample_weight : dask array, array-like, scalar or None
+    offset : dask array, array-like or None
+        Known term added to each logit, ``z_i = x_i . w + b + o_i``.
+    client : distributed.Client, str or None
+        A client, a scheduler address, or None for the default client.
+
+    Returns
+    -------
+    estimator
+        Fitted; ``coef_`` has the dtype of ``X`` (float32 stays float32).
+    """
+    estimator._check_params()
+    own_client = isinstance(client, str)  # an address: connect now, disconnect after
+    client = get_client(client)
+    try:
+        source = DaskSource(
+            X,
+            y,
+            sample_weight,
+            offset,
+            client=client,
+            class_weight=estimator.class_weight,
+        )
+        try:
+            estimator._fit_source(source, source.classes_, dtype=source.dtype, sparse=False)
+        finally:
+            source.close()  # also on Ctrl-C: the chunks are released on the workers
+    finally:
+        if own_client:
+            client.close()
+    estimator.n_features_in_ = source.n_features
+    names = _column_names(X)
+    if names is not None:
+        estimator.feature_names_in_ = names
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    return estimator
+
+
+def _column_names(X):
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = np.asarray([str(c) for c in columns], dtype=object)
+    return names if all(isinstance(c, str) for c in columns) else None
+
+
+def decision_function(estimator, X):
+    """Lazy logits ``z = X w + b`` of a dask array or DataFrame: a dask array (n_samples,)."""
+    X = as_dask_array(X, "X", ndim=2)
+    coef = estimator.coef_.ravel()
+    b = estimator.intercept_[0]
+    if X.shape[1] != coef.shape[0]:
+        from .errors import DataError
+
+        raise DataError(
+            f"X has {X.shape[1]} features, but the model was fitted with {coef.shape[0]}."
+        )
+    dtype = np.result_type(X.dtype, coef.dtype)
+    return X.map_blocks(_logits, coef, b, dtype=dtype, drop_axis=1)
+
+
+def predict_proba(estimator, X):
+    """Lazy ``[1 - a, a]`` per row: a dask array (n_samples, 2)."""
+    z = decision_function(estimator, X)
+    return z.map_blocks(_proba, dtype=z.dtype, new_axis=1, chunks=(z.chunks[0], (2,)))
+
+
+def predict(estimator, X):
+    """Lazy labels ``classes_[z > 0]``: a dask array (n_samples,)."""
+    z = decision_function(estimator, X)
+    classes = estimator.classes_
+    return z.map_blocks(_labels, classes, dtype=classes.dtype)
+
+
+def _logits(block, coef, b):
+    return block @ coef.astype(block.dtype, copy=False) + block.dtype.type(b)
+
+
+def _proba(z):
+    from ._math import sigmoid
+
+    return np.column_stack([sigmoid(-z), sigmoid(z)])
+
+
+def _labels(z, classes):
+    return classes[(z > 0).astype(np.intp)]
+
+
+class DaskLogisticRegression(LogisticRegression):
+    """:class:`~logistic.LogisticRegression` that fits and predicts Dask collections.
+
+    Same parameters and fitted attributes. ``fit`` with a dask ``X`` runs on the default
+    ``distributed`` client (see :func:`fit`); ``predict``, ``predict_proba`` and
+    ``decision_function`` of a dask ``X`` return lazy dask arrays. NumPy, pandas and SciPy
+    input goes through the in-memory path unchanged.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        if _is_dask(X) or _is_dask(y):
+            return fit(self, X, y, sample_weight)
+        return super().fit(X, y, sample_weight)
+
+    def decision_function(self, X):
+        if _is_dask(X):
+            self._check_fitted()
+            return decision_function(self, X)
+        return super().decision_function(X)
+
+    def predict_proba(self, X):
+        if _is_dask(X):
+            self._check_fitted()
+            return predict_proba(self, X)
+        return super().predict_proba(X)
+
+    def predict(self, X):
+        if _is_dask(X):
+            self._check_fitted()
+            return predict(self, X)
+        return super().predict(X)
+
+    def _check_fitted(self):
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)

@@ -1,0 +1,534 @@
+"""The command line end to end, on real files: what it prints, what it writes, how it fails.
+
+Most tests call :func:`logistic.cli.run` in-process (fast); a few run the installed
+``logistic`` script in a subprocess to prove the exit status, the single stderr line and the
+Ctrl-C behaviour of the real program.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from logistic import LogisticRegression
+from logistic.cli import run
+from logistic.io import TablePreprocessor, breast_cancer_table, read_table, read_target
+from logistic.persistence import load
+from test_io import fair_table
+
+SCRIPT = Path(sys.executable).with_name("logistic")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def check_png(path, min_kb=15):
+    """A real, non-blank PNG: signature, size, and many distinct pixel values."""
+    from matplotlib.image import imread
+
+    path = Path(path)
+    raw = path.read_bytes()
+    assert raw[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    assert len(raw) > min_kb * 1024, f"{path} is only {len(raw)} bytes"
+    img = imread(path)
+    assert img.ndim == 3 and img.shape[0] > 300 and img.shape[1] > 300
+    assert float(img[..., :3].var()) > 1e-3, f"{path} is a single colour"
+    assert np.unique(img[..., :3].reshape(-1, 3), axis=0).shape[0] > 20
+
+
+def invoke(capsys, *args):
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    code = run([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def listing(root):
+    return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*"))
+
+
+@pytest.fixture(scope="module")
+def fair_files(tmp_path_factory):
+    """statsmodels' fair data (mixed columns, a few missing cells) as CSV and Parquet, with a
+    column name that rich would take for markup."""
+    d = tmp_path_factory.mktemp("fair")
+    t = fair_table()
+    t = t.rename_columns(["age [years]" if c == "age" else c for c in t.column_names])
+    pacsv.write_csv(t, d / "fair.csv")
+    pq.write_table(t, d / "fair.parquet")
+    return d / "fair.csv", d / "fair.parquet"
+
+
+@pytest.fixture(scope="module")
+def fair_model(fair_files, tmp_path_factory):
+    """A model trained by the CLI on fair.csv (20% holdout), and the training JSON."""
+    d = tmp_path_factory.mktemp("model")
+    code = run(
+        [
+            "train",
+            str(fair_files[0]),
+            "--target",
+            "affair",
+            "--impute",
+            "mean",
+            "--holdout",
+            "0.2",
+            "--seed",
+            "1",
+            "-o",
+            str(d / "fair.json"),
+            "--json",
+        ]
+    )
+    assert code == 0
+    return d / "fair.json"
+
+
+# -- train --------------------------------------------------------------------------------
+def test_train_builtin_data_matches_the_library(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = invoke(capsys, "train", "-o", "out/model.json")
+    assert code == 0, err
+    assert "results on training rows (569)" in out and "accuracy" in out
+    assert "model: out/model.json" in out
+    assert listing(tmp_path) == ["out", "out/loss_curve.png", "out/model.json"]
+    check_png(tmp_path / "out" / "loss_curve.png")
+
+    # The same fit done with the library in memory gives the same model, and the file
+    # predicts its probabilities bit for bit.
+    table = breast_cancer_table()
+    pre = TablePreprocessor().fit(table, [c for c in table.column_names if c != "target"])
+    X = pre.transform(table)
+    est = LogisticRegression().fit(X, read_target(table, "target"))
+    m = load(tmp_path / "out" / "model.json")
+    np.testing.assert_array_equal(m.estimator.coef_, est.coef_)
+    np.testing.assert_array_equal(m.predict_proba(table), est.predict_proba(X))
+    rec = m.training
+    assert rec["data_source"] == "sklearn.datasets.load_breast_cancer"
+    assert (rec["n_rows"], rec["n_columns"]) == (569, 30) and rec["converged"] is True
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_train_mixed_columns_json(fair_files, tmp_path, monkeypatch, capsys, fmt):
+    import hashlib
+
+    data = fair_files[0] if fmt == "csv" else fair_files[1]
+    monkeypatch.chdir(tmp_path)
+    code, out, err = invoke(
+        capsys,
+        "train",
+        data,
+        "--target",
+        "affair",
+        "--impute",
+        "most-frequent",
+        "--holdout",
+        "0.25",
+        "--seed",
+        "3",
+        "--solver",
+        "lbfgs",
+        "--C",
+        "2",
+        "--json",
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["evaluated_on"] == "holdout" and doc["rows"] == 1592
+    assert 0.65 < doc["accuracy"] < 0.85 and 0.6 < doc["roc_auc"] < 0.9
+    assert doc["converged"] is True and doc["classes"] == ["no", "yes"]
+    assert doc["files"] == {"model": "model.json", "loss_curve": "loss_curve.png"}
+    m = load(tmp_path / "model.json")
+    assert m.training["data_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert m.training["n_rows"] == 6366 - 1592 and m.training["impute"] == "most-frequent"
+    assert m.estimator.get_params()["C"] == 2.0
+    assert "age [years]" in m.feature_names and "occupation=student" in m.feature_names
+    check_png(tmp_path / "loss_curve.png")
+
+
+def test_train_gd_with_features_and_quiet(fair_files, tmp_path, capsys):
+    code, out, err = invoke(
+        capsys,
+        "train",
+        fair_files[1],
+        "--target",
+        "affair",
+        "--impute",
+        "mean",
+        "--features",
+        "rate_marriage,yrs_married,religious",
+        "--solver",
+        "gd",
+        "--max-iter",
+        "40",
+        "--learning-rate",
+        "0.5",
+        "--tol",
+        "0",
+        "-o",
+        tmp_path / "m.json",
+        "--plots",
+        tmp_path / "plots",
+        "-q",
+    )
+    assert code == 0 and out == "" and err == ""
+    m = load(tmp_path / "m.json")
+    assert m.preprocessor.input_columns == ["rate_marriage", "yrs_married", "religious"]
+    assert m.training["n_iter"] == 40 and m.training["converged"] is False
+    check_png(tmp_path / "plots" / "loss_curve.png")
+
+
+def test_train_warns_when_not_converged(tmp_path, capsys):
+    code, out, err = invoke(
+        capsys,
+        "train",
+        "--solver",
+        "gd",
+        "--max-iter",
+        "5",
+        "-o",
+        tmp_path / "m.json",
+        "--no-plots",
+    )
+    assert code == 0
+    assert err.count("warning: solver 'gd' stopped after 5 iterations") == 1
+    assert "converged" in out and listing(tmp_path) == ["m.json"]
+
+
+# -- predict ------------------------------------------------------------------------------
+def test_predict_file_matches_the_loaded_model(fair_model, fair_files, tmp_path, capsys):
+    code, _, err = invoke(capsys, "predict", fair_model, fair_files[0], "-o", tmp_path / "p.csv")
+    assert code == 0, err
+    assert "filled 5 missing value(s)" in err
+    with open(tmp_path / "p.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6366 and list(rows[0]) == ["probability", "label"]
+    m = load(fair_model)
+    table = read_table(fair_files[0])
+    proba = m.predict_proba(table)[:, 1]
+    # The CSV carries the probabilities exactly (shortest round-trip decimal).
+    np.testing.assert_array_equal([float(r["probability"]) for r in rows], proba)
+    assert [r["label"] for r in rows] == m.predict(table).tolist()
+
+
+def test_predict_stdout_and_unseen_categories(fair_model, fair_files, tmp_path, capsys):
+    t = read_table(fair_files[0]).slice(0, 10)
+    occ = t.column("occupation").to_pylist()
+    occ[2] = occ[7] = "astronaut"
+    t = t.set_column(t.column_names.index("occupation"), "occupation", pa.array(occ))
+    t = t.drop_columns(["affair"])  # predictions need no target
+    pacsv.write_csv(t, tmp_path / "new.csv")
+    code, out, err = invoke(capsys, "predict", fair_model, tmp_path / "new.csv")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0] == '"probability","label"' and len(lines) == 11
+    assert "warning: 2 value(s) in categories not seen in training" in err
+    assert "occupation: 'astronaut' x2" in err
+    code, out, _ = invoke(
+        capsys, "predict", fair_model, tmp_path / "new.csv", "--keep", "educ,occupation", "-q"
+    )
+    assert code == 0
+    rows = list(csv.DictReader(out.splitlines()))
+    assert list(rows[0]) == ["educ", "occupation", "probability", "label"]
+    assert [r["occupation"] for r in rows] == [v or "" for v in occ]  # row 10 is missing
+    code, out, _ = invoke(capsys, "predict", fair_model, tmp_path / "new.csv", "--json")
+    doc = json.loads(out)
+    assert doc["rows"] == 10 and doc["positive_class"] == "yes"
+    assert len(doc["probability"]) == 10 and set(doc["label"]) <= {"yes", "no"}
+
+
+# -- evaluate -----------------------------------------------------------------------------
+def test_evaluate_metrics_and_plots(fair_model, fair_files, tmp_path, capsys):
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    code, out, err = invoke(
+        capsys, "evaluate", fair_model, fair_files[1], "--plots", tmp_path, "--json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    m = load(fair_model)
+    table = read_table(fair_files[1])
+    p = m.predict_proba(table)
+    y = (read_target(table, "affair") == "yes").astype(int)
+    assert doc["rows"] == 6366
+    assert doc["accuracy"] == pytest.approx(np.mean((p[:, 1] > 0.5) == y), abs=0)
+    assert doc["log_loss"] == pytest.approx(log_loss(y, p), rel=1e-12)
+    assert doc["roc_auc"] == pytest.approx(roc_auc_score(y, p[:, 1]), rel=1e-12)
+    assert doc["brier"] == pytest.approx(brier_score_loss(y, p[:, 1]), rel=1e-12)
+    cm = np.array(doc["confusion_matrix"]["matrix"])
+    assert cm.sum() == 6366 and cm[1].sum() == y.sum()
+    assert doc["confusion_matrix"]["labels"] == ["no", "yes"]
+    check_png(tmp_path / "roc.png")
+    check_png(tmp_path / "calibration.png")
+    code, out, _ = invoke(capsys, "evaluate", fair_model, fair_files[0], "--no-plots")
+    assert code == 0 and "ROC AUC" in out and "Brier score" in out and "true yes" in out
+
+
+# -- explain ------------------------------------------------------------------------------
+def test_explain_row(fair_model, fair_files, tmp_path, capsys):
+    code, out, err = invoke(
+        capsys, "explain", fair_model, fair_files[0], "--row", "7", "--plots", tmp_path, "--json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    m = load(fair_model)
+    row = read_table(fair_files[0]).slice(6, 1)
+    z = m.decision_function(row)[0]
+    tr = doc["trace"]
+    assert tr["z"] == pytest.approx(z, rel=1e-12)
+    y = 1.0 if doc["label"] == "yes" else 0.0
+    assert tr["dL_dz"] == pytest.approx(tr["a"] - y, rel=1e-12)
+    assert tr["dL_dz_chain"] == pytest.approx(tr["dL_dz"], rel=1e-9)
+    assert tr["dL_da"] * tr["da_dz"] == pytest.approx(tr["dL_dz"], rel=1e-9)
+    assert set(tr["dL_dw"]) == set(m.feature_names)
+    assert doc["input"]["age [years]"] == row.column("age [years]")[0].as_py()
+    check_png(tmp_path / "graph.png")
+    code, out, _ = invoke(capsys, "explain", fair_model, fair_files[0], "--row", "7", "--no-plots")
+    assert code == 0
+    for text in ("dL/dz (fused)", "da/dz", "dL/dw[age [years]]", "dz/dw[occupation="):
+        assert text in out
+    assert "features with x = 0 not shown" in out
+
+
+# -- summary ------------------------------------------------------------------------------
+def test_summary(fair_model, capsys):
+    code, out, _ = invoke(capsys, "summary", fair_model, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    m = load(fair_model)
+    assert [r["feature"] for r in doc["coefficients"]] == m.feature_names
+    coef = [r["coefficient"] for r in doc["coefficients"]]
+    np.testing.assert_array_equal(coef, m.estimator.coef_.ravel())
+    assert doc["coefficients"][0]["odds_ratio"] == pytest.approx(np.exp(coef[0]))
+    assert doc["training"]["target"] == "affair"
+    code, out, _ = invoke(capsys, "summary", fair_model)
+    assert code == 0
+    assert "(intercept)" in out and "odds ratio" in out and "age [years]" in out
+    assert "training record" in out and "data_sha256" in out
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "explain", "summary"])
+def test_help_has_examples(capsys, command):
+    code, out, _ = invoke(capsys, command, "--help")
+    assert code == 0 and "Example" in out and f"logistic {command}" in out
+
+
+# -- mistakes: exit 2, one line, nothing written ------------------------------------------
+MISTAKES = [
+    (["train", "{fair}", "--target", "income"], "target column 'income' not found; available:"),
+    (["train", "{fair}"], "--target is required"),
+    (["train", "{fair}", "--target", "affair"], "missing values in column(s) 'age [years]'"),
+    (["train", "{fair}", "--target", "yrs_married", "--impute", "mean"], "distinct values"),
+    (["train", "{fair}", "--target", "age [years]", "--impute", "mean"], "3 missing values"),
+    (["train", "{fair}", "--target", "affair", "--features", "age,nope"], "'age', 'nope'"),
+    (["train", "{dir}/nope.csv", "--target", "y"], "data file '{dir}/nope.csv' not found"),
+    (["train", "{empty}", "--target", "y"], "is empty"),
+    (["train", "{header}", "--target", "y"], "but no data rows"),
+    (["train", "{ragged}", "--target", "y"], "data row 2 (line 3 counting the header)"),
+    (["train", "{typo}", "--target", "y"], "column 'x' holds numbers but data row 3 has 'x7'"),
+    (["train", "--solver", "newton-raphson"], "Invalid value for '--solver'"),
+    (["train", "--C", "0"], "--C 0.0 is not accepted"),
+    (["train", "--holdout", "1.5"], "Invalid value for '--holdout'"),
+    (["train", "--learning-rate", "fast"], "--learning-rate 'fast' is not accepted"),
+    (["train", "-o", "{file}/model.json"], "is not a directory"),
+    (["train", "-o", "{dir}"], "it is a directory"),
+    (["train", "--plots", "{file}"], "is not a directory"),
+    (["train", "--no-such-option"], "No such option: --no-such-option"),
+    (["predict", "{model}", "{lacking}"], "lacks column 'occupation' that the model uses"),
+    (["predict", "{dir}/none.json", "{fair}"], "model file '{dir}/none.json' not found"),
+    (["predict", "{model}", "{fair}", "--keep", "id"], "--keep column 'id' not found"),
+    (["predict", "{fair}", "{fair}"], "is not valid JSON"),
+    (["predict", "{model}", "{fair}", "-o", "{file}/p.csv"], "is not a directory"),
+    (["evaluate", "{model}", "{fair}", "--target", "religious"], "does not know"),
+    (["explain", "{model}", "{fair}", "--row", "0"], "--row accepts 1 to 6366"),
+    (["explain", "{model}", "{fair}", "--row", "6367"], "--row 6367 is out of range"),
+    (["explain", "{model}", "{fair}"], "Missing option '--row'"),
+    (["summary"], "Missing argument 'model'"),
+    (["fit"], "No such command 'fit'"),
+]
+
+
+@pytest.fixture
+def mistake_files(fair_files, fair_model, tmp_path):
+    d = tmp_path / "inputs"
+    d.mkdir()
+    (d / "empty.csv").write_text("")
+    (d / "header.csv").write_text("x,y\n")
+    (d / "ragged.csv").write_text("x,y\n1,0\n2\n3,1\n")
+    (d / "typo.csv").write_text(
+        "x,y\n" + "".join(f"{i},{i % 2}\n" if i != 3 else "x7,1\n" for i in range(1, 60))
+    )
+    (d / "file").write_text("not a directory")
+    lacking = read_table(fair_files[0]).drop_columns(["occupation"])
+    pacsv.write_csv(lacking, d / "lacking.csv")
+    out = tmp_path / "outputs"
+    out.mkdir()
+    names = {
+        "fair": fair_files[0],
+        "model": fair_model,
+        "dir": d,
+        "file": d / "file",
+        **{k: d / f"{k}.csv" for k in ("empty", "header", "ragged", "typo", "lacking")},
+    }
+    return out, names
+
+
+def _fill(args, names):
+    return [a.format(**{k: str(v) for k, v in names.items()}) for a in args]
+
+
+@pytest.mark.parametrize(("args", "message"), MISTAKES, ids=lambda v: str(v)[:40])
+def test_user_mistakes_exit_2_with_one_line(mistake_files, monkeypatch, capsys, args, message):
+    out_dir, names = mistake_files
+    monkeypatch.chdir(out_dir)
+    before = listing(names["dir"])
+    code, out, err = invoke(capsys, *_fill(args, names))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert _fill([message], names)[0] in lines[0]
+    assert "Traceback" not in err and out == ""
+    assert listing(out_dir) == []  # no model, no plots, no half-written file
+    assert listing(names["dir"]) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "{fair}", "--target", "income"], "target column 'income' not found"),
+        (["train", "-o", "{file}/model.json"], "cannot write model"),
+        (["train", "--solver", "bogus"], "Invalid value for '--solver'"),
+        (["predict", "{fair}", "{fair}"], "is not valid JSON"),
+    ],
+)
+def test_real_program_prints_one_line(mistake_files, args, message):
+    out_dir, names = mistake_files
+    proc = subprocess.run(
+        [str(SCRIPT), *_fill(args, names)], cwd=out_dir, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.splitlines()) == 1 and message in proc.stderr
+    assert listing(out_dir) == []
+
+
+def test_unwritable_output_fails_before_training(mistake_files, capsys, monkeypatch):
+    import logistic.estimator
+
+    _, names = mistake_files
+
+    def no_fit(*a, **k):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(logistic.estimator.LogisticRegression, "fit", no_fit)
+    code, _, err = invoke(
+        capsys,
+        "train",
+        names["fair"],
+        "--target",
+        "affair",
+        "--impute",
+        "mean",
+        "-o",
+        f"{names['file']}/m.json",
+    )
+    assert code == 2 and "cannot write model" in err and "training on" not in err
+
+
+# -- Ctrl-C -------------------------------------------------------------------------------
+def test_interrupt_writes_nothing(tmp_path, monkeypatch, capsys):
+    import logistic.cli as cli
+
+    real = cli._Progress.__call__
+
+    def interrupt_at_3(self, rec):
+        real(self, rec)
+        if rec.iteration == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli._Progress, "__call__", interrupt_at_3)
+    code, _, err = invoke(
+        capsys, "train", "--solver", "gd", "-o", tmp_path / "m.json", "--plots", tmp_path / "plots"
+    )
+    assert code == 130
+    assert "interrupted at iteration 3 of at most" in err and "no model written" in err
+    assert listing(tmp_path) == []
+
+
+def test_sigint_to_the_real_program(tmp_path):
+    proc = subprocess.Popen(
+        [
+            str(SCRIPT),
+            "train",
+            "--solver",
+            "gd",
+            "--max-iter",
+            "100000000",
+            "--tol",
+            "0",
+            "-o",
+            "m.json",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A child of a non-interactive shell may inherit SIGINT as ignored; undo that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        first = proc.stderr.readline()  # printed just before the fit starts
+        assert first.startswith("training on 569 rows"), first
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert err.startswith("interrupted at iteration") and "no model written" in err
+    assert out == "" and listing(tmp_path) == []
+
+
+# -- the plotting functions directly ------------------------------------------------------
+def test_plots_edge_cases(breast_cancer, tmp_path):
+    from logistic import explain
+    from logistic.errors import DataError
+    from logistic.plots import plot_calibration, plot_graph, plot_loss_curve, plot_roc
+
+    # A solve that converged at its starting point has a one-entry history.
+    check_png(
+        plot_loss_curve({"loss": [0.69], "grad_norm": [1e-9]}, tmp_path / "a" / "l.png"), min_kb=10
+    )
+    with pytest.raises(DataError, match="equally long"):
+        plot_loss_curve({"loss": [1.0, 0.5], "grad_norm": [1.0]}, tmp_path / "bad.png")
+    X, y = breast_cancer
+    est = LogisticRegression().fit(X, y)
+    # |z| = 60 > 36.7: a rounds to 1, the literal chain rule gives nan; the picture says so.
+    trace = explain(
+        (np.array([30.0, 30.0]), 0.0), np.array([1.0, 1.0]), 0, feature_names=["$a$", "b"]
+    )
+    assert trace.saturated and trace.note
+    check_png(plot_graph(trace, tmp_path / "sat.png"))
+    check_png(plot_graph(explain(est, X[3], y[3]), tmp_path / "row.png", title="a row"))
+    labels = np.where(y == 1, "benign", "malignant")
+    p = est.predict_proba(X)[:, 1]
+    check_png(
+        plot_calibration(
+            labels, p, tmp_path / "cal.png", pos_label="benign", class_names=("malignant", "benign")
+        )
+    )
+    with pytest.raises(DataError, match="both classes"):
+        plot_roc(np.ones(5), np.linspace(0, 1, 5), tmp_path / "roc.png")
+    assert not (tmp_path / "roc.png").exists() and not (tmp_path / "bad.png").exists()

@@ -1,0 +1,415 @@
+"""Reading tables and preprocessing them, on real data written to real CSV and Parquet files.
+
+The mixed-column table is statsmodels' ``fair`` data (6366 women, Fair 1978): numbers kept
+as numbers, the coded columns turned into their category names, a boolean, a string target
+and a few values removed to make missing cells.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from logistic.errors import DataError, InvalidParameterError
+from logistic.io import (
+    TablePreprocessor,
+    array_sha256,
+    atomic_write,
+    atomic_write_bytes,
+    check_output_path,
+    file_sha256,
+    read_table,
+    read_target,
+    select_features,
+)
+
+OCCUPATIONS = {
+    1: "student",
+    2: "farming/unskilled",
+    3: "white collar",
+    4: "teacher/nurse/artist",
+    5: "managerial",
+    6: "professional",
+}
+RATINGS = {1: "very poor", 2: "poor", 3: "fair", 4: "good", 5: "very good"}
+MISSING_AGE_ROWS = [4, 17, 250]  # 0-based rows whose age is removed
+MISSING_OCC_ROWS = [9, 300]
+
+
+def fair_table(*, missing=True) -> pa.Table:
+    """statsmodels' fair data with numeric, string and boolean columns and a yes/no target."""
+    import statsmodels.api as sm
+
+    df = sm.datasets.fair.load_pandas().data
+    age = df["age"].to_numpy(dtype=float).copy()
+    occupation = [OCCUPATIONS[int(v)] for v in df["occupation"]]
+    if missing:
+        age[MISSING_AGE_ROWS] = np.nan
+        for r in MISSING_OCC_ROWS:
+            occupation[r] = None
+    return pa.table(
+        {
+            "rate_marriage": [RATINGS[int(v)] for v in df["rate_marriage"]],
+            "age": pa.array(age, from_pandas=True),
+            "yrs_married": df["yrs_married"].to_numpy(),
+            "children": df["children"].to_numpy(),
+            "religious": df["religious"].to_numpy().astype(np.int64),
+            "educ": df["educ"].to_numpy().astype(np.int64),
+            "occupation": occupation,
+            "husband_professional": (df["occupation_husb"].to_numpy() >= 5).tolist(),
+            "affair": ["yes" if v > 0 else "no" for v in df["affairs"]],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def fair():
+    return fair_table()
+
+
+@pytest.fixture(scope="module")
+def fair_complete():
+    return fair_table(missing=False)
+
+
+def write_csv(table, path):
+    pacsv.write_csv(table, path)
+    return path
+
+
+FEATURES = [
+    "rate_marriage",
+    "age",
+    "yrs_married",
+    "children",
+    "religious",
+    "educ",
+    "occupation",
+    "husband_professional",
+]
+
+
+# -- reading ------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_read_table_round_trip(fair, tmp_path, fmt):
+    path = tmp_path / f"fair.{fmt}"
+    if fmt == "csv":
+        write_csv(fair, path)
+    else:
+        pq.write_table(fair, path)
+    t = read_table(path)
+    assert t.num_rows == 6366
+    assert t.column_names == fair.column_names
+    assert pa.types.is_floating(t.schema.field("age").type)
+    assert pa.types.is_string(t.schema.field("occupation").type)
+    assert pa.types.is_boolean(t.schema.field("husband_professional").type)
+    assert t.column("age").null_count == len(MISSING_AGE_ROWS)
+    assert t.column("occupation").null_count == len(MISSING_OCC_ROWS)
+    assert t.column("affair").to_pylist() == fair.column("affair").to_pylist()
+
+
+def test_parquet_dictionary_column_is_categorical(fair_complete, tmp_path):
+    t = fair_complete.set_column(
+        0, "rate_marriage", fair_complete.column("rate_marriage").dictionary_encode()
+    )
+    pq.write_table(t, tmp_path / "d.parquet")
+    back = read_table(tmp_path / "d.parquet")
+    pre = TablePreprocessor().fit(back, FEATURES)
+    assert pre.columns_[0].kind == "categorical"
+    assert pre.columns_[0].categories == sorted(RATINGS.values())
+
+
+def test_format_is_sniffed_not_guessed_from_name(fair_complete, tmp_path):
+    pq.write_table(fair_complete, tmp_path / "really_parquet.csv")
+    assert read_table(tmp_path / "really_parquet.csv").num_rows == 6366
+
+
+def test_tsv_and_question_mark_missing(tmp_path):
+    (tmp_path / "a.tsv").write_text("x\tc\n1\ta\n?\tb\n3\t?\n")
+    t = read_table(tmp_path / "a.tsv")
+    assert t.column("x").to_pylist() == [1, None, 3]
+    assert t.column("c").to_pylist() == ["a", "b", None]
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (None, "not found"),
+        ("", "is empty"),
+        ("a,b,y\n", r"has a header \(a, b, y\) but no data rows"),
+        ("a,b,y\n1,2,0\n3,4\n5,6,1\n", r"data row 2 \(line 3 counting the header\) has 2 fields"),
+        ("a,b,y\n1,2,0\n3,4,1,9\n", r"data row 2 .* has 4 fields but the header has 3"),
+    ],
+)
+def test_read_errors_name_the_problem(tmp_path, content, match):
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(DataError, match=match) as info:
+        read_table(path)
+    assert "\n" not in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_directory_and_duplicate_columns(tmp_path):
+    with pytest.raises(DataError, match="is a directory"):
+        read_table(tmp_path)
+    (tmp_path / "d.csv").write_text("a,a\n1,2\n")
+    with pytest.raises(DataError, match="duplicate column names"):
+        read_table(tmp_path / "d.csv")
+
+
+# -- columns and target -------------------------------------------------------------------
+def test_select_features(fair):
+    assert select_features(fair, target="affair") == FEATURES
+    assert select_features(fair, target="affair", features=["educ", "age"]) == ["educ", "age"]
+    with pytest.raises(DataError, match=r"target column 'income' not found; available: rate_"):
+        select_features(fair, target="income")
+    with pytest.raises(DataError, match=r"feature column 'foo' not found; available:"):
+        select_features(fair, target="affair", features=["age", "foo"])
+    with pytest.raises(DataError, match="cannot also be a feature"):
+        select_features(fair, target="affair", features=["age", "affair"])
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype", "classes"),
+    [
+        (["yes", "no", " yes"], object, ["no", "yes"]),
+        ([">50K", "<=50K", ">50K"], object, ["<=50K", ">50K"]),
+        ([0, 1, 1], np.int64, [0, 1]),
+        ([True, False, True], bool, [False, True]),
+        ([0.0, 1.0, 0.0], np.float64, [0.0, 1.0]),
+    ],
+)
+def test_target_of_any_type(values, dtype, classes):
+    y = read_target(pa.table({"y": values}), "y")
+    assert y.dtype == dtype
+    assert np.unique(y).tolist() == classes
+
+
+def test_target_errors():
+    with pytest.raises(DataError, match=r"3 distinct values: 'a' \(1 row\), 'b' \(2 rows\)"):
+        read_target(pa.table({"y": ["a", "b", "b", "c"]}), "y")
+    with pytest.raises(DataError, match="one distinct value"):
+        read_target(pa.table({"y": [1, 1]}), "y")
+    with pytest.raises(DataError, match=r"1 missing value \(data rows 2\)"):
+        read_target(pa.table({"y": [1, None, 0]}), "y")
+    with pytest.raises(DataError, match="does not know"):
+        read_target(pa.table({"y": ["yes", "maybe"]}), "y", classes=["no", "yes"])
+    # Evaluating on data that holds a single known class is allowed.
+    assert read_target(pa.table({"y": ["yes"]}), "y", classes=["no", "yes"]).tolist() == ["yes"]
+
+
+# -- preprocessing ------------------------------------------------------------------------
+def test_matches_scikit_learn_column_transformer(fair_complete):
+    """StandardScaler on the numbers, OneHotEncoder on the rest: the same matrix."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    X = pre.transform(fair_complete)
+    numeric = [s.name for s in pre.columns_ if s.kind == "numeric"]
+    other = [s.name for s in pre.columns_ if s.kind != "numeric"]
+    df = fair_complete.to_pandas()
+    df["husband_professional"] = df["husband_professional"].map({True: "true", False: "false"})
+    ct = ColumnTransformer(
+        [("num", StandardScaler(), numeric), ("cat", OneHotEncoder(sparse_output=False), other)]
+    )
+    ref = ct.fit_transform(df)
+    ref_index = {name: i for i, name in enumerate(ct.get_feature_names_out())}
+    assert len(ref_index) == X.shape[1]
+    for j, name in enumerate(pre.feature_names_out):
+        key = f"cat__{name.replace('=', '_', 1)}" if "=" in name else f"num__{name}"
+        np.testing.assert_allclose(X[:, j], ref[:, ref_index[key]], rtol=1e-12, atol=1e-12)
+
+
+def test_layout_and_vocabulary(fair_complete):
+    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    X = pre.transform(fair_complete)
+    assert X.dtype == np.float64
+    assert X.shape == (6366, pre.n_features_out)
+    names = pre.feature_names_out
+    assert names[:5] == [f"rate_marriage={c}" for c in sorted(RATINGS.values())]
+    assert "age" in names and "husband_professional=true" in names
+    occ = [j for j, n in enumerate(names) if n.startswith("occupation=")]
+    assert [names[j].split("=", 1)[1] for j in occ] == sorted(OCCUPATIONS.values())
+    np.testing.assert_array_equal(X[:, occ].sum(axis=1), 1.0)
+    j = names.index("age")
+    assert abs(X[:, j].mean()) < 1e-12 and abs(X[:, j].std() - 1) < 1e-12
+
+
+def test_constant_column_gets_scale_one():
+    t = pa.table({"c": [3.0, 3.0, 3.0], "x": [1.0, 2.0, 4.0]})
+    pre = TablePreprocessor().fit(t)
+    assert pre.columns_[0].scale == 1.0
+    np.testing.assert_array_equal(pre.transform(t)[:, 0], 0.0)
+
+
+def test_unseen_categories_are_zero_and_counted(fair_complete):
+    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    new = fair_complete.slice(0, 5)
+    occ = new.column("occupation").to_pylist()
+    occ[1] = occ[3] = "astronaut"
+    new = new.set_column(FEATURES.index("occupation"), "occupation", pa.array(occ))
+    X, report = pre.transform_with_report(new)
+    block = [j for j, n in enumerate(pre.feature_names_out) if n.startswith("occupation=")]
+    np.testing.assert_array_equal(X[[1, 3]][:, block], 0.0)
+    np.testing.assert_array_equal(X[[0, 2, 4]][:, block].sum(axis=1), 1.0)
+    assert report.unseen == {"occupation": {"astronaut": 2}}
+    assert report.n_unseen == 2
+    assert "'astronaut' x2" in report.unseen_message()
+    pre.transform(new)
+    assert pre.last_report_.n_unseen == 2
+
+
+def test_missing_values_are_an_error_naming_columns_and_rows(fair):
+    with pytest.raises(DataError) as info:
+        TablePreprocessor().fit(fair, FEATURES)
+    msg = str(info.value)
+    assert "'age' (3 rows: 5, 18, 251)" in msg
+    assert "'occupation' (2 rows: 10, 301)" in msg
+    assert "--impute" in msg
+
+
+@pytest.mark.parametrize("impute", ["mean", "most-frequent"])
+def test_impute_learns_and_applies_fill_values(fair, impute):
+    pre = TablePreprocessor(impute=impute).fit(fair, FEATURES)
+    ages = np.array([v for v in fair.column("age").to_pylist() if v is not None])
+    age = pre.columns_[FEATURES.index("age")]
+    if impute == "mean":
+        assert age.fill == pytest.approx(ages.mean(), rel=1e-15)
+    else:
+        vals, counts = np.unique(ages, return_counts=True)
+        assert age.fill == vals[np.argmax(counts)]
+    occ = [v for v in fair.column("occupation").to_pylist() if v is not None]
+    assert pre.columns_[FEATURES.index("occupation")].fill == max(set(occ), key=occ.count)
+    X, report = pre.transform_with_report(fair)
+    assert report.imputed == {"age": 3, "occupation": 2}
+    assert np.all(np.isfinite(X))
+    j = pre.feature_names_out.index("age")
+    np.testing.assert_allclose(X[MISSING_AGE_ROWS, j], (age.fill - age.mean) / age.scale)
+
+
+def test_json_round_trip_is_exact(fair):
+    pre = TablePreprocessor(impute="mean").fit(fair, FEATURES)
+    d = json.loads(json.dumps(pre.to_dict()))
+    back = TablePreprocessor.from_dict(d)
+    np.testing.assert_array_equal(back.transform(fair), pre.transform(fair))
+    assert back.feature_names_out == pre.feature_names_out
+    assert back.to_dict() == pre.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda d: d["columns"][1].update(scale=0.0), "scale must be > 0"),
+        (lambda d: d["columns"][1].update(mean="x"), "mean must be a finite number"),
+        (lambda d: d["columns"][0].update(categories=["b", "a"]), "sorted and unique"),
+        (lambda d: d["columns"][0].update(kind="date"), "kind='date'"),
+        (lambda d: d.update(impute="median"), "impute='median'"),
+        (lambda d: d.update(columns=[]), "non-empty list"),
+        (lambda d: d["columns"][0].update(fill="nope"), "not one of its categories"),
+    ],
+)
+def test_from_dict_validates(fair, edit, match):
+    d = TablePreprocessor(impute="mean").fit(fair, FEATURES).to_dict()
+    edit(d)
+    with pytest.raises(DataError, match=match):
+        TablePreprocessor.from_dict(d)
+
+
+def test_text_in_a_numeric_column(tmp_path, fair_complete):
+    # Training: a typo among numbers is reported with its row, not taken as a category.
+    ages = [str(v) for v in fair_complete.column("age").to_pylist()]
+    ages[41] = "thirty"
+    t = fair_complete.set_column(1, "age", pa.array(ages))
+    with pytest.raises(DataError, match=r"column 'age' holds numbers but data row 42 has 'thirty'"):
+        TablePreprocessor().fit(t, FEATURES)
+    # ... unless the user says the column is categorical.
+    pre = TablePreprocessor(categorical=["age"]).fit(t, FEATURES)
+    assert pre.columns_[1].kind == "categorical"
+    # Prediction: the model knows 'age' is numeric.
+    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    path = write_csv(t.slice(0, 60), tmp_path / "new.csv")
+    with pytest.raises(DataError, match=r"column 'age' holds numbers but data row 42 has 'thirty'"):
+        pre.transform(read_table(path, column_types=pre.csv_column_types()))
+
+
+def test_prediction_data_lacking_columns(fair_complete):
+    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    partial = fair_complete.drop_columns(["age", "educ"])
+    with pytest.raises(DataError, match=r"lacks columns 'age', 'educ' that the model uses"):
+        pre.transform(partial)
+
+
+def test_prediction_with_missing_values_and_no_imputation(fair, fair_complete):
+    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    with pytest.raises(DataError, match="trained without imputation"):
+        pre.transform(fair)
+
+
+def test_categorical_codes_stay_strings_in_csv(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("zip,y\n007,1\n010,0\n007,0\n")
+    pre = TablePreprocessor(categorical=["zip"]).fit(
+        read_table(path, column_types={"zip": pa.string()}), ["zip"]
+    )
+    assert pre.columns_[0].categories == ["007", "010"]
+    X = pre.transform(read_table(path, column_types=pre.csv_column_types()))
+    np.testing.assert_array_equal(X, [[1, 0], [0, 1], [1, 0]])
+
+
+def test_bad_parameters_and_unsupported_types():
+    with pytest.raises(InvalidParameterError, match="impute='median'"):
+        TablePreprocessor(impute="median")
+    t = pa.table({"d": pa.array([1, 2], type=pa.date32()), "x": [1.0, 2.0]})
+    with pytest.raises(DataError, match="column 'd' has type date32"):
+        TablePreprocessor().fit(t)
+    with pytest.raises(DataError, match="every row is missing"):
+        TablePreprocessor().fit(pa.table({"e": pa.array([None, None], type=pa.float64())}))
+    with pytest.raises(DataError, match="infinite value at data row 2"):
+        TablePreprocessor().fit(pa.table({"x": [1.0, np.inf]}))
+
+
+# -- hashing and atomic writes ------------------------------------------------------------
+def test_hashes(tmp_path):
+    import hashlib
+
+    p = tmp_path / "f.bin"
+    p.write_bytes(b"abc" * 1000)
+    assert file_sha256(p) == hashlib.sha256(b"abc" * 1000).hexdigest()
+    a = np.arange(6.0)
+    assert array_sha256(a) == array_sha256(a.copy())
+    assert array_sha256(a) != array_sha256(a.reshape(2, 3))
+    assert array_sha256(a) != array_sha256(a.astype(np.float32))
+
+
+def test_atomic_write_leaves_nothing_on_error(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError), atomic_write(target) as fh:
+        fh.write(b"half")
+        raise RuntimeError("crash")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+    with pytest.raises(KeyboardInterrupt), atomic_write(tmp_path / "new.bin") as fh:
+        fh.write(b"x")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+    atomic_write_bytes(tmp_path / "sub" / "dir" / "new.bin", b"data")
+    assert (tmp_path / "sub" / "dir" / "new.bin").read_bytes() == b"data"
+
+
+def test_check_output_path(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidParameterError, match="is not a directory"):
+        check_output_path(tmp_path / "file" / "model.json")
+    with pytest.raises(InvalidParameterError, match="it is a directory"):
+        check_output_path(tmp_path)
+    assert check_output_path(tmp_path / "new" / "model.json") == tmp_path / "new" / "model.json"
+    assert not (tmp_path / "new").exists()

@@ -1,0 +1,152 @@
+"""Multinomial (softmax) regression: scikit-learn's optimum on digits, finite differences,
+the graph's chain rule, and the estimator contract for more than two classes."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from logistic import LogisticRegression, explain
+from logistic.multinomial import MultinomialObjective, chunk_stats_multinomial
+from logistic.sources import InMemorySource
+
+
+@pytest.fixture(scope="module")
+def digits10():
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def sk_digits(digits10):
+    X, y = digits10
+    return SkLogisticRegression(C=1.0, tol=1e-12, max_iter=100_000).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "agd"])
+@pytest.mark.filterwarnings("ignore::logistic.ConvergenceWarning")
+def test_reaches_sklearn_multinomial_optimum_on_digits(digits10, sk_digits, solver):
+    X, y = digits10
+    obj = MultinomialObjective(InMemorySource(X, y.astype(float)), 10, C=1.0)
+    f_sk = obj.loss(obj.join(sk_digits.coef_.T.ravel(), sk_digits.intercept_))
+    m = LogisticRegression(C=1.0, solver=solver, tol=1e-10, max_iter=100_000).fit(X, y)
+    assert m.coef_.shape == (10, 64) and m.intercept_.shape == (10,)
+    f = obj.loss(obj.join(m.coef_.T.ravel(), m.intercept_))
+    assert (f - f_sk) / f_sk <= 1e-9
+    np.testing.assert_allclose(m.predict_proba(X), sk_digits.predict_proba(X), atol=1e-5)
+    assert abs(m.intercept_.sum()) < 1e-6  # the gauge scikit-learn's solution has too
+
+
+def _problem(seed=0, n=90, d=4, K=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = rng.integers(0, K, size=n).astype(float)
+    return X, y
+
+
+@pytest.mark.parametrize(
+    ("fit_intercept", "weighted", "C", "with_offset"),
+    list(itertools.product([True, False], [False, True], [0.5, np.inf], [False, True])),
+)
+def test_softmax_gradient_and_hessian_match_finite_differences(
+    fit_intercept, weighted, C, with_offset
+):
+    X, y = _problem()
+    rng = np.random.default_rng(1)
+    sw = rng.uniform(0.2, 2.0, size=X.shape[0]) if weighted else None
+    off = rng.normal(size=(X.shape[0], 3)) if with_offset else None
+    obj = MultinomialObjective(InMemorySource(X, y, sw, off), 3, C=C, fit_intercept=fit_intercept)
+    p = rng.normal(size=obj.n_params)
+    f, g, H = obj.grad_hess(p)
+    h = 1e-6
+    E = np.eye(obj.n_params)
+    num_g = np.array([(obj.loss(p + h * e) - obj.loss(p - h * e)) / (2 * h) for e in E])
+    np.testing.assert_allclose(g, num_g, rtol=1e-6, atol=1e-8)
+    num_H = np.array([(obj.grad(p + h * e) - obj.grad(p - h * e)) / (2 * h) for e in E])
+    P = obj._null_projector()
+    np.testing.assert_allclose(H - P, num_H, rtol=1e-5, atol=1e-7)
+
+
+def test_gradient_is_orthogonal_to_the_null_directions():
+    X, y = _problem()
+    obj = MultinomialObjective(InMemorySource(X, y), 3, C=np.inf)
+    p = np.random.default_rng(0).normal(size=obj.n_params)
+    g = obj.grad(p)
+    np.testing.assert_allclose(obj._null_projector() @ g, 0.0, atol=1e-14)
+
+
+def test_kernel_loss_is_exact_at_huge_logits():
+    X = np.array([[1.0], [1.0]])
+    W = np.array([[800.0, 0.0, -800.0]])
+    st = chunk_stats_multinomial(X, np.array([0, 2]), W, np.zeros(3))
+    assert st.loss == pytest.approx(1600.0, rel=1e-15)  # 0 for row 0, 1600 for row 1
+    assert np.all(np.isfinite(st.grad_w))
+
+
+def test_graph_chain_rule_equals_fused_kernel(digits10):
+    X, y = digits10
+    m = LogisticRegression(C=0.1, tol=1e-6).fit(X[:300], y[:300])
+    t = explain(m, X[5], y[5])
+    np.testing.assert_allclose(t.dL_dz_chain, t.dL_dz, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(t.a.sum(), 1.0, rtol=1e-15)
+    np.testing.assert_allclose(t.dL_dW, np.outer(X[5], t.dL_dz))
+    batch = explain(m, X[:300], y[:300])
+    W = m.coef_.T
+    st = chunk_stats_multinomial(X[:300], y[:300], W, m.intercept_)
+    np.testing.assert_allclose(batch.dJ_dw.ravel(), st.grad_w / 300, rtol=1e-10, atol=1e-14)
+    assert "a_k - y_k" in str(t)
+
+
+def test_estimator_contract_for_many_classes():
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    m = LogisticRegression(tol=1e-8).fit(X, names)
+    assert list(m.classes_) == ["setosa", "versicolor", "virginica"]
+    P = m.predict_proba(X)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-14)
+    np.testing.assert_array_equal(m.predict(X), m.classes_[P.argmax(axis=1)])
+    np.testing.assert_allclose(np.exp(m.predict_log_proba(X)), P, rtol=1e-12)
+    assert m.decision_function(X).shape == (150, 3)
+    assert m.score(X, names) > 0.95
+    bal = LogisticRegression(class_weight="balanced", tol=1e-8).fit(X[:120], y[:120])
+    w = 120 / (3 * np.bincount(y[:120]))
+    man = LogisticRegression(tol=1e-8).fit(X[:120], y[:120], sample_weight=w[y[:120]])
+    np.testing.assert_allclose(bal.coef_, man.coef_, rtol=1e-7)
+
+
+def test_multinomial_lasso_matches_saga():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    C, r = 0.5, 1.0
+    sk = SkLogisticRegression(C=C, l1_ratio=r, solver="saga", tol=1e-12, max_iter=200_000).fit(X, y)
+    m = LogisticRegression(C=C, l1_ratio=r, solver="cd", tol=1e-10).fit(X, y)
+    obj = MultinomialObjective(InMemorySource(X, y.astype(float)), 3, C=C, l1_ratio=r)
+
+    def F(coef, intercept):
+        p = obj.join(coef.T.ravel(), intercept)
+        return obj.loss(p) + obj.penalty_l1(p)
+
+    f_sk = F(sk.coef_, sk.intercept_)
+    assert (F(m.coef_, m.intercept_) - f_sk) / f_sk <= 1e-8
+    np.testing.assert_array_equal(m.coef_ == 0, sk.coef_ == 0)
+
+
+def test_warm_start_and_offsets_for_many_classes():
+    X, y = load_iris(return_X_y=True)
+    m = LogisticRegression(warm_start=True, tol=1e-8).fit(X, y)
+    first = m.n_iter_[0]
+    m.fit(X, y)
+    assert m.n_iter_[0] < first
+    off = np.zeros((150, 3))
+    off[:, 1] = 0.5
+    a = LogisticRegression(tol=1e-9).fit(X, y, offset=off)
+    np.testing.assert_allclose(a.predict_proba(X, offset=off), m.predict_proba(X), atol=1e-6)
+    from logistic import DataError
+
+    with pytest.raises(DataError, match=r"offset has shape \(150,\).*\(150, 3\)"):
+        LogisticRegression().fit(X, y, offset=np.zeros(150))
