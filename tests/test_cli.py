@@ -328,7 +328,32 @@ MISTAKES = [
     (["train", "{fair}", "--target", "income"], "target column 'income' not found; available:"),
     (["train", "{fair}"], "--target is required"),
     (["train", "{fair}", "--target", "affair"], "missing values in column(s) 'age [years]'"),
-    (["train", "{fair}", "--target", "yrs_married", "--impute", "mean"], "distinct values"),
+    (["train", "{cont}", "--target", "y"], "has 100 distinct values"),
+    (["train", "{one}", "--target", "y"], "one distinct value: 1 (10 rows)"),
+    (["train", "{fair}", "--target", "affair", "--l1-ratio", "2"], "--l1-ratio '2' is not"),
+    (["train", "{fair}", "--target", "affair", "--l1-ratio", "0,1"], "only --cv chooses"),
+    (["train", "{fair}", "--target", "affair", "--cs", "5"], "--cs is the grid of --cv"),
+    (["train", "{fair}", "--target", "affair", "--cv", "3", "--cs", "0"], "--cs '0' is not"),
+    (["train", "{fair}", "--target", "affair", "--cv", "1"], "--cv"),
+    (["train", "{fair}", "--target", "affair", "--class-weight", "heavy"], "'heavy'"),
+    (["train", "{fair}", "--target", "affair", "--cov-type", "HC3"], "'HC3'"),
+    (
+        ["train", "{fair}", "--target", "affair", "--C", "inf", "--cov-type", "sandwich"],
+        "--cov-type sandwich is for penalised fits",
+    ),
+    (
+        ["train", "{fair}", "--target", "affair", "--stream", "--holdout", "0.2"],
+        "--holdout is not available with --stream",
+    ),
+    (["train", "{fair}", "--target", "a", "--stream", "--scheduler", "x"], "exclude each other"),
+    (["train", "--stream"], "--stream needs a data file"),
+    (["train", "{fair}", "--target", "affair", "--stream", "--impute", "mean"], "--impute is not"),
+    (["train", "{fair}", "--target", "affair", "--stream", "--cv", "3"], "--cv is not available"),
+    (["train", "{fair}", "--target", "affair", "--scheduler", "x", "--cov-type", "HC0"], "--cov-type"),
+    (["train", "{dir}/nomatch*.parquet", "--target", "y", "--stream"], "matches no file"),
+    (["train", "{fair}", "--target", "affair", "--stream"], "missing values"),
+    (["train", "{multi}", "--target", "y", "--stream"], "more than two distinct values"),
+    (["train", "{fair}", "--target", "affair", "--stream", "--batch-size", "0"], "--batch-size"),
     (["train", "{fair}", "--target", "age [years]", "--impute", "mean"], "3 missing values"),
     (["train", "{fair}", "--target", "affair", "--features", "age,nope"], "'age', 'nope'"),
     (["train", "{dir}/nope.csv", "--target", "y"], "data file '{dir}/nope.csv' not found"),
@@ -369,6 +394,9 @@ def mistake_files(fair_files, fair_model, tmp_path):
         "x,y\n" + "".join(f"{i},{i % 2}\n" if i != 3 else "x7,1\n" for i in range(1, 60))
     )
     (d / "file").write_text("not a directory")
+    (d / "cont.csv").write_text("x,y\n" + "".join(f"{i},{i * 0.37:.2f}\n" for i in range(100)))
+    (d / "one.csv").write_text("x,y\n" + "".join(f"{i},1\n" for i in range(10)))
+    (d / "multi.csv").write_text("x,y\n" + "".join(f"{i},{i % 3}\n" for i in range(30)))
     lacking = read_table(fair_files[0]).drop_columns(["occupation"])
     pacsv.write_csv(lacking, d / "lacking.csv")
     out = tmp_path / "outputs"
@@ -378,7 +406,10 @@ def mistake_files(fair_files, fair_model, tmp_path):
         "model": fair_model,
         "dir": d,
         "file": d / "file",
-        **{k: d / f"{k}.csv" for k in ("empty", "header", "ragged", "typo", "lacking")},
+        **{
+            k: d / f"{k}.csv"
+            for k in ("empty", "header", "ragged", "typo", "lacking", "cont", "one", "multi")
+        },
     }
     return out, names
 

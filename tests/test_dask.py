@@ -140,9 +140,15 @@ def test_dataframe_float32_and_lazy_predict(client, cancer):
 def test_errors(client, cancer):
     X, y, _ = cancer
     dX, _, _ = _dask(X, y)
-    three = da.from_array(np.arange(X.shape[0]) % 3, chunks=100)
-    with pytest.raises(DataError, match="more than two classes"):
-        ldask.fit(LogisticRegression(), dX, three)
+    continuous = da.from_array(np.arange(X.shape[0]) / 7.0, chunks=100)
+    dX_wide, _, _ = _dask(np.tile(X, (3, 1)), np.tile(y, 3))
+    with pytest.raises(DataError, match="distinct"):
+        ldask.fit(
+            LogisticRegression(),
+            dX_wide,
+            da.from_array(np.arange(3 * X.shape[0]) / 7.0, chunks=100),
+        )
+    del continuous
     bad = X.copy()
     bad[5, 3] = np.nan
     with pytest.raises(DataError, match="NaN or infinity"):
@@ -267,3 +273,21 @@ def test_sgd_minibatches_run_on_the_workers(client, cancer):
     est = LogisticRegression(solver="sgd", max_iter=3, random_state=0, tol=1e-8)
     est._fit_source(src, src.classes_, dtype=src.dtype)
     assert est.history_.loss[-1] < 0.5 * est.history_.loss[0]
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_multinomial_on_the_cluster_equals_in_memory(client, solver):
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:900]
+    y = y[:900] % 4  # four classes
+    dX, dy, _ = _dask(X, y, chunks=300)
+    est = ldask.fit(LogisticRegression(tol=TOL, solver=solver, C=0.5), dX, dy, client=client)
+    ref = LogisticRegression(tol=TOL, solver=solver, C=0.5).fit(X, y)
+    assert est.coef_.shape == (4, 64)
+    assert rel(params(est), params(ref)) < 1e-8
+    proba = ldask.predict_proba(est, dX).compute()
+    np.testing.assert_allclose(proba, ref.predict_proba(X), atol=1e-7)
+    np.testing.assert_array_equal(ldask.predict(est, dX).compute(), ref.predict(X))

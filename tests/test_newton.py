@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from logistic import ConvergenceWarning, LogisticRegression
 from logistic.kernel import chunk_hessp, chunk_stats
 from logistic.objective import Objective
-from logistic.solvers import resolve_auto, solve
+from logistic.solvers import SOLVERS, resolve_auto, solve
 from logistic.sources import InMemorySource
 
 
@@ -195,4 +195,6 @@ def test_resolve_auto_is_a_pure_choice():
     assert resolve_auto(1000, 100_000, sparse=False, l1_ratio=0.0) == "lbfgs"
     assert resolve_auto(1_000_000, 100, sparse=False, l1_ratio=0.0) == "newton"
     assert resolve_auto(200_000, 1000, sparse=False, l1_ratio=0.0) == "lbfgs"
-    assert resolve_auto(1000, 10, sparse=False, l1_ratio=0.5) == "lbfgs"
+    # l1 penalties go to a registered solver that supports them
+    l1 = resolve_auto(1000, 10, sparse=False, l1_ratio=0.5)
+    assert SOLVERS[l1].supports_l1 or l1 == "lbfgs"

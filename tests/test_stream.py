@@ -269,10 +269,14 @@ def test_errors_name_the_problem(tmp_path, cancer_files):
     with pytest.raises(DataError, match="positive_label='spam'"):
         StreamSource(path, "label", positive_label="spam")
 
+    many = pa.table({"a": np.arange(1500.0), "label": np.arange(1500.0) / 7})
+    pq.write_table(many, tmp_path / "many.parquet")
+    with pytest.raises(DataError, match="more than 1000 distinct values"):
+        StreamSource(tmp_path / "many.parquet", "label")
     three = pa.table({"a": [1.0, 2.0, 3.0, 4.0], "label": [0, 1, 2, 1]})
     pq.write_table(three, tmp_path / "three.parquet")
-    with pytest.raises(DataError, match="more than two distinct values"):
-        StreamSource(tmp_path / "three.parquet", "label")
+    with pytest.raises(InvalidParameterError, match="positive_label=2 applies to a binary"):
+        StreamSource(tmp_path / "three.parquet", "label", positive_label=2)
     one = pa.table({"a": [1.0, 2.0], "label": [1, 1]})
     pq.write_table(one, tmp_path / "one.parquet")
     with pytest.raises(DataError, match="one class"):
@@ -347,3 +351,21 @@ def test_memory_is_bounded_by_the_batch_not_the_file(tmp_path):
     assert peaks["n_rows"] == n_rows and peaks["dtype"] == "float32"
     total = peaks["tracemalloc_peak"] + peaks["arrow_peak"]
     assert total < file_bytes / 10, peaks
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_multinomial_stream_equals_in_memory(tmp_path, solver):
+    """Iris (3 classes, string labels) streamed from Parquet in small batches."""
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    pq.write_table(_table(X, names), tmp_path / "iris.parquet", row_group_size=40)
+    src = StreamSource(tmp_path / "iris.parquet", "label", batch_size=32, class_weight="balanced")
+    assert src.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    est = _fit_stream(src, solver=solver, C=0.5)
+    ref = LogisticRegression(tol=TOL, solver=solver, C=0.5, class_weight="balanced").fit(X, names)
+    assert est.coef_.shape == (3, 4)
+    assert rel(params(est), params(ref)) < 1e-8

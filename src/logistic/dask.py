@@ -101,35 +101,48 @@ def _column_names(X):
 
 
 def decision_function(estimator, X):
-    """Lazy logits ``z = X w + b`` of a dask array or DataFrame: a dask array (n_samples,)."""
+    """Lazy logits of a dask array or DataFrame: ``z = X w + b`` (n_samples,) for two
+    classes, ``Z = X W^T + b`` (n_samples, n_classes) for more."""
     X = as_dask_array(X, "X", ndim=2)
-    coef = estimator.coef_.ravel()
-    b = estimator.intercept_[0]
-    if X.shape[1] != coef.shape[0]:
+    coef = np.asarray(estimator.coef_)
+    if X.shape[1] != coef.shape[1]:
         from .errors import DataError
 
         raise DataError(
-            f"X has {X.shape[1]} features, but the model was fitted with {coef.shape[0]}."
+            f"X has {X.shape[1]} features, but the model was fitted with {coef.shape[1]}."
         )
     dtype = np.result_type(X.dtype, coef.dtype)
-    return X.map_blocks(_logits, coef, b, dtype=dtype, drop_axis=1)
+    if coef.shape[0] > 1:
+        K = coef.shape[0]
+        return X.map_blocks(
+            _logits_multi, coef, estimator.intercept_, dtype=dtype, chunks=(X.chunks[0], (K,))
+        )
+    return X.map_blocks(_logits, coef.ravel(), estimator.intercept_[0], dtype=dtype, drop_axis=1)
 
 
 def predict_proba(estimator, X):
-    """Lazy ``[1 - a, a]`` per row: a dask array (n_samples, 2)."""
+    """Lazy class probabilities: a dask array (n_samples, n_classes); rows sum to 1."""
     z = decision_function(estimator, X)
+    if z.ndim == 2:
+        return z.map_blocks(_softmax, dtype=z.dtype)
     return z.map_blocks(_proba, dtype=z.dtype, new_axis=1, chunks=(z.chunks[0], (2,)))
 
 
 def predict(estimator, X):
-    """Lazy labels ``classes_[z > 0]``: a dask array (n_samples,)."""
+    """Lazy labels: the class of the largest logit (``z > 0`` for two classes)."""
     z = decision_function(estimator, X)
     classes = estimator.classes_
+    if z.ndim == 2:
+        return z.map_blocks(_argmax_labels, classes, dtype=classes.dtype, drop_axis=1)
     return z.map_blocks(_labels, classes, dtype=classes.dtype)
 
 
 def _logits(block, coef, b):
     return block @ coef.astype(block.dtype, copy=False) + block.dtype.type(b)
+
+
+def _logits_multi(block, coef, b):
+    return block @ coef.T.astype(block.dtype, copy=False) + b.astype(block.dtype, copy=False)
 
 
 def _proba(z):
@@ -138,8 +151,18 @@ def _proba(z):
     return np.column_stack([sigmoid(-z), sigmoid(z)])
 
 
+def _softmax(Z):
+    from .multinomial import softmax
+
+    return softmax(Z)
+
+
 def _labels(z, classes):
     return classes[(z > 0).astype(np.intp)]
+
+
+def _argmax_labels(Z, classes):
+    return classes[np.argmax(Z, axis=1)]
 
 
 class DaskLogisticRegression(LogisticRegression):

@@ -47,7 +47,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas as _blas
 
-__all__ = ["ChunkStats", "chunk_gram", "chunk_gram_matvec", "chunk_hessp", "chunk_stats"]
+__all__ = [
+    "ChunkStats",
+    "chunk_curvature",
+    "chunk_curvature_matvec",
+    "chunk_gram",
+    "chunk_gram_matvec",
+    "chunk_hessp",
+    "chunk_stats",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +105,58 @@ def _add_optional(a, b):
     return a + b
 
 
+try:  # SciPy's compiled CSR kernels, called directly (see _csr_ready)
+    from scipy.sparse import _sparsetools as _spt
+except ImportError:  # pragma: no cover - a SciPy without the private module
+    _spt = None
+
+
+def _csr_ready(X) -> bool:
+    """Whether ``X`` is a CSR matrix that SciPy's compiled ``csr_matvec`` can take as is.
+
+    Calling the compiled kernels directly skips ``X @ v``'s Python dispatch (and ``X.T``'s
+    new matrix object) on every block, and lets ``X^T r`` accumulate into the float64
+    gradient in place: on the 500,000 x 100,000 CSR benchmark problem (2 MiB blocks) this
+    took a gradient pass from 2.5 to 1.5 read times.
+    """
+    return (
+        _spt is not None
+        and sp.issparse(X)
+        and X.format == "csr"
+        and X.indptr.dtype == X.indices.dtype
+        and X.data.dtype in (np.float32, np.float64)
+    )
+
+
+def _matvec(X, v):
+    """``X v`` as a new dense vector in the dtype of ``X`` (``v`` already in that dtype)."""
+    if _csr_ready(X):
+        z = np.zeros(X.shape[0], dtype=X.dtype)
+        _spt.csr_matvec(X.shape[0], X.shape[1], X.indptr, X.indices, X.data, v, z)
+        return z
+    z = X @ v
+    if sp.issparse(z):  # pragma: no cover - defensive, X @ 1-d vector is dense
+        z = z.toarray()
+    return np.asarray(z).ravel()
+
+
+def _rmatvec_add(X, r, out):
+    """``out += X^T r`` with ``out`` float64 of shape (n,), ``r`` in the dtype of ``X``."""
+    if _csr_ready(X):
+        if X.dtype == np.float64:
+            # X's CSR arrays are the CSC arrays of X^T: scatter-add straight into out
+            _spt.csc_matvec(X.shape[1], X.shape[0], X.indptr, X.indices, X.data, r, out)
+        else:
+            tmp = np.zeros(X.shape[1], dtype=X.dtype)
+            _spt.csc_matvec(X.shape[1], X.shape[0], X.indptr, X.indices, X.data, r, tmp)
+            out += tmp
+        return
+    out += np.asarray(X.T @ r, dtype=np.float64).ravel()
+
+
 def _linear(X, w, b, offset):
     """``z = X w + b (+ offset)`` in the dtype of ``X``."""
-    z = X @ w.astype(X.dtype, copy=False)
-    if sp.issparse(z):  # pragma: no cover - defensive, X @ 1-d vector is dense
-        z = z.toarray().ravel()
-    z = np.asarray(z).ravel()
+    z = _matvec(X, w.astype(X.dtype, copy=False))
     if b != 0.0:
         z += X.dtype.type(b)
     if offset is not None:
@@ -225,7 +279,7 @@ def _block_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess):
             h *= s
     acc.n_rows += m
     if need_grad:
-        acc.grad_w += np.asarray(X.T @ r, dtype=np.float64).ravel()
+        _rmatvec_add(X, r, acc.grad_w)
         acc.grad_b += float(np.sum(r, dtype=np.float64))
     if need_hess:
         n = X.shape[1]
@@ -237,7 +291,8 @@ def _block_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess):
             Xs = acc.scaled_buffer(m)
             np.multiply(X, np.sqrt(h)[:, None], out=Xs)
             acc.add_syrk(Xs)
-        col = np.asarray(X.T @ h, dtype=np.float64).ravel()
+        col = np.zeros(n)
+        _rmatvec_add(X, h, col)
         hess[:n, n] += col
         hess[n, :n] += col
         hess[n, n] += float(np.sum(h, dtype=np.float64))
@@ -311,32 +366,40 @@ def chunk_gram_matvec(X, h, v_w, v_b=0.0):
     Used for Hessian-vector products and power iterations when ``n`` is too large for the
     explicit ``(n + 1)^2`` matrix.
     """
-    t = _linear(X, v_w, v_b, None)
+    t = _linear(X, np.asarray(v_w), v_b, None)
     t *= h.astype(t.dtype, copy=False)
-    return np.asarray(X.T @ t, dtype=np.float64).ravel(), float(np.sum(t, dtype=np.float64))
+    out = np.zeros(X.shape[1])
+    _rmatvec_add(X, t, out)
+    return out, float(np.sum(t, dtype=np.float64))
+
+
+def chunk_curvature(X, w, b, sample_weight=None, offset=None):
+    """``h = s a (1 - a)`` per row at ``(w, b)``, in the dtype of ``X`` (one read of X)."""
+    z = _linear(X, np.asarray(w), b, offset)
+    _, _, h = _pointwise(z, np.zeros(1, dtype=z.dtype), False, True)
+    if sample_weight is not None:
+        h *= sample_weight.astype(h.dtype, copy=False)
+    return h
+
+
+def chunk_curvature_matvec(X, h, v_w, v_b=0.0):
+    """``[X 1]^T diag(h) [X 1] v`` for given row curvatures ``h``: ``(vec_w, vec_b)``."""
+    u = _linear(X, np.asarray(v_w), v_b, None)
+    u *= h
+    out = np.zeros(X.shape[1])
+    _rmatvec_add(X, u, out)
+    return out, float(np.sum(u, dtype=np.float64))
 
 
 def chunk_hessp(X, y, w, b, v_w, v_b=0.0, sample_weight=None, offset=None):
-    """Hessian-vector product of the chunk's weighted BCE sum at ``(w, b)``, one read of X.
+    """Hessian-vector product of the chunk's weighted BCE sum at ``(w, b)``.
 
     ``[X 1]^T diag(s a (1 - a)) [X 1] v`` with ``a = sigmoid(X w + b + offset)``, returned
-    as ``(vec_w, vec_b)`` in float64. ``X w`` and ``X v`` come from one product with the
-    two-column matrix ``[w v]``, then ``X^T (h * X v)`` reads the block again from cache.
-    ``y`` is not used (the curvature of the BCE does not depend on the label) and is kept
-    for a uniform signature.
+    as ``(vec_w, vec_b)`` in float64. ``y`` is not used (the curvature of the BCE does
+    not depend on the label) and is kept for a uniform signature. Sources that serve many
+    products at one point keep ``h`` (:func:`chunk_curvature`) and call
+    :func:`chunk_curvature_matvec`, one mat-vec pair per product.
     """
     del y
-    dt = X.dtype
-    W = np.empty((X.shape[1], 2), dtype=dt)
-    W[:, 0] = w
-    W[:, 1] = v_w
-    Z = np.asarray(X @ W)
-    z = Z[:, 0] + dt.type(b)
-    if offset is not None:
-        z += offset.astype(dt, copy=False)
-    u = Z[:, 1] + dt.type(v_b)
-    _, _, h = _pointwise(z, np.zeros(1, dtype=dt), False, True)
-    if sample_weight is not None:
-        h *= sample_weight.astype(dt, copy=False)
-    u *= h
-    return np.asarray(X.T @ u, dtype=np.float64).ravel(), float(np.sum(u, dtype=np.float64))
+    h = chunk_curvature(X, w, b, sample_weight, offset)
+    return chunk_curvature_matvec(X, h, v_w, v_b)

@@ -30,6 +30,8 @@ unchanged and makes the Cholesky factorisation exist.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
@@ -55,6 +57,10 @@ def _logits(X, W, b, offset):
     return Z
 
 
+# Elements of the (rows, (n + 1) K) work arrays of the Hessian per block: ~16 MiB.
+_BLOCK_ELEMENTS = 1 << 21
+
+
 def chunk_stats_multinomial(
     X, y, W, b, sample_weight=None, offset=None, *, need_grad=True, need_hess=False
 ) -> ChunkStats:
@@ -76,7 +82,32 @@ def chunk_stats_multinomial(
         ``grad_w`` of shape (n * K,) (``W``'s gradient raveled in C order), ``grad_b`` of
         shape (K,), ``hess`` of shape ((n + 1) K, (n + 1) K) ordered like
         ``[W; b].ravel()``.
+
+    Any number of rows may be passed: they are processed in blocks whose work arrays stay
+    near 16 MiB, so every executor can hand over whole chunks.
     """
+    m_all = X.shape[0]
+    rows = max(256, _BLOCK_ELEMENTS // ((X.shape[1] + 1) * W.shape[1]))
+    if m_all > rows:
+        total = None
+        for start in range(0, m_all, rows):
+            sl = slice(start, min(start + rows, m_all))
+            part = _chunk_stats_multinomial(
+                X[sl],
+                y[sl],
+                W,
+                b,
+                None if sample_weight is None else sample_weight[sl],
+                None if offset is None else offset[sl],
+                need_grad,
+                need_hess,
+            )
+            total = part if total is None else total + part
+        return total
+    return _chunk_stats_multinomial(X, y, W, b, sample_weight, offset, need_grad, need_hess)
+
+
+def _chunk_stats_multinomial(X, y, W, b, sample_weight, offset, need_grad, need_hess):
     Z = _logits(X, W, b, offset)
     m = Z.shape[0]
     yi = np.asarray(y).astype(np.intp, copy=False)
@@ -127,8 +158,20 @@ def _multinomial_hessian(X, A, s):
     return H
 
 
+def _chunk_fn(X, y, s, off, *, W, b, need_grad, need_hess):
+    # A module-level function (wrapped in functools.partial), so that Dask can ship it.
+    return chunk_stats_multinomial(X, y, W, b, s, off, need_grad=need_grad, need_hess=need_hess)
+
+
 def _map_blocks(source, fn):
-    """Add ``fn(X, y, s, offset)`` over the source's row blocks."""
+    """Add ``fn(X, y, s, offset)`` over the source's chunks of rows.
+
+    A source with ``map_reduce(fn)`` (streamed files, Dask) runs it where its rows are; an
+    in-memory source is walked block by block.
+    """
+    map_reduce = getattr(source, "map_reduce", None)
+    if map_reduce is not None:
+        return map_reduce(fn)
     total = None
     for X, y, s, off in source._blocks():
         part = fn(X, y, s, off)
@@ -178,12 +221,7 @@ class MultinomialObjective(Objective):
     def _stats(self, source, p, need_grad, need_hess):
         w, b = self.split(p)
         W = w.reshape(self.n_features, self.n_classes)
-
-        def fn(X, y, s, off):
-            return chunk_stats_multinomial(
-                X, y, W, b, s, off, need_grad=need_grad, need_hess=need_hess
-            )
-
+        fn = partial(_chunk_fn, W=W, b=np.asarray(b), need_grad=need_grad, need_hess=need_hess)
         return _map_blocks(source, fn), w
 
     def _grad(self, st, w, S):

@@ -19,7 +19,14 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from .errors import DataError
 from .io import atomic_write_bytes
 
-__all__ = ["plot_calibration", "plot_graph", "plot_loss_curve", "plot_roc"]
+__all__ = [
+    "plot_calibration",
+    "plot_graph",
+    "plot_graph_multinomial",
+    "plot_loss_curve",
+    "plot_roc",
+    "plot_roc_multiclass",
+]
 
 _DPI = 110
 _BLUE, _ORANGE, _RED, _GREY = "#1f5fa8", "#d9731a", "#b8262b", "#6b6b6b"
@@ -416,4 +423,227 @@ def plot_calibration(
     axh.set_ylabel("rows")
     axh.legend(loc="upper center", fontsize=8.5)
     axh.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+# -- multinomial --------------------------------------------------------------------------
+_CLASS_COLORS = [
+    "#1f5fa8",
+    "#d9731a",
+    "#2a8c4a",
+    "#b8262b",
+    "#7b4fa8",
+    "#8c6d31",
+    "#c2478f",
+    "#4d4d4d",
+    "#17a2b8",
+    "#9aa31f",
+]
+
+
+def plot_roc_multiclass(y, proba, classes, path, *, title=None) -> Path:
+    """One-vs-rest ROC curves, one per class, with their areas and the macro average.
+
+    Parameters
+    ----------
+    y : array_like of shape (n_samples,)
+        True labels, among ``classes``.
+    proba : array_like of shape (n_samples, n_classes)
+        Predicted class probabilities, columns in the order of ``classes``.
+    classes : array_like of shape (n_classes,)
+    path : str or os.PathLike
+    title : str, optional
+
+    Raises
+    ------
+    DataError
+        Fewer than two classes occur in ``y``. A class absent from ``y`` has no curve
+        (its row in the legend says so).
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    y = np.asarray(y)
+    proba = np.asarray(proba, dtype=np.float64)
+    classes = list(np.asarray(classes).tolist())
+    present = [c for c in classes if np.any(y == c)]
+    if len(present) < 2:
+        raise DataError("the ROC curves need rows of at least two classes; the data has one.")
+    fig = Figure(figsize=(7.0, 6.6), layout="constrained")
+    ax = fig.subplots()
+    aucs = []
+    for k, c in enumerate(classes):
+        color = _CLASS_COLORS[k % len(_CLASS_COLORS)]
+        pos = (y == c).astype(np.int64)
+        if pos.sum() == 0 or pos.sum() == pos.size:
+            ax.plot([], [], color=color, lw=2, label=_text(f"{_short(c, 20)}: no rows, no curve"))
+            continue
+        fpr, tpr, _ = roc_curve(pos, proba[:, k])
+        auc = roc_auc_score(pos, proba[:, k])
+        aucs.append(auc)
+        ls = "-" if k < len(_CLASS_COLORS) else "--"
+        ax.plot(
+            fpr,
+            tpr,
+            color=color,
+            lw=1.8,
+            ls=ls,
+            label=_text(f"{_short(c, 20)} vs rest (AUC = {auc:.3f}, {int(pos.sum())} rows)"),
+        )
+    ax.plot([0, 1], [0, 1], color=_GREY, ls=":", lw=1, label="chance (AUC = 0.5)")
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel("false positive rate (rows of the other classes)")
+    ax.set_ylabel("true positive rate (rows of the class)")
+    ax.grid(alpha=0.3)
+    ax.legend(
+        loc="lower right",
+        fontsize=8.5 if len(classes) <= 8 else 7,
+        title=(f"macro AUC = {np.mean(aucs):.3f}"),
+    )
+    ax.set_title(_text(title or f"ROC one-vs-rest ({y.size} rows)"), fontsize=11)
+    return _save(fig, path)
+
+
+def plot_graph_multinomial(trace, path, *, max_features=10, title=None) -> Path:
+    """The softmax computation graph of one row, with its numbers and local derivatives.
+
+    Top: boxes ``x -> z = W^T x + b -> a = softmax(z) -> L = -log a_y`` with, on the edges,
+    the local derivatives ``dz/dW = x``, ``da/dz = diag(a) - a a^T``, ``dL/da_y = -1/a_y``
+    and, in red, the backward product ``dL/dz = a - onehot(y)``. Bottom left: per class the
+    logit ``z_k``, the probability ``a_k`` and ``dL/dz_k`` (the true class outlined);
+    bottom right: ``dL/dW_jk = x_j (a_k - y_k)`` for the ``max_features`` features with the
+    largest gradients, one column per class.
+
+    Parameters
+    ----------
+    trace : logistic.graph.MultinomialTrace
+    path : str or os.PathLike
+    max_features : int, default=10
+    title : str, optional
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    z = np.asarray(trace.z, dtype=np.float64)
+    a = np.asarray(trace.a, dtype=np.float64)
+    g = np.asarray(trace.dL_dz, dtype=np.float64)
+    x = np.asarray(trace.dz_dW, dtype=np.float64)
+    gW = np.asarray(trace.dL_dW, dtype=np.float64)
+    classes = [str(c) for c in trace.classes]
+    K = len(classes)
+    names = list(trace.feature_names) or [f"x{j}" for j in range(x.shape[0])]
+    fig = Figure(figsize=(13.0, 9.5), layout="constrained")
+    gs = fig.add_gridspec(2, 2, height_ratios=[1.0, 1.15], width_ratios=[1.0, 1.1])
+    ax = fig.add_subplot(gs[0, :])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    yc = trace.y
+    X_, Z_, A_, L_ = (0.08, 0.6), (0.33, 0.6), (0.62, 0.6), (0.89, 0.6)
+    _box(ax, X_, f"x\n{x.shape[0]} features\n(bars below)", _GREY, w=0.13, h=0.32)
+    shown = min(K, 6)
+    zl = "\n".join(f"z[{_short(c, 12)}] = {_fmt(z[k])}" for k, c in enumerate(classes[:shown]))
+    al = "\n".join(f"a[{_short(c, 12)}] = {_fmt(a[k])}" for k, c in enumerate(classes[:shown]))
+    more = f"\n... ({K - shown} more)" if K > shown else ""
+    _box(ax, Z_, f"linear: z = Wᵀx + b\n{zl}{more}", _BLUE, w=0.2, h=0.5)
+    _box(ax, A_, f"softmax: a = e^z / Σ e^z\n{al}{more}", _BLUE, w=0.22, h=0.5)
+    _box(
+        ax,
+        L_,
+        f"L = −log a_y\ny = {_short(classes[yc], 14)}\n= {_fmt(trace.L)}",
+        _BLUE,
+        w=0.15,
+        h=0.32,
+    )
+    _arrow(ax, (0.145, 0.6), (0.23, 0.6))
+    _arrow(ax, (0.43, 0.6), (0.51, 0.6))
+    _arrow(ax, (0.73, 0.6), (0.815, 0.6))
+    ax.text(0.188, 0.9, "∂z_k/∂W_jk = x_j\n∂z_k/∂b_k = 1", ha="center", va="bottom", fontsize=8.5)
+    ax.text(
+        0.47,
+        0.9,
+        "∂a/∂z = diag(a) − a aᵀ\n(K × K Jacobian)",
+        ha="center",
+        va="bottom",
+        fontsize=8.5,
+    )
+    ax.text(
+        0.772,
+        0.9,
+        f"∂L/∂a_y = −1/a_y\n= {_fmt(trace.dL_da[yc])}",
+        ha="center",
+        va="bottom",
+        fontsize=8.5,
+    )
+    chain = np.asarray(trace.dL_dz_chain, dtype=np.float64)
+    ax.text(
+        0.5,
+        0.2,
+        "backward: ∂L/∂z = (∂a/∂z)ᵀ ∂L/∂a = a − onehot(y)   "
+        f"(chain and fused agree to {_fmt(np.nanmax(np.abs(chain - g)))})\n"
+        "∂L/∂b = a − onehot(y),   ∂L/∂W = x (a − onehot(y))ᵀ   (bars below)",
+        ha="center",
+        va="top",
+        fontsize=9.5,
+        color=_RED,
+    )
+    if trace.saturated and trace.note:
+        ax.text(
+            0.5,
+            0.02,
+            "\n".join(textwrap.wrap(_text(trace.note), 170)),
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            color=_RED,
+        )
+
+    # Per class: a_k and dL/dz_k = a_k - y_k.
+    axc = fig.add_subplot(gs[1, 0])
+    pos = np.arange(K)
+    width = 0.4
+    colors = [_CLASS_COLORS[k % len(_CLASS_COLORS)] for k in range(K)]
+    axc.bar(pos - width / 2, a, width, color=colors, alpha=0.85, label="a_k = softmax(z)_k")
+    axc.bar(pos + width / 2, g, width, color=_RED, alpha=0.8, label="∂L/∂z_k = a_k − y_k")
+    axc.bar([yc - width / 2], [a[yc]], width, fill=False, ec="black", lw=2, label="true class y")
+    axc.axhline(0, color="black", lw=0.8)
+    axc.set_xticks(pos, [_text(_short(c, 14)) for c in classes], rotation=30 if K > 5 else 0)
+    axc.set_ylim(-1.05, 1.05)
+    axc.set_ylabel("probability / gradient")
+    axc.set_title("per class: probability and gradient of the logit", fontsize=10)
+    axc.legend(loc="lower left", fontsize=8)
+    axc.grid(axis="y", alpha=0.3)
+
+    # Per feature and class: dL/dW_jk.
+    axw = fig.add_subplot(gs[1, 1])
+    k_feat = min(max_features, x.shape[0])
+    order = np.argsort(-np.max(np.abs(gW), axis=1), kind="stable")[:k_feat]
+    M = gW[order]
+    lim = float(np.max(np.abs(M))) or 1.0
+    im = axw.imshow(M, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+    axw.set_yticks(
+        np.arange(k_feat),
+        [f"{_text(_short(names[j], 28))} (x = {_fmt(x[j])})" for j in order],
+        fontsize=8,
+    )
+    axw.set_xticks(pos, [_text(_short(c, 10)) for c in classes], fontsize=8)
+    if K * k_feat <= 60:
+        for i in range(k_feat):
+            for k in range(K):
+                dark = abs(M[i, k]) > 0.6 * lim  # white on the saturated cells
+                axw.text(
+                    k,
+                    i,
+                    f"{M[i, k]:.2g}",
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color="white" if dark else "black",
+                )
+    fig.colorbar(im, ax=axw, shrink=0.8, label="∂L/∂W_jk = x_j (a_k − y_k)")
+    shown_f = f"top {k_feat} of {x.shape[0]}" if k_feat < x.shape[0] else f"all {k_feat}"
+    axw.set_title(f"gradient of this row's loss, features {shown_f}", fontsize=10)
+    fig.suptitle(_text(title or "softmax computation graph of one row"), fontsize=13)
     return _save(fig, path)

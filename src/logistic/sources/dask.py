@@ -126,7 +126,8 @@ class DaskSource:
         unit of work (aim for 10-100 MB each and a few per worker core); columns are
         gathered into one chunk.
     y : dask array or dask Series of shape (n_samples,)
-        Exactly two distinct labels; ``classes_[1]`` (the larger) is mapped to 1.
+        Two distinct labels (``classes_[1]``, the larger, is mapped to 1) or more
+        (multinomial: mapped to indices into the sorted ``classes_``).
     sample_weight : dask array, array-like or None
         Non-negative weights ``s_i``.
     offset : dask array, array-like or None
@@ -135,7 +136,7 @@ class DaskSource:
         See :func:`get_client`.
     class_weight : dict, "balanced" or None
         Multiplied into the weights, ``s_i <- s_i c_{y_i}``; "balanced" is
-        ``c_k = n / (2 n_k)``.
+        ``c_k = n / (K n_k)``.
     split_every : int, default=8
         Fan-in of the reduction tree.
 
@@ -144,7 +145,7 @@ class DaskSource:
     n_samples, n_features : int
     dtype : numpy.dtype
     weight_sum : float
-    classes_ : ndarray of shape (2,)
+    classes_ : ndarray of shape (n_classes,)
     chunk_rows : tuple of int
         Rows per chunk.
     n_passes : int
@@ -229,14 +230,12 @@ class DaskSource:
         self.classes_ = classes
         self.class_counts_ = counts
         factors = _class_factors(class_weight, classes, counts)
-        self.weight_sum = float(wsums @ (np.ones(2) if factors is None else factors))
+        self.weight_sum = float(wsums @ (np.ones(len(classes)) if factors is None else factors))
         if not self.weight_sum > 0:
             raise DataError("the weights (with class_weight) are zero for every row.")
-        # Stage 2: labels to 0/1 and class weights into the weights; the raw chunks are
-        # released but stay in the lineage of the encoded ones.
-        self._chunks = self.client.map(
-            _encode, raw, positive=classes[1], factors=factors, pure=False
-        )
+        # Stage 2: labels to class indices (0/1 for two classes) and class weights into the
+        # weights; the raw chunks are released but stay in the lineage of the encoded ones.
+        self._chunks = self.client.map(_encode, raw, classes=classes, factors=factors, pure=False)
         import distributed
 
         distributed.wait(self._chunks)
@@ -254,6 +253,11 @@ class DaskSource:
             ]
         self.n_passes += 1
         return futures[0].result()
+
+    def map_reduce(self, fn):
+        """``fn(X, y, s, o)`` on every chunk, on the workers, tree-reduced there (other
+        kernels, e.g. the multinomial one; ``fn`` must be picklable)."""
+        return self._map_reduce(_apply, fn=fn)
 
     def stats(self, w, b=0.0, *, need_grad=True, need_hess=False) -> ChunkStats:
         """Kernel sums over every chunk, computed on the workers and tree-reduced there."""
@@ -322,6 +326,10 @@ class _RemoteBatch:
         )
         return fut.result()
 
+    def map_reduce(self, fn):
+        fut = self._parent.client.submit(_apply, self._chunk, fn=fn, rows=self._rows, pure=False)
+        return fut.result()
+
 
 # -- tasks run on the workers ---------------------------------------------------------------
 class _Chunk:
@@ -367,7 +375,7 @@ def _meta(chunk):
         out["bad_y"] = True
         return out
     labels, inverse = np.unique(y, return_inverse=True)
-    if labels.shape[0] > 2:
+    if labels.shape[0] > MAX_CLASSES:
         out["labels"] = labels[:5].tolist()
         out["too_many"] = True
         return out
@@ -386,8 +394,9 @@ def _meta(chunk):
     return out
 
 
-def _encode(chunk, positive, factors):
-    y = (chunk.y == positive).astype(chunk.X.dtype)
+def _encode(chunk, classes, factors):
+    # classes are sorted (np.unique), so the index is a binary search; 0/1 for two classes.
+    y = np.searchsorted(classes, chunk.y).astype(chunk.X.dtype)
     s = chunk.s
     if factors is not None:
         c = np.asarray(factors, dtype=chunk.X.dtype)[y.astype(np.intp)]
@@ -397,6 +406,17 @@ def _encode(chunk, positive, factors):
 
 def _chunk_stats(chunk, *, w, b, need_grad, need_hess, rows=None):
     return chunk.source(rows).stats(w, b, need_grad=need_grad, need_hess=need_hess)
+
+
+def _apply(chunk, *, fn, rows=None):
+    if rows is None:
+        return fn(chunk.X, chunk.y, chunk.s, chunk.o)
+    return fn(
+        chunk.X[rows],
+        chunk.y[rows],
+        None if chunk.s is None else chunk.s[rows],
+        None if chunk.o is None else chunk.o[rows],
+    )
 
 
 def _chunk_gram(chunk):
@@ -418,6 +438,10 @@ def _add(*parts):
 
 
 # -- client-side checks ---------------------------------------------------------------------
+# Distinct target values accepted before the target is taken for a continuous one.
+MAX_CLASSES = 1000
+
+
 def _check_meta(meta, n_samples, *, weighted):
     if not all(m["finite_X"] for m in meta):
         raise DataError("X contains NaN or infinity; X accepts finite numbers.")
@@ -428,19 +452,19 @@ def _check_meta(meta, n_samples, *, weighted):
         if m.get("too_many"):
             shown = ", ".join(repr(v) for v in m["labels"])
             raise DataError(
-                f"y has more than two classes ({shown}, ...); this version fits binary "
-                "targets and accepts exactly two distinct labels."
+                f"y has more than {MAX_CLASSES} distinct values ({shown}, ...); a classifier "
+                "accepts class labels, not a continuous target."
             )
         for label, count, ws in zip(m["labels"], m["counts"], m["wsums"], strict=True):
             entry = per_label.setdefault(label, [0, 0.0])
             entry[0] += count
             entry[1] += ws
-    if len(per_label) != 2:
+    if len(per_label) < 2 or len(per_label) > MAX_CLASSES:
         shown = ", ".join(repr(v) for v in sorted(per_label)[:5])
         what = "one class" if len(per_label) == 1 else f"{len(per_label)} classes"
         raise DataError(
-            f"y has {what} ({shown}); this version fits binary targets and accepts exactly "
-            "two distinct labels."
+            f"y has {what} ({shown}); a classifier accepts from two to {MAX_CLASSES} distinct "
+            "labels."
         )
     if weighted:
         if any(m.get("bad_s") for m in meta):
@@ -461,7 +485,7 @@ def _class_factors(class_weight, classes, counts):
     if class_weight is None:
         return None
     if class_weight == "balanced":
-        return counts.sum() / (2.0 * counts.astype(np.float64))
+        return counts.sum() / (len(counts) * counts.astype(np.float64))
     labels = classes.tolist()
     unknown = [k for k in class_weight if k not in labels]
     if unknown:

@@ -48,6 +48,10 @@ _PARQUET_BUFFER = 1 << 16
 _CSV_BYTES_PER_CELL = 16
 
 
+# Distinct target values accepted before the target is taken for a continuous one.
+MAX_CLASSES = 1000
+
+
 class StreamSource:
     r"""A row source over Parquet or CSV files, streamed in record batches.
 
@@ -62,7 +66,8 @@ class StreamSource:
         Files to read, in this order. A string with ``*``, ``?`` or ``[`` is a glob whose
         matches are sorted; a directory means every Parquet/CSV file in it, sorted.
     target : str
-        Name of the label column. It must hold exactly two distinct values.
+        Name of the label column: two distinct values (binary model, mapped to 0/1) or more
+        (multinomial, mapped to indices into ``classes_``; at most 1000).
     features : list of str or None, default=None
         Names of the numeric feature columns, in order. None takes every column except
         ``target``, ``weight`` and ``offset`` (all must then be numeric or boolean).
@@ -76,7 +81,7 @@ class StreamSource:
         distinct values.
     class_weight : dict, "balanced" or None, default=None
         Multiplied into the row weights: ``s_i <- s_i * c_{y_i}``; "balanced" is
-        ``c_k = n / (2 n_k)`` with ``n_k`` the count of class ``k`` (scikit-learn's rule).
+        ``c_k = n / (K n_k)`` with ``n_k`` the count of class ``k`` (scikit-learn's rule).
     file_format : {"parquet", "csv"} or None, default=None
         None infers it from the file suffix.
     batch_size : int, default=65536
@@ -108,9 +113,9 @@ class StreamSource:
     dtype : numpy.dtype
     weight_sum : float
         ``sum_i s_i`` (class weights included).
-    classes_ : ndarray of shape (2,)
-        The two labels; ``classes_[1]`` is mapped to ``y = 1``.
-    class_counts_ : ndarray of shape (2,)
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted (binary: ``classes_[1]`` is mapped to ``y = 1``).
+    class_counts_ : ndarray of shape (n_classes,)
         Rows per class.
     n_passes : int
         Passes over the files made so far, the initial one included.
@@ -287,7 +292,11 @@ class StreamSource:
         return batch.column(name).to_numpy(zero_copy_only=False).astype(self.dtype, copy=False)
 
     def _labels(self, batch) -> np.ndarray:
+        """0/1 for a binary target (1 is ``classes_[1]``), else the index into ``classes_``."""
         col = batch.column(self.target)
+        if len(self.classes_) > 2:
+            idx = pc.index_in(col, value_set=self._value_set)
+            return idx.to_numpy(zero_copy_only=False).astype(self.dtype)
         return pc.equal(col, self._positive).to_numpy(zero_copy_only=False).astype(self.dtype)
 
     def _decode(self, batch):
@@ -364,11 +373,12 @@ class StreamSource:
                     if s is None
                     else float(s[mask.to_numpy(zero_copy_only=False)].sum())
                 )
-                if len(per_label) > 2:
+                if len(per_label) > MAX_CLASSES:
                     shown = ", ".join(repr(v) for v in list(per_label)[:5])
                     raise DataError(
-                        f"target column {self.target!r} has more than two distinct values "
-                        f"({shown}, ...) by {where}; this version fits binary targets."
+                        f"target column {self.target!r} has more than {MAX_CLASSES} distinct "
+                        f"values ({shown}, ...) by {where}; a classifier accepts a target of "
+                        "class labels, not a continuous one."
                     )
             X = self._features(batch)
             if n_features is None:
@@ -395,8 +405,13 @@ class StreamSource:
         labels = list(per_label)
         if len(labels) < 2:
             raise DataError(
-                f"target column {self.target!r} has one class ({labels[0]!r}); this version "
-                "fits binary targets and accepts exactly two distinct labels."
+                f"target column {self.target!r} has one class ({labels[0]!r}); a classifier "
+                "needs at least two distinct labels."
+            )
+        if len(labels) > 2 and self.positive_label is not None:
+            raise InvalidParameterError(
+                f"positive_label={self.positive_label!r} applies to a binary target; the "
+                f"target column {self.target!r} has {len(labels)} classes (multinomial)."
             )
         if self.positive_label is not None:
             pos = self.positive_label
@@ -415,13 +430,23 @@ class StreamSource:
         wsums = np.array([per_label[v][1] for v in ordered], dtype=np.float64)
         self.class_counts_ = counts
         self._positive = pa.scalar(ordered[1], type=self._target_arrow_type)
+        self._value_set = pa.array(ordered, type=self._target_arrow_type)
         factors = _class_factors(self.class_weight, ordered, counts)
         self._class_factors = factors
-        self.weight_sum = float(wsums @ (np.ones(2) if factors is None else factors))
+        self.weight_sum = float(wsums @ (np.ones(len(ordered)) if factors is None else factors))
         if not self.weight_sum > 0:
             raise DataError("the weights (with class_weight) are zero for every row.")
 
     # -- the source API ---------------------------------------------------------------
+    def map_reduce(self, fn):
+        """One pass: ``fn(X, y, s, o)`` over every record batch, added (other kernels, e.g.
+        the multinomial one)."""
+        total = None
+        for X, y, s, o in self.chunks():
+            part = fn(X, y, s, o)
+            total = part if total is None else total + part
+        return total
+
     def stats(self, w, b=0.0, *, need_grad=True, need_hess=False) -> ChunkStats:
         """One pass over the files: the kernel's sums over every record batch, added."""
         total = None
@@ -568,11 +593,11 @@ def _unique(names):
 
 
 def _class_factors(class_weight, ordered, counts):
-    """Per-class weight factors ``c`` (shape (2,)) in the order of ``classes_``, or None."""
+    """Per-class weight factors ``c`` (shape (n_classes,)) in the order of ``classes_``, or None."""
     if class_weight is None:
         return None
     if class_weight == "balanced":
-        return counts.sum() / (2.0 * counts.astype(np.float64))
+        return counts.sum() / (len(counts) * counts.astype(np.float64))
     unknown = [k for k in class_weight if k not in ordered]
     if unknown:
         raise InvalidParameterError(
