@@ -349,10 +349,12 @@ MISTAKES = [
     (["train", "--stream"], "--stream needs a data file"),
     (["train", "{fair}", "--target", "affair", "--stream", "--impute", "mean"], "--impute is not"),
     (["train", "{fair}", "--target", "affair", "--stream", "--cv", "3"], "--cv is not available"),
-    (["train", "{fair}", "--target", "affair", "--scheduler", "x", "--cov-type", "HC0"], "--cov-type"),
+    (
+        ["train", "{fair}", "--target", "affair", "--scheduler", "x", "--cov-type", "HC0"],
+        "--cov-type",
+    ),
     (["train", "{dir}/nomatch*.parquet", "--target", "y", "--stream"], "matches no file"),
     (["train", "{fair}", "--target", "affair", "--stream"], "missing values"),
-    (["train", "{multi}", "--target", "y", "--stream"], "more than two distinct values"),
     (["train", "{fair}", "--target", "affair", "--stream", "--batch-size", "0"], "--batch-size"),
     (["train", "{fair}", "--target", "age [years]", "--impute", "mean"], "3 missing values"),
     (["train", "{fair}", "--target", "affair", "--features", "age,nope"], "'age', 'nope'"),
@@ -563,3 +565,283 @@ def test_plots_edge_cases(breast_cancer, tmp_path):
     with pytest.raises(DataError, match="both classes"):
         plot_roc(np.ones(5), np.linspace(0, 1, 5), tmp_path / "roc.png")
     assert not (tmp_path / "roc.png").exists() and not (tmp_path / "bad.png").exists()
+
+
+# -- standard errors, multinomial, CV, streaming, Dask --------------------------------------
+def _iris_csv(path):
+    from sklearn.datasets import load_iris
+
+    d = load_iris()
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    species = np.array(["setosa", "versicolor", "virginica"])[d.target]
+    cols = {n: pa.array(d.data[:, j]) for j, n in enumerate(names)}
+    pacsv.write_csv(pa.table({**cols, "species": pa.array(species.tolist())}), path)
+    return path
+
+
+def test_unpenalised_fit_stores_standard_errors_equal_to_statsmodels(fair_files, tmp_path, capsys):
+    import statsmodels.api as sm
+
+    model = tmp_path / "m.json"
+    args = ["train", fair_files[1], "--target", "affair", "--impute", "mean", "--C", "inf"]
+    code, out, err = invoke(capsys, *args, "--tol", "1e-10", "-o", model, "--no-plots", "--json")
+    assert code == 0, err
+    assert json.loads(out)["standard_errors"] == "stored"
+    m = load(model)
+    assert m.preprocessor.drop_first  # reference coding: identifiable with an intercept
+    X = m.preprocessor.transform(read_table(fair_files[1]))
+    y = (read_target(read_table(fair_files[1]), "affair") == "yes").astype(float)
+    ref = sm.Logit(y, np.column_stack([X, np.ones(len(y))])).fit(disp=0, tol=1e-12)
+    se = [m.inference["params"][n]["std_err"] for n in [*m.feature_names, "intercept"]]
+    np.testing.assert_allclose(se, ref.bse, rtol=1e-6)
+    code, out, err = invoke(capsys, "summary", model)
+    assert code == 0 and "std err" in out and "Covariance Type:" in out and "nonrobust" in out
+    code, out, err = invoke(capsys, "summary", model, "--json")
+    doc = json.loads(out)
+    assert doc["standard_errors"]["params"]["intercept"]["std_err"] == pytest.approx(ref.bse[-1])
+
+
+def test_penalised_fit_says_why_and_sandwich_is_labelled(fair_model, fair_files, tmp_path, capsys):
+    code, out, err = invoke(capsys, "summary", fair_model)
+    assert code == 0
+    (why,) = [line for line in out.splitlines() if line.startswith("no standard errors")]
+    assert "penalised (C=1)" in why and "--C inf" in why and "sandwich" in why
+    model = tmp_path / "s.json"
+    code, out, err = invoke(
+        capsys,
+        *("train", fair_files[0], "--target", "affair", "--impute", "mean"),
+        *("--cov-type", "sandwich", "-o", model, "--no-plots"),
+    )
+    assert code == 0, err
+    assert load(model).inference["penalized"] is True
+    code, out, err = invoke(capsys, "summary", model)
+    assert "Penalised MLE" in out and "penalised sandwich" in out
+
+
+def test_separation_warns_naming_the_feature_and_still_writes(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    x, z = rng.normal(size=200), rng.normal(size=200)
+    path = tmp_path / "sep.csv"
+    pacsv.write_csv(pa.table({"x": x, "z": z, "y": (x > 0).astype(np.int64)}), path)
+    model = tmp_path / "m.json"
+    code, _out, err = invoke(capsys, "train", path, "--target", "y", "--C", "inf", "-o", model)
+    assert code == 0 and model.exists()
+    (warn,) = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert "complete separation: feature(s) 'x' predict 'y' perfectly" in warn
+
+
+def test_multinomial_end_to_end(tmp_path, capsys):
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    data = _iris_csv(tmp_path / "iris.csv")
+    model = tmp_path / "iris.json"
+    code, out, err = invoke(
+        capsys, "train", data, "--target", "species", "-o", model, "--plots", tmp_path, "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["classes"] == ["setosa", "versicolor", "virginica"]
+    doc = json.loads(model.read_text())
+    assert doc["version"] == 2 and len(doc["model"]["coef"]) == 3
+    m = load(model)
+    code, out, err = invoke(capsys, "predict", model, data, "-o", tmp_path / "p.csv")
+    p = read_table(tmp_path / "p.csv")
+    assert p.column_names == ["p_setosa", "p_versicolor", "p_virginica", "label"]
+    P = np.column_stack([p.column(c).to_numpy() for c in p.column_names[:3]])
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    plots = tmp_path / "ev"
+    code, out, err = invoke(capsys, "evaluate", model, data, "--plots", plots, "--json")
+    assert code == 0, err
+    ev = json.loads(out)
+    y = read_target(read_table(data), "species")
+    full = m.predict_proba(read_table(data))
+    assert ev["log_loss"] == pytest.approx(log_loss(y, full, labels=m.classes_))
+    assert ev["roc_auc"] == pytest.approx(roc_auc_score(y, full, multi_class="ovr"))
+    onehot = (y[:, None] == m.classes_[None, :]).astype(float)
+    assert ev["brier"] == pytest.approx(np.mean(np.sum((full - onehot) ** 2, axis=1)))
+    assert np.array(ev["confusion_matrix"]["matrix"]).shape == (3, 3)
+    check_png(plots / "roc.png")
+    assert not (plots / "calibration.png").exists()
+    code, out, err = invoke(capsys, "explain", model, data, "--row", "60", "--plots", plots)
+    assert code == 0, err
+    assert "dL/dz[versicolor] (fused)" in out and "dL/dW [virginica]" in out
+    check_png(plots / "graph.png")
+    code, out, err = invoke(capsys, "summary", model)
+    assert out.count("(intercept)") == 3 and "computed for binary models" in out
+
+
+def test_float_labels_are_classes(tmp_path, capsys):
+    path = tmp_path / "f.csv"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=90)
+    pacsv.write_csv(
+        pa.table({"x": x, "y": np.where(x > 0.4, 2.5, np.where(x > -0.4, 0.5, 6.0))}), path
+    )
+    code, _out, err = invoke(capsys, "train", path, "--target", "y", "-o", tmp_path / "m.json")
+    assert code == 0, err
+    assert load(tmp_path / "m.json").classes_.tolist() == [0.5, 2.5, 6.0]
+
+
+def test_cv_l1_ratio_and_class_weight(fair_files, tmp_path, capsys):
+    from logistic import LogisticRegressionCV
+
+    model = tmp_path / "cv.json"
+    code, out, err = invoke(
+        capsys,
+        *("train", fair_files[0], "--target", "affair", "--impute", "mean"),
+        *("--cv", "3", "--cs", "4", "--l1-ratio", "0,1", "-o", model, "--no-plots"),
+    )
+    assert code == 0, err
+    assert "3-fold cross-validation" in out and "<- chosen" in out
+    m = load(model)
+    X = m.preprocessor.transform(read_table(fair_files[0]))
+    y = read_target(read_table(fair_files[0]), "affair")
+    ref = LogisticRegressionCV(Cs=4, l1_ratios=[0.0, 1.0], cv=3).fit(X, y)
+    assert m.training["cv"]["C"] == ref.C_ == m.estimator.C
+    assert m.training["cv"]["l1_ratio"] == ref.l1_ratio_
+    np.testing.assert_allclose(m.training["cv"]["mean_score"], ref.scores_.mean(axis=0))
+    model2 = tmp_path / "l1.json"
+    code, out, err = invoke(
+        capsys,
+        *("train", fair_files[0], "--target", "affair", "--impute", "mean", "--C", "0.002"),
+        *("--l1-ratio", "1", "--class-weight", "balanced", "-o", model2, "--no-plots"),
+    )
+    assert code == 0, err
+    m2 = load(model2)
+    assert m2.estimator.class_weight == "balanced" and m2.estimator.l1_ratio == 1.0
+    assert np.sum(m2.estimator.coef_ == 0.0) > 0  # the lasso removed some features
+    code, out, err = invoke(capsys, "summary", model2)
+    assert "no standard errors with --class-weight balanced" in out
+
+
+@pytest.fixture(scope="module")
+def big_parquet(tmp_path_factory):
+    """A few MB of Parquet (200k rows, 6 numeric + 1 text column), also cut in 3 files."""
+    d = tmp_path_factory.mktemp("big")
+    rng = np.random.default_rng(0)
+    n = 200_000
+    X = rng.normal(size=(n, 6))
+    cat = rng.choice(["a", "b", "c"], size=n)
+    z = X @ np.array([1.0, -0.5, 0.25, 0.0, 2.0, 0.1]) + (cat == "b") * 0.7 - 0.3
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(np.int64)
+    t = pa.table({**{f"x{j}": X[:, j] for j in range(6)}, "cat": cat, "y": y})
+    pq.write_table(t, d / "all.parquet", row_group_size=25_000)
+    for i in range(3):
+        # Small row groups: pyarrow decodes a row group's column chunks whole, so the row
+        # group size bounds the memory of a streamed read as much as the batch size does.
+        pq.write_table(t.slice(i * 70_000, 70_000), d / f"part{i}.parquet", row_group_size=5_000)
+    assert (d / "all.parquet").stat().st_size > 2_000_000
+    return d
+
+
+@pytest.mark.parametrize("C", ["inf", "0.5"])
+def test_stream_equals_in_memory(big_parquet, tmp_path, capsys, C):
+    common = ["--target", "y", "--C", C, "--tol", "1e-10", "--no-plots"]
+    code, _, err = invoke(
+        capsys, "train", big_parquet / "all.parquet", *common, "-o", tmp_path / "m.json"
+    )
+    assert code == 0, err
+    code, _out, err = invoke(
+        capsys,
+        "train",
+        f"{big_parquet}/part*.parquet",
+        *common,
+        "--stream",
+        "--batch-size",
+        "8192",
+        "-o",
+        tmp_path / "s.json",
+    )
+    assert code == 0, err
+    assert "pass 1 (preprocessing): 200000 rows" in err and "passes over the files" in err
+    a, b = load(tmp_path / "m.json"), load(tmp_path / "s.json")
+    assert a.preprocessor.feature_names_out == b.preprocessor.feature_names_out
+    np.testing.assert_allclose(b.estimator.coef_, a.estimator.coef_, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(b.estimator.intercept_, a.estimator.intercept_, rtol=1e-8)
+    assert b.training["n_rows"] == 200_000 and len(b.training["data_files"]) == 3
+    assert b.training["metrics"]["accuracy"] == pytest.approx(a.training["metrics"]["accuracy"])
+
+
+def test_stream_memory_is_bounded_by_the_batch(big_parquet, tmp_path):
+    """Peak NumPy (tracemalloc) and Arrow (pool) memory of a streamed fit in a fresh process,
+    against the 11 MB that the 200k x 7 float64 design matrix alone takes, and against the
+    same fit in memory. A warm-up run on 1000 rows imports everything first."""
+    small = tmp_path / "small.parquet"
+    pq.write_table(pq.read_table(big_parquet / "part0.parquet").slice(0, 1000), small)
+    code = f"""
+import tracemalloc, pyarrow as pa
+from logistic.cli import run
+opts = ['--target', 'y', '--no-plots', '-q', '-o', '{tmp_path}/w.json']
+assert run(['train', '{small}', *opts, '--stream']) == 0
+assert run(['train', '{small}', *opts]) == 0
+arrow0 = pa.default_memory_pool().max_memory()
+tracemalloc.start()
+assert run(['train', '{big_parquet}/part*.parquet', *opts, '--stream', '--batch-size', '4096']) == 0
+stream = tracemalloc.get_traced_memory()[1]
+arrow = pa.default_memory_pool().max_memory()
+tracemalloc.reset_peak()
+assert run(['train', '{big_parquet}/all.parquet', *opts]) == 0
+print(stream, arrow, tracemalloc.get_traced_memory()[1], arrow0)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    stream_peak, arrow_peak, memory_peak, arrow0 = map(int, res.stdout.split())
+    design = 200_000 * 7 * 8
+    assert memory_peak > design  # the in-memory fit holds the design matrix (and more)
+    assert stream_peak < design / 4, (stream_peak, memory_peak)
+    assert arrow_peak < design / 4, arrow_peak
+
+
+def test_stream_interrupt_writes_nothing(big_parquet, tmp_path, monkeypatch, capsys):
+    from logistic.sources import StreamSource
+
+    calls = {"n": 0}
+    real = StreamSource.stats
+
+    def stats(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(StreamSource, "stats", stats)
+    out = tmp_path / "m.json"
+    code, _, err = invoke(
+        capsys, "train", big_parquet / "all.parquet", "--target", "y", "--stream", "-o", out
+    )
+    assert code == 130 and not out.exists()
+    (line,) = [x for x in err.splitlines() if x.startswith("interrupted")]
+    assert line.startswith("interrupted at iteration ")
+    assert line.endswith("over the files); no model written.")
+
+
+@pytest.mark.dask
+def test_scheduler_equals_in_memory(big_parquet, tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    common = ["--target", "y", "--C", "inf", "--tol", "1e-10", "--no-plots"]
+    code, _, err = invoke(
+        capsys, "train", big_parquet / "all.parquet", *common, "-o", tmp_path / "m.json"
+    )
+    assert code == 0, err
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        res = subprocess.run(
+            [
+                str(SCRIPT),
+                "train",
+                str(big_parquet / "all.parquet"),
+                *common,
+                "--scheduler",
+                cluster.scheduler_address,
+                "-o",
+                str(tmp_path / "d.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert res.returncode == 0, res.stderr
+    a, b = load(tmp_path / "m.json"), load(tmp_path / "d.json")
+    np.testing.assert_allclose(b.estimator.coef_, a.estimator.coef_, rtol=1e-6)
+    np.testing.assert_allclose(b.estimator.intercept_, a.estimator.intercept_, rtol=1e-6)
+    assert b.training["executor"] == "dask"

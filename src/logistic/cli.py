@@ -299,37 +299,44 @@ def _metrics(y, proba, classes) -> dict:
 
 
 class _MetricSums:
-    """accuracy, log-loss, Brier and the confusion matrix of a binary model, added up batch
-    by batch (memory: one batch). ROC AUC needs every prediction at once, so it is None."""
+    """accuracy, log-loss, Brier and the confusion matrix added up batch by batch (memory:
+    one batch), for ``K`` classes. ROC AUC needs every prediction at once, so it is None."""
 
-    def __init__(self):
+    def __init__(self, K=2):
+        self.K = K
         self.n = 0
         self.correct = 0
         self.loss = 0.0
         self.brier = 0.0
-        self.cm = np.zeros((2, 2), dtype=np.int64)
+        self.cm = np.zeros((K, K), dtype=np.int64)
 
-    def add(self, y01, z) -> None:
-        """Add rows with labels ``y01`` in {0, 1} and logits ``z``."""
+    def add(self, y_index, Z) -> None:
+        """Add rows with class indices ``y_index`` and logits ``Z``: shape (m,) for two
+        classes (of the positive one), (m, K) for more."""
+        from scipy.special import logsumexp
+
         from ._math import bce, sigmoid
 
-        y01 = np.asarray(y01, dtype=np.float64)
-        z = np.asarray(z, dtype=np.float64)
-        p = sigmoid(z)
-        pred = (z > 0).astype(np.int64)
-        yi = y01.astype(np.int64)
-        self.n += y01.shape[0]
+        yi = np.asarray(y_index).astype(np.intp)
+        Z = np.asarray(Z, dtype=np.float64)
+        if self.K == 2:
+            y01 = yi.astype(np.float64)
+            pred = (Z > 0).astype(np.intp)
+            loss = bce(y01, Z)
+            brier = (sigmoid(Z) - y01) ** 2
+        else:
+            rows = np.arange(yi.shape[0])
+            lse = logsumexp(Z, axis=1)
+            loss = lse - Z[rows, yi]
+            P = np.exp(Z - lse[:, None])
+            P[rows, yi] -= 1.0
+            brier = np.sum(P**2, axis=1)
+            pred = np.argmax(Z, axis=1)
+        self.n += yi.shape[0]
         self.correct += int(np.sum(pred == yi))
-        self.loss += float(np.sum(bce(y01, z)))
-        self.brier += float(np.sum((p - y01) ** 2))
+        self.loss += float(np.sum(loss))
+        self.brier += float(np.sum(brier))
         np.add.at(self.cm, (yi, pred), 1)
-
-    def merge(self, other) -> None:
-        self.n += other.n
-        self.correct += other.correct
-        self.loss += other.loss
-        self.brier += other.brier
-        self.cm += other.cm
 
     def result(self, classes) -> dict:
         return {
@@ -343,6 +350,13 @@ class _MetricSums:
                 "matrix": self.cm.tolist(),
             },
         }
+
+
+def _logits(est, X):
+    """``z`` (m,) for a binary model, ``Z`` (m, K) for a multinomial one, in float64."""
+    coef = est.coef_.astype(np.float64)
+    b = est.intercept_.astype(np.float64)
+    return X @ coef[0] + b[0] if coef.shape[0] == 1 else X @ coef.T + b
 
 
 def _py(v):
@@ -663,16 +677,16 @@ def _partition_features(df, pre, names):
     return pd.DataFrame(X, columns=names, index=df.index)
 
 
-def _partition_metrics(df, pre, coef, intercept, positive, target):
+def _partition_metrics(df, pre, est, target):
     """Metric sums of one Dask partition (a one-row pandas frame), on a worker."""
     import pandas as pd
     import pyarrow as pa
 
-    sums = _MetricSums()
+    sums = _MetricSums(len(est.classes_))
     if len(df):
         X = pre.transform_batch(pa.Table.from_pandas(df, preserve_index=False))
-        y01 = (df[target].to_numpy() == positive).astype(np.float64)
-        sums.add(y01, X @ coef + intercept)
+        y_index = np.searchsorted(est.classes_, df[target].to_numpy())
+        sums.add(y_index, _logits(est, X))
     cm = sums.cm.ravel()
     return pd.DataFrame(
         {
@@ -1200,11 +1214,9 @@ def _fit_streamed(out, o, state, est, files, columns, pre):
     )
     state["progress"] = None
     state["where"] = f"in pass {src.n_passes + 2} (measuring the fit)"
-    sums = _MetricSums()
-    w = est.coef_.ravel()
-    b = float(est.intercept_[0])
-    for X, y01, _, _ in src.chunks():
-        sums.add(y01, X @ w + b)
+    sums = _MetricSums(len(est.classes_))
+    for X, y_index, _, _ in src.chunks():
+        sums.add(y_index, _logits(est, X))
     out.info(f"pass {src.n_passes + 1} (measuring the fit on the training rows)")
     return sums.result(est.classes_), seconds, resolved, src.n_samples, est.classes_
 
@@ -1263,7 +1275,8 @@ def _fit_dask(out, o, state, est, files, columns, pre):
             del est.feature_names_in_  # the preprocessing's names are stored instead
         state["progress"] = None
         state["where"] = "while measuring the fit on the Dask cluster"
-        cm_cols = {f"cm{i}": pd.Series(dtype=np.int64) for i in range(4)}
+        K = len(est.classes_)
+        cm_cols = {f"cm{i}": pd.Series(dtype=np.int64) for i in range(K * K)}
         meta_m = pd.DataFrame(
             {
                 "n": pd.Series(dtype=np.int64),
@@ -1276,21 +1289,19 @@ def _fit_dask(out, o, state, est, files, columns, pre):
         parts = ddf.map_partitions(
             _partition_metrics,
             pre,
-            est.coef_.ravel().astype(np.float64),
-            float(est.intercept_[0]),
-            est.classes_[1],
+            est,
             o["target"],
             meta=meta_m,
         )
         total = client.compute(parts.sum()).result()
     finally:
         client.close()
-    sums = _MetricSums()
+    sums = _MetricSums(K)
     sums.n = int(total["n"])
     sums.correct = int(total["correct"])
     sums.loss = float(total["loss"])
     sums.brier = float(total["brier"])
-    sums.cm = np.array([int(total[f"cm{i}"]) for i in range(4)], dtype=np.int64).reshape(2, 2)
+    sums.cm = np.array([int(total[f"cm{i}"]) for i in range(K * K)], dtype=np.int64).reshape(K, K)
     resolved = est.solver_
     return sums.result(est.classes_), seconds, resolved, sums.n, est.classes_
 

@@ -106,6 +106,20 @@ class LogisticRegressionCV(LogisticRegression):
     def callback(self):
         return None
 
+    @property
+    def C(self):
+        """The chosen ``C_`` (so that inherited methods such as ``inference`` see it)."""
+        return self.C_
+
+    @property
+    def l1_ratio(self):
+        return self.l1_ratio_
+
+    @property
+    def partial_fit(self):
+        # Cross-validation needs all the data: no incremental fitting (hasattr() is False).
+        raise AttributeError("LogisticRegressionCV has no partial_fit; use LogisticRegression.")
+
     def _grids(self):
         if isinstance(self.Cs, int | np.integer) and not isinstance(self.Cs, bool):
             check_int("Cs", self.Cs, low=1)

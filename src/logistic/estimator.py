@@ -21,7 +21,7 @@ from ._validation import (
     check_real,
     check_sample_weight,
 )
-from .errors import ConvergenceWarning, DataError, InvalidParameterError
+from .errors import ConvergenceWarning, DataError, DivergenceError, InvalidParameterError
 from .multinomial import MultinomialObjective, softmax
 from .objective import Objective
 from .solvers import SOLVERS, get_solver, resolve_auto, solve
@@ -247,6 +247,133 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         source = InMemorySource(X, y01, sw, off)
         return self._fit_source(source, classes, dtype=dtype, sparse=sp.issparse(X))
 
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of mini-batch SGD over ``X``, ``y``, continuing from the previous call.
+
+        For data that arrives over time or does not fit in memory at once. The first call
+        needs ``classes`` (every label that will ever appear) unless the model was fitted
+        before, whose classes and coefficients it then continues from; later calls continue
+        the same optimisation: the parameters, the step counter ``t`` and the initial rate
+        ``eta_0`` are kept. Each call shuffles its rows (seeded by ``random_state``) and
+        takes one step per ``batch_size`` rows with ``eta_t = eta_0 / sqrt(1 + t / T)``
+        (``T``: the number of batches of the first call; ``eta_0`` is ``learning_rate`` or
+        ``1 / L`` for the first call's Lipschitz bound). The L2 penalty uses the weight seen
+        so far, ``lambda = 1 / (C S_seen)``, so that after the last call it is the penalty of
+        the full-data objective. ``class_weight`` must be None or a dict ("balanced" needs
+        the class counts of all the data), and ``l1_ratio`` must be 0.
+
+        Returns ``self``.
+        """
+        first = not hasattr(self, "_partial")
+        if first:
+            self._check_params()
+            if classes is None and hasattr(self, "classes_"):
+                classes = self.classes_  # continue from a fit()
+            if classes is None:
+                raise DataError(
+                    "classes is None on the first call to partial_fit; it accepts the array "
+                    "of every label the data will contain."
+                )
+            classes = np.unique(np.asarray(classes))
+            if classes.shape[0] < 2:
+                raise DataError(
+                    f"classes={classes.tolist()!r} has fewer than two labels; partial_fit "
+                    "accepts two or more."
+                )
+            if self.class_weight == "balanced":
+                raise InvalidParameterError(
+                    "class_weight='balanced' needs the class counts of all the data, which "
+                    "partial_fit never sees; it accepts None or a dict {label: weight}."
+                )
+            if float(self.l1_ratio) > 0.0:
+                raise InvalidParameterError(
+                    f"l1_ratio={self.l1_ratio!r}: partial_fit runs SGD, which has no L1 step; "
+                    "it accepts l1_ratio=0."
+                )
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise DataError(
+                f"classes={np.unique(classes).tolist()!r} differs from the first call's "
+                f"{self.classes_.tolist()!r}; partial_fit keeps the classes of its first call."
+            )
+        else:
+            classes = self.classes_
+        try:
+            X, y = validate_data(
+                self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=first
+            )
+        except ValueError as exc:
+            raise DataError(_explain_validation_error(exc)) from exc
+        index = np.searchsorted(classes, y)
+        index = np.minimum(index, len(classes) - 1)
+        unknown = classes[index] != y
+        if np.any(unknown):
+            raise DataError(
+                f"y has labels {np.unique(y[unknown])[:5].tolist()!r} that are not in classes "
+                f"{classes.tolist()!r}; partial_fit accepts only the labels of its first call."
+            )
+        dtype = X.dtype
+        sw = check_sample_weight(sample_weight, X.shape[0], dtype)
+        if isinstance(self.class_weight, dict):
+            cw = self._class_weight_vector(classes, index).astype(dtype)
+            sw = cw if sw is None else sw * cw
+        source = InMemorySource(X, index.astype(dtype), sw)
+        K = len(classes)
+        if K > 2:
+            objective = MultinomialObjective(source, K, C=self.C, fit_intercept=self.fit_intercept)
+        else:
+            objective = Objective(source, C=self.C, fit_intercept=self.fit_intercept)
+        if first:
+            batch_size = int(min(self.batch_size, X.shape[0]))
+            eta0 = (
+                1.0 / objective.lipschitz_bound()
+                if self.learning_rate == "auto"
+                else float(self.learning_rate)
+            )
+            x0 = np.zeros(objective.n_params)
+            coef = getattr(self, "coef_", None)
+            if coef is not None and coef.shape == ((K if K > 2 else 1), X.shape[1]):
+                # continue from the coefficients of a previous fit()
+                w0 = coef.T.ravel() if K > 2 else coef.ravel()
+                x0 = objective.join(w0, self.intercept_ if K > 2 else self.intercept_[0])
+            self._partial = {
+                "x": x0,
+                "t": 0,
+                "eta0": eta0,
+                "T": max(1, -(-X.shape[0] // batch_size)),
+                "weight_seen": 0.0,
+                "rng": np.random.default_rng(self.random_state),
+                "epochs": 0,
+            }
+            self.classes_ = classes
+        state = self._partial
+        state["weight_seen"] += objective.weight_sum
+        # The penalty of the data seen so far (see the docstring).
+        objective.l2 = 0.0 if np.isinf(self.C) else 1.0 / (float(self.C) * state["weight_seen"])
+        x = state["x"]
+        for batch in objective.minibatches(int(self.batch_size), state["rng"]):
+            _, g = batch.loss_grad(x)
+            eta = state["eta0"] / np.sqrt(1.0 + state["t"] / state["T"])
+            x = x - eta * g
+            state["t"] += 1
+        if not np.all(np.isfinite(x)):
+            raise DivergenceError(
+                f"partial_fit diverged with learning_rate={state['eta0']:g}; use a smaller "
+                "learning_rate or learning_rate='auto'."
+            )
+        state["x"] = x
+        state["epochs"] += 1
+        if K > 2:
+            coef, intercept = objective.coef_intercept(x)
+        else:
+            w, b = objective.split(x)
+            coef, intercept = w.reshape(1, -1), np.array([b])
+        self.coef_ = coef.astype(dtype)
+        self.intercept_ = intercept.astype(dtype)
+        self.n_iter_ = np.array([state["epochs"]], dtype=np.int32)
+        self.solver_ = "sgd"
+        self.converged_ = False
+        return self
+
     def _fit_source(self, source, classes, *, dtype, sparse=False):
         """Fit on any row source (in memory, streamed, Dask) whose labels are 0/1.
 
@@ -255,6 +382,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         that build their own source call this directly after their own input checks.
         """
         self._check_params()
+        self.__dict__.pop("_partial", None)  # a full fit ends any partial_fit sequence
         n_classes = len(classes)
         if n_classes > 2:
             objective = MultinomialObjective(

@@ -306,7 +306,7 @@ def iter_batches(files, columns, batch_size=65536) -> Iterator[pa.RecordBatch]:
     the same column types. Memory: one batch.
     """
     columns = list(columns)
-    for path in files:
+    for path in map(Path, files):
         try:
             if _stream_format(path) == "parquet":
                 pf = pq.ParquetFile(path, buffer_size=1 << 16, pre_buffer=False)

@@ -257,12 +257,115 @@ class _Accumulator:
         return ChunkStats(self.loss, self.weight_sum, self.n_rows, self.grad_w, self.grad_b, hess)
 
 
+# -- the compiled fused row loop (optional: numba) --------------------------------------
+#
+# With NumPy and BLAS a gradient pass is ``X w`` (gemv), the pointwise step, then
+# ``X^T r`` (gemv): two sweeps over each block. Even from cache the second sweep costs about
+# as much as reading X from memory: on 1e6 x 100 float64 (2-core AMD EPYC) a gradient pass
+# took 133 ms against 56 ms for one streaming read (``X @ v``). One compiled loop over the
+# rows computes ``z_i = x_i . w`` and adds ``r_i x_i`` to the gradient while ``x_i`` is in L1:
+# 58 ms, i.e. one read of X. Used for C-contiguous dense float32/float64 blocks when numba
+# is installed (``LOGISTIC_NO_NUMBA=1`` disables it); otherwise the NumPy path below.
+_fused = None
+
+
+def _get_fused():
+    global _fused
+    if _fused is not None:
+        return _fused or None
+    import os
+
+    if os.environ.get("LOGISTIC_NO_NUMBA"):
+        _fused = False
+        return None
+    try:
+        from numba import njit
+    except ImportError:  # pragma: no cover - numba is optional
+        _fused = False
+        return None
+
+    # reassoc/contract only (no nnan/ninf): the dot products may be vectorised, while
+    # infinities and NaN keep their IEEE meaning.
+    @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+    def fused_rows(X, y, s, off, w, b, need_grad, grad):  # pragma: no cover - compiled
+        m, n = X.shape
+        loss = 0.0
+        gb = 0.0
+        weighted = s.shape[0] > 0
+        has_off = off.shape[0] > 0
+        for i in range(m):
+            z = b
+            for j in range(n):
+                z += X[i, j] * w[j]
+            if has_off:
+                z += off[i]
+            pos = y[i] > 0
+            t = -z if pos else z  # signed logit: L = log1pexp(t)
+            e = np.exp(-abs(t))
+            li = max(t, 0.0) + np.log1p(e)
+            si = s[i] if weighted else 1.0
+            loss += si * li
+            if need_grad:
+                q = 1.0 / (1.0 + e)
+                sig = q if t >= 0 else e * q
+                r = si * (-sig if pos else sig)
+                gb += r
+                for j in range(n):
+                    grad[j] += r * X[i, j]
+        return loss, gb
+
+    _fused = fused_rows
+    return fused_rows
+
+
+_EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0)}
+
+
+def _fused_ok(X, y, sample_weight, offset) -> bool:
+    if sp.issparse(X) or not isinstance(X, np.ndarray) or X.dtype not in _EMPTY:
+        return False
+    if not X.flags.c_contiguous or X.shape[0] == 0:
+        return False
+    for a in (y, sample_weight, offset):
+        if a is not None and (not isinstance(a, np.ndarray) or a.dtype != X.dtype or a.ndim != 1):
+            return False
+    return _get_fused() is not None
+
+
 def _block_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess):
     """Add one block's sums into ``acc`` (an :class:`_Accumulator`), reading ``X`` once.
 
     ``X w`` and ``X^T r`` run back to back on the same cache-sized block, so the second
-    product reads the block from cache rather than from memory.
+    product reads the block from cache rather than from memory; with numba the two are
+    one compiled loop over the rows (see ``_get_fused``).
     """
+    if not need_hess and _fused_ok(X, y, sample_weight, offset):
+        empty = _EMPTY[X.dtype]
+        if need_grad and X.dtype == np.float64:
+            grad = acc.grad_w  # accumulate in place
+        else:
+            grad = np.zeros(X.shape[1], dtype=np.float64)
+        loss, gb = _get_fused()(
+            X,
+            np.ascontiguousarray(y),
+            empty if sample_weight is None else np.ascontiguousarray(sample_weight),
+            empty if offset is None else np.ascontiguousarray(offset),
+            w.astype(X.dtype, copy=False),
+            X.dtype.type(b),
+            bool(need_grad),
+            grad,
+        )
+        m = X.shape[0]
+        acc.loss += float(loss)
+        acc.n_rows += m
+        acc.weight_sum += (
+            float(m) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
+        )
+        if need_grad:
+            if grad is not acc.grad_w:
+                acc.grad_w += grad
+            acc.grad_b += float(gb)
+        return
     z = _linear(X, w, b, offset)
     m = z.shape[0]
     losses, r, h = _pointwise(z, y, need_grad, need_hess)
