@@ -24,6 +24,7 @@ import pytest
 
 from logistic import LogisticRegression
 from logistic.cli import run
+from logistic.errors import DataError
 from logistic.io import TablePreprocessor, breast_cancer_table, read_table, read_target
 from logistic.persistence import load
 from test_io import fair_table
@@ -354,6 +355,7 @@ MISTAKES = [
         "--cov-type",
     ),
     (["train", "{dir}/nomatch*.parquet", "--target", "y", "--stream"], "matches no file"),
+    (["train", "{dir}/*.csv", "--target", "y"], "is read with --stream or --scheduler"),
     (["train", "{fair}", "--target", "affair", "--stream"], "missing values"),
     (["train", "{fair}", "--target", "affair", "--stream", "--batch-size", "0"], "--batch-size"),
     (["train", "{fair}", "--target", "age [years]", "--impute", "mean"], "3 missing values"),
@@ -773,18 +775,17 @@ from logistic.cli import run
 opts = ['--target', 'y', '--no-plots', '-q', '-o', '{tmp_path}/w.json']
 assert run(['train', '{small}', *opts, '--stream']) == 0
 assert run(['train', '{small}', *opts]) == 0
-arrow0 = pa.default_memory_pool().max_memory()
 tracemalloc.start()
 assert run(['train', '{big_parquet}/part*.parquet', *opts, '--stream', '--batch-size', '4096']) == 0
 stream = tracemalloc.get_traced_memory()[1]
 arrow = pa.default_memory_pool().max_memory()
 tracemalloc.reset_peak()
 assert run(['train', '{big_parquet}/all.parquet', *opts]) == 0
-print(stream, arrow, tracemalloc.get_traced_memory()[1], arrow0)
+print(stream, arrow, tracemalloc.get_traced_memory()[1])
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    stream_peak, arrow_peak, memory_peak, arrow0 = map(int, res.stdout.split())
+    stream_peak, arrow_peak, memory_peak = map(int, res.stdout.split())
     design = 200_000 * 7 * 8
     assert memory_peak > design  # the in-memory fit holds the design matrix (and more)
     assert stream_peak < design / 4, (stream_peak, memory_peak)
@@ -845,3 +846,74 @@ def test_scheduler_equals_in_memory(big_parquet, tmp_path, capsys):
     np.testing.assert_allclose(b.estimator.coef_, a.estimator.coef_, rtol=1e-6)
     np.testing.assert_allclose(b.estimator.intercept_, a.estimator.intercept_, rtol=1e-6)
     assert b.training["executor"] == "dask"
+
+
+def test_collinear_columns_warn_and_keep_the_model(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=300)
+    y = (rng.random(300) < 1 / (1 + np.exp(-x))).astype(np.int64)
+    path = tmp_path / "col.csv"
+    pacsv.write_csv(pa.table({"x": x, "x2": 2 * x + 1, "y": y}), path)
+    model = tmp_path / "m.json"
+    code, _, err = invoke(capsys, "train", path, "--target", "y", "--C", "inf", "-o", model)
+    assert code == 0 and model.exists()
+    (warn,) = [line for line in err.splitlines() if line.startswith("warning: no standard")]
+    assert "the information matrix is singular" in warn and "'x', 'x2'" in warn
+    m = load(model)
+    assert m.inference is None and m.training["standard_errors"] == warn.removeprefix("warning: ")
+    code, out, _ = invoke(capsys, "summary", model)
+    assert "no standard errors: the information matrix is singular" in out
+
+
+def test_separation_without_a_finite_estimate_is_an_error(tmp_path, capsys, monkeypatch):
+    """When the information matrix of a separated fit is singular (all a(1 - a) underflow),
+    training stops: one line naming the feature, exit 2, no model."""
+    import logistic.inference
+
+    def singular(*args, **kwargs):
+        raise DataError("the information matrix is singular (simulated underflow)")
+
+    monkeypatch.setattr(logistic.inference, "inference", singular)
+    rng = np.random.default_rng(1)
+    x, z = rng.normal(size=200), rng.normal(size=200)
+    path = tmp_path / "sep.csv"
+    pacsv.write_csv(pa.table({"x": x, "z": z, "y": (x > 0).astype(np.int64)}), path)
+    model = tmp_path / "m.json"
+    code, _, err = invoke(capsys, "train", path, "--target", "y", "--C", "inf", "-o", model)
+    assert code == 2 and not model.exists()
+    (line,) = [x for x in err.splitlines() if x.startswith("error:")]
+    assert "complete separation: feature(s) 'x' predict 'y' perfectly for 200 of 200" in line
+    assert "train with a finite --C" in line
+
+
+def test_stream_csv_with_text_and_boolean_columns(tmp_path, capsys):
+    """Several CSV files of the fair data (text, boolean and numeric columns) streamed with
+    reference coding: the in-memory coefficients and standard errors' point estimates."""
+    from test_io import fair_table
+
+    t = fair_table(missing=False)
+    whole = tmp_path / "fair.csv"
+    pacsv.write_csv(t, whole)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(3):
+        pacsv.write_csv(t.slice(i * 2200, 2200), parts / f"p{i}.csv")
+    common = ["--target", "affair", "--C", "inf", "--no-plots", "-q"]
+    assert invoke(capsys, "train", whole, *common, "-o", tmp_path / "m.json")[0] == 0
+    code, _, err = invoke(
+        capsys,
+        "train",
+        f"{parts}/*.csv",
+        *common,
+        "--stream",
+        "--batch-size",
+        "500",
+        "-o",
+        tmp_path / "s.json",
+    )
+    assert code == 0, err
+    a, b = load(tmp_path / "m.json"), load(tmp_path / "s.json")
+    assert b.preprocessor.drop_first and b.preprocessor.to_dict()["columns"][0]["reference"]
+    assert a.feature_names == b.feature_names
+    np.testing.assert_allclose(b.estimator.coef_, a.estimator.coef_, rtol=1e-8, atol=1e-12)
+    assert b.inference is None and "--stream" in b.training["standard_errors"]

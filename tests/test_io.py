@@ -193,9 +193,14 @@ def test_target_of_any_type(values, dtype, classes):
 
 
 def test_target_errors():
-    with pytest.raises(DataError, match=r"3 distinct values: 'a' \(1 row\), 'b' \(2 rows\)"):
-        read_target(pa.table({"y": ["a", "b", "b", "c"]}), "y")
-    with pytest.raises(DataError, match="one distinct value"):
+    # 3 to 50 distinct values: a multinomial target.
+    assert read_target(pa.table({"y": ["a", "b", "b", "c"]}), "y").tolist() == list("abbc")
+    assert np.unique(read_target(pa.table({"y": list(range(50)) * 2}), "y")).size == 50
+    with pytest.raises(DataError, match=r"has 51 distinct values \(0 \(2 rows\), 1 \(2 rows"):
+        read_target(pa.table({"y": list(range(51)) * 2}), "y")
+    with pytest.raises(DataError, match="looks like a continuous quantity"):
+        read_target(pa.table({"y": np.linspace(0, 1, 300)}), "y")
+    with pytest.raises(DataError, match=r"one distinct value: 1 \(2 rows\)"):
         read_target(pa.table({"y": [1, 1]}), "y")
     with pytest.raises(DataError, match=r"1 missing value \(data rows 2\)"):
         read_target(pa.table({"y": [1, None, 0]}), "y")
@@ -413,3 +418,74 @@ def test_check_output_path(tmp_path):
         check_output_path(tmp_path)
     assert check_output_path(tmp_path / "new" / "model.json") == tmp_path / "new" / "model.json"
     assert not (tmp_path / "new").exists()
+
+
+# -- streaming fit and reference coding ---------------------------------------------------
+@pytest.mark.parametrize("impute", [None, "mean", "most-frequent"])
+@pytest.mark.parametrize("drop_first", [False, True])
+def test_fit_batches_equals_fit(fair, fair_complete, impute, drop_first):
+    table = fair_complete if impute is None else fair
+    a = TablePreprocessor(impute=impute, drop_first=drop_first).fit(table, FEATURES)
+    b = TablePreprocessor(impute=impute, drop_first=drop_first).fit_batches(
+        table.to_batches(max_chunksize=500), FEATURES
+    )
+    assert a.feature_names_out == b.feature_names_out
+    for sa, sb in zip(a.columns_, b.columns_, strict=True):
+        assert (sa.kind, sa.categories, sa.reference) == (sb.kind, sb.categories, sb.reference)
+        assert sb.mean == pytest.approx(sa.mean, rel=1e-14)
+        assert sb.scale == pytest.approx(sa.scale, rel=1e-14)
+        if sa.fill is None or sa.kind != "numeric":
+            assert sa.fill == sb.fill
+        else:
+            assert sb.fill == pytest.approx(sa.fill, rel=1e-14)
+    np.testing.assert_allclose(b.transform_batch(table), a.transform(table), rtol=0, atol=1e-14)
+
+
+def test_chan_update_is_stable_far_from_zero():
+    """Sums of squares cancel catastrophically at a mean of 1e9; Chan's update does not."""
+    x = 1e9 + np.random.default_rng(0).normal(size=10_000)
+    t = pa.table({"x": x})
+    b = TablePreprocessor().fit_batches(t.to_batches(max_chunksize=64))
+    # The condition number mean/sd = 1e9 allows ~1e9 * eps of error; naive running sums of
+    # x and x^2 lose every digit (their difference is ~1e18 * eps = 100 times the variance).
+    assert b.columns_[0].scale == pytest.approx(np.std(x), rel=1e-8)
+    naive = np.sqrt(abs(np.sum(x**2) / x.size - (np.sum(x) / x.size) ** 2))
+    assert abs(naive - np.std(x)) > 1e-3
+    assert b.columns_[0].mean == pytest.approx(np.mean(x), rel=1e-15)
+
+
+def test_fit_batches_errors(fair):
+    with pytest.raises(DataError, match=r"'age' \(3 rows: 5, 18, 251\)"):
+        TablePreprocessor().fit_batches(fair.to_batches(max_chunksize=100), FEATURES)
+    first = pa.table({"x": [1.0, 2.0]}).to_batches()[0]
+    second = pa.table({"x": ["a", "b"]}).to_batches()[0]
+    with pytest.raises(DataError, match="holds numbers in earlier rows but has type string from"):
+        TablePreprocessor().fit_batches([first, second])
+    with pytest.raises(DataError, match="no data rows"):
+        TablePreprocessor().fit_batches([])
+    typo = pa.table({"x": ["1", "2", "x7"] + [str(i) for i in range(60)]})
+    with pytest.raises(DataError, match="data row 3 has 'x7'"):
+        TablePreprocessor().fit_batches(typo.to_batches(max_chunksize=10))
+
+
+def test_reference_coding(fair_complete):
+    full = TablePreprocessor().fit(fair_complete, FEATURES)
+    ref = TablePreprocessor(drop_first=True).fit(fair_complete, FEATURES)
+    dropped = set(full.feature_names_out) - set(ref.feature_names_out)
+    assert dropped == {
+        "occupation=farm",
+        "husband_professional=false",
+        "rate_marriage=fair",
+    } or all(
+        n.split("=")[0] in ("occupation", "husband_professional", "rate_marriage") for n in dropped
+    )
+    Xf, Xr = full.transform(fair_complete), ref.transform(fair_complete)
+    keep = [full.feature_names_out.index(n) for n in ref.feature_names_out]
+    np.testing.assert_array_equal(Xr, Xf[:, keep])
+    d = ref.to_dict()
+    assert d["drop_first"] is True
+    bad = {**d, "columns": [dict(c) for c in d["columns"]]}
+    cat = next(c for c in bad["columns"] if c["kind"] != "numeric")
+    cat["reference"] = cat["categories"][-1]
+    with pytest.raises(DataError, match="reference must be its first category"):
+        TablePreprocessor.from_dict(bad)

@@ -62,7 +62,7 @@ def test_softmax_gradient_and_hessian_match_finite_differences(
     off = rng.normal(size=(X.shape[0], 3)) if with_offset else None
     obj = MultinomialObjective(InMemorySource(X, y, sw, off), 3, C=C, fit_intercept=fit_intercept)
     p = rng.normal(size=obj.n_params)
-    f, g, H = obj.grad_hess(p)
+    _, g, H = obj.grad_hess(p)
     h = 1e-6
     E = np.eye(obj.n_params)
     num_g = np.array([(obj.loss(p + h * e) - obj.loss(p - h * e)) / (2 * h) for e in E])

@@ -246,7 +246,11 @@ def _set(path, value):
         (_set(["model", "n_features"], 3), "'model.coef' has"),
         (_set(["model", "coef", 2], "0.5"), r"'model.coef\[2\]' must be a finite number"),
         (_set(["model", "intercept"], None), "'model.intercept' must be a finite number"),
-        (_set(["model", "classes", "values"], ["no", "yes", "maybe"]), "two str labels"),
+        (
+            _set(["model", "classes", "values"], ["maybe", "no", "yes"]),
+            "version 1 files hold binary models only",
+        ),
+        (_set(["model", "classes", "values"], ["no", "no"]), "distinct labels"),
         (_set(["model", "classes", "values"], ["yes", "no"]), "sorted order"),
         (_set(["model", "classes", "dtype"], "complex"), "'model.classes.dtype'"),
         (_set(["model", "dtype"], "float16"), "'model.dtype'"),
@@ -284,3 +288,116 @@ def test_no_pickle_anywhere(good_doc):
     raw = good_doc[0].read_bytes()
     assert raw.startswith(b"{") and json.loads(raw)
     assert b"pickle" not in raw and b"__reduce__" not in raw
+
+
+# -- multinomial models (version 2) and stored inference ------------------------------------
+@pytest.fixture(scope="module")
+def multinomial_fit():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
+    return X, labels, LogisticRegression(C=2.0).fit(X, labels)
+
+
+def test_multinomial_round_trip_is_bit_exact_and_version_2(multinomial_fit, tmp_path):
+    X, _, est = multinomial_fit
+    path = save(est, tmp_path / "m.json")
+    doc = json.loads(path.read_text())
+    assert doc["version"] == 2
+    assert np.array(doc["model"]["coef"]).shape == (3, 4) and len(doc["model"]["intercept"]) == 3
+    m = load(path)
+    np.testing.assert_array_equal(bits(m.estimator.coef_), bits(est.coef_))
+    np.testing.assert_array_equal(bits(m.estimator.intercept_), bits(est.intercept_))
+    np.testing.assert_array_equal(bits(m.predict_proba(X)), bits(est.predict_proba(X)))
+    assert m.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (_set(["version"], 1), "version 1 files hold binary models only"),
+        (lambda d: d["model"]["coef"].pop(), "must be 3 rows"),
+        (_set(["model", "coef", 1], [0.0]), "must be 3 rows"),
+        (_set(["model", "coef", 1, 2], "x"), r"'model.coef\[1\]\[2\]' must be a finite"),
+        (_set(["model", "intercept"], 0.5), "'model.intercept' must be a list of 3"),
+        (_set(["model", "classes", "values"], ["a", "b"]), "must be 2 rows|'model.coef' has"),
+    ],
+)
+def test_tampered_multinomial_files_are_refused(multinomial_fit, tmp_path, edit, match):
+    doc = json.loads(save(multinomial_fit[2], tmp_path / "m.json").read_text())
+    edit(doc)
+    with pytest.raises(ModelFileError, match=match):
+        load(_write(tmp_path, doc))
+
+
+@pytest.fixture(scope="module")
+def unpenalised_fit():
+    table = fair_table(missing=False)
+    pre = TablePreprocessor(drop_first=True).fit(table, FEATURES)
+    X = pre.transform(table)
+    y = read_target(table, "affair")
+    est = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y)
+    from logistic.inference import inference
+
+    res = inference(
+        X,
+        (y == "yes").astype(float),
+        est.coef_.ravel(),
+        est.intercept_[0],
+        feature_names=pre.feature_names_out,
+        dep_var="affair",
+    )
+    return pre, est, res
+
+
+def test_inference_round_trip(unpenalised_fit, tmp_path):
+    pre, est, res = unpenalised_fit
+    path = save(est, tmp_path / "m.json", preprocessor=pre, inference=res)
+    m = load(path)
+    assert m.inference["params"]["intercept"]["std_err"] == float(res.bse[-1])
+    assert list(m.inference["params"]) == [*pre.feature_names_out, "intercept"]
+    assert m.inference["cov_type"] == "nonrobust" and m.inference["penalized"] is False
+    # A version-1 file without an inference block still loads, with inference None.
+    doc = json.loads(path.read_text())
+    assert doc["version"] == 1
+    doc.pop("inference")
+    assert load(_write(tmp_path, doc)).inference is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (_set(["inference", "cov_type"], "HC9"), "'inference.cov_type' is 'HC9'"),
+        (_set(["inference", "params", "intercept", "coef"], 1.5), "does not belong to this"),
+        (_set(["inference", "params", "intercept", "std_err"], -1.0), "must be >= 0"),
+        (_set(["inference", "params", "intercept", "p_value"], 2.0), r"must be in \[0, 1\]"),
+        (lambda d: d["inference"]["params"].pop("intercept"), "do not match the model"),
+        (_set(["inference", "llf"], "x"), "'inference.llf' must be a finite number"),
+        (_set(["inference", "alpha"], 0.0), "'inference.alpha' must be a number in"),
+        (_set(["inference", "cov_params"], [[1.0]]), "'inference.cov_params' must be null"),
+        (_set(["inference"], []), "'inference' must be an object"),
+    ],
+)
+def test_tampered_inference_is_refused(unpenalised_fit, tmp_path, edit, match):
+    pre, est, res = unpenalised_fit
+    doc = json.loads(save(est, tmp_path / "m.json", preprocessor=pre, inference=res).read_text())
+    edit(doc)
+    with pytest.raises(ModelFileError, match=match):
+        load(_write(tmp_path, doc))
+
+
+def test_non_finite_inference_numbers_are_stored_as_null(unpenalised_fit, tmp_path):
+    pre, est, res = unpenalised_fit
+    d = res.as_dict()
+    d["llr_pvalue"] = float("nan")
+    m = load(save(est, tmp_path / "m.json", preprocessor=pre, inference=d))
+    assert m.inference["llr_pvalue"] is None
+
+
+def test_reference_coding_round_trip(unpenalised_fit, tmp_path):
+    pre, est, _ = unpenalised_fit
+    m = load(save(est, tmp_path / "m.json", preprocessor=pre))
+    assert m.preprocessor.drop_first and m.preprocessor.to_dict() == pre.to_dict()
+    table = fair_table(missing=False)
+    np.testing.assert_array_equal(m.preprocessor.transform(table), pre.transform(table))

@@ -94,7 +94,10 @@ def test_digits_from_several_csv_files(tmp_path, digits, solver):
     assert (src.n_samples, src.n_features, len(src.files)) == (1797, 64, 3)
     est = _fit_stream(src, solver=solver, C=0.1)
     ref = LogisticRegression(tol=TOL, solver=solver, C=0.1).fit(X, y)
-    assert rel(params(est), params(ref)) < 1e-8
+    # L-BFGS's line search sees only f, which stops decreasing in float64 near
+    # max|grad| ~ 1e-10 here; two summation orders (256-row batches, 8192-row blocks) then
+    # stop it at points up to ~3e-8 apart. Newton's steps use the gradient: ~1e-13.
+    assert rel(params(est), params(ref)) < (5e-8 if solver == "lbfgs" else 1e-8)
 
 
 def test_weights_offsets_and_class_weight(cancer_files):

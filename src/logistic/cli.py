@@ -517,8 +517,8 @@ def _inference_for(est, X, y, target, names, cov_type, out) -> tuple[dict | None
     l1 = float(est.l1_ratio)
     if K > 2:
         return None, (
-            f"standard errors are computed for binary models; this one has {K} classes "
-            "(fit one binary model per class of interest for them)."
+            f"no standard errors: they are computed for binary models and this one has {K} "
+            "classes (fit one binary model per class of interest for them)."
         )
     if est.class_weight is not None:
         return None, (
@@ -660,7 +660,18 @@ def _fit_preprocessing_streamed(files, columns, target, pre, batch_size, out, st
             state["where"] = f"in pass 1 (preprocessing) after {counted['rows']} rows"
             yield batch
 
-    pre.fit_batches(batches(), columns)
+    try:
+        pre.fit_batches(batches(), columns)
+    except DataError as exc:
+        text = str(exc)
+        if text.startswith("missing values") and state.get("stream"):
+            # --impute is not available with --stream: say what is.
+            text = text.split("; fill them")[0] + (
+                "; streamed training needs complete rows: remove or fill those rows first, "
+                "or train in memory or with --scheduler and --impute."
+            )
+            raise DataError(text) from None
+        raise
     out.info(
         f"pass 1 (preprocessing): {counted['rows']} rows in {counted['batches']} batches of "
         f"{len(files)} file(s), {time.perf_counter() - t0:.1f}s"
@@ -779,8 +790,15 @@ def train(
         typer.Option("--max-iter", min=1, help="Iteration limit (default: the solver's)."),
     ] = None,
     tol: Annotated[
-        float, typer.Option("--tol", min=0.0, help="Stop when max|gradient| <= tol.")
-    ] = 1e-4,
+        float | None,
+        typer.Option(
+            "--tol",
+            min=0.0,
+            help="Stop when max|gradient| <= tol [default: 1e-4; 1e-8 with --C inf, as "
+            "standard errors assume the exact optimum].",
+            show_default=False,
+        ),
+    ] = None,
     learning_rate: Annotated[
         str,
         typer.Option("--learning-rate", help="Step size of gd/sgd: a number > 0, or auto."),
@@ -812,7 +830,7 @@ def train(
         typer.Option(
             "--stream",
             help="Out of core: read the files batch by batch in every pass; memory is bounded "
-            "by --batch-size, not by the data (binary targets).",
+            "by --batch-size (and the Parquet row groups), not by the data.",
         ),
     ] = False,
     batch_size: Annotated[
@@ -822,8 +840,7 @@ def train(
         str | None,
         typer.Option(
             "--scheduler",
-            help="Fit on a Dask cluster: its scheduler address, e.g. tcp://host:8786 "
-            "(binary targets).",
+            help="Fit on a Dask cluster: its scheduler address, e.g. tcp://host:8786.",
             show_default=False,
         ),
     ] = None,
@@ -854,6 +871,8 @@ def train(
     if not C > 0:
         raise InvalidParameterError(f"--C {C!r} is not accepted; --C accepts a number > 0 or inf.")
     ratios = _l1_ratios(l1_ratio)
+    if tol is None:
+        tol = 1e-8 if math.isinf(C) and cv is None else 1e-4
     grid = _cs_grid(cs) if cs is not None else 10
     feature_list = _csv_list(features, "--features")
     categorical_list = _csv_list(categorical, "--categorical")
@@ -1004,6 +1023,7 @@ def _train_in_memory(out, o, state) -> dict:
             f"cross-validating {n_c} C values x {len(o['ratios'])} l1 ratio(s) x {o['cv']} "
             f"folds on {X.shape[0]} rows x {X.shape[1]} features of {source}"
         )
+        state["where"] = f"during {o['cv']}-fold cross-validation"
         cv_model = LogisticRegressionCV(Cs=o["grid"], l1_ratios=o["ratios"], cv=o["cv"], **common)
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
@@ -1097,13 +1117,23 @@ def _train_out_of_core(out, o, state, *, stream: bool) -> dict:
     data, target = o["data"], o["target"]
     files = expand_paths(data)
     schema = read_schema(files[0])
+    # A scheduler that cannot be reached is found before any pass over the data.
+    client = None if stream else _connect(o["scheduler"], state)
     columns = select_features(schema.empty_table(), target=target, features=o["features"])
     unpenalised = math.isinf(o["C"])
     pre = TablePreprocessor(
         impute=o["impute"], categorical=o["categorical"], drop_first=unpenalised
     )
     state["where"] = "in pass 1 (preprocessing)"
-    _fit_preprocessing_streamed(files, columns, target, pre, o["batch_size"], out, state)
+    state["stream"] = stream
+    try:
+        o["n_rows"] = _fit_preprocessing_streamed(
+            files, columns, target, pre, o["batch_size"], out, state
+        )
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     est = LogisticRegression(
         C=o["C"],
         l1_ratio=o["ratios"][0],
@@ -1118,7 +1148,10 @@ def _train_out_of_core(out, o, state, *, stream: bool) -> dict:
     if stream:
         fitted = _fit_streamed(out, o, state, est, files, columns, pre)
     else:
-        fitted = _fit_dask(out, o, state, est, files, columns, pre)
+        try:
+            fitted = _fit_dask(out, o, state, est, files, columns, pre, client)
+        finally:
+            client.close()
     metrics, seconds, resolved, n_rows, classes = fitted
     note = (
         f"no standard errors with {'--stream' if stream else '--scheduler'}: they are "
@@ -1221,81 +1254,85 @@ def _fit_streamed(out, o, state, est, files, columns, pre):
     return sums.result(est.classes_), seconds, resolved, src.n_samples, est.classes_
 
 
-def _fit_dask(out, o, state, est, files, columns, pre):
-    import pandas as pd
-
+def _connect(address, state):
+    """A distributed.Client of the scheduler at ``address`` (10 s to answer)."""
     try:
-        import dask.dataframe as dd
         import distributed
     except ImportError:
         raise InvalidParameterError(
             "--scheduler needs dask and distributed: pip install 'logistic[dask]'."
         ) from None
-    from . import dask as logistic_dask
-
-    address = o["scheduler"]
     state["where"] = f"while connecting to the Dask scheduler at {address}"
     try:
-        client = distributed.Client(address, timeout="10s")
+        return distributed.Client(address, timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise InvalidParameterError(
             f"--scheduler {address!r}: cannot connect to a Dask scheduler there "
             f"({_one_line(exc)}); give its address, e.g. tcp://host:8786."
         ) from None
-    try:
-        read = [*columns, o["target"]]
-        paths = [str(f.resolve()) for f in files]
-        if files[0].suffix.lower() == ".csv":
-            ddf = dd.read_csv(paths, usecols=read)
-        else:
-            ddf = dd.read_parquet(paths, columns=read)
-        names = pre.feature_names_out
-        meta = pd.DataFrame({n: pd.Series(dtype=np.float64) for n in names})
-        X = ddf.map_partitions(_partition_features, pre, names, meta=meta)
-        y = ddf[o["target"]]
-        state["where"] = f"while loading the data on the Dask cluster at {address}"
-        out.info(
-            f"training on the Dask cluster at {address}: {ddf.npartitions} partitions of "
-            f"{len(files)} file(s), {len(names)} features, preprocessing learned in pass 1"
-        )
-        resolved, progress = _progress_for(
-            out, o["solver"], o["max_iter"], 10**6, len(names), o["ratios"][0], state
-        )
-        est.set_params(callback=progress)
-        t0 = time.perf_counter()
-        with progress, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            logistic_dask.fit(est, X, y, client=client)
-        seconds = time.perf_counter() - t0
-        est.set_params(callback=None)
-        for w in caught:
-            if issubclass(w.category, ConvergenceWarning):
-                out.warn(_one_line(w.message))
-        if hasattr(est, "feature_names_in_"):
-            del est.feature_names_in_  # the preprocessing's names are stored instead
-        state["progress"] = None
-        state["where"] = "while measuring the fit on the Dask cluster"
-        K = len(est.classes_)
-        cm_cols = {f"cm{i}": pd.Series(dtype=np.int64) for i in range(K * K)}
-        meta_m = pd.DataFrame(
-            {
-                "n": pd.Series(dtype=np.int64),
-                "correct": pd.Series(dtype=np.int64),
-                "loss": pd.Series(dtype=np.float64),
-                "brier": pd.Series(dtype=np.float64),
-                **cm_cols,
-            }
-        )
-        parts = ddf.map_partitions(
-            _partition_metrics,
-            pre,
-            est,
-            o["target"],
-            meta=meta_m,
-        )
-        total = client.compute(parts.sum()).result()
-    finally:
-        client.close()
+
+
+def _fit_dask(out, o, state, est, files, columns, pre, client):
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from . import dask as logistic_dask
+
+    address = o["scheduler"]
+    read = [*columns, o["target"]]
+    paths = [str(f.resolve()) for f in files]
+    if files[0].suffix.lower() == ".csv":
+        from .io import NULL_VALUES
+
+        # The same cells are missing as in pass 1 and in memory ("?", "NA", empty ...).
+        ddf = dd.read_csv(paths, usecols=read, na_values=NULL_VALUES, keep_default_na=False)
+    else:
+        ddf = dd.read_parquet(paths, columns=read)
+    names = pre.feature_names_out
+    meta = pd.DataFrame({n: pd.Series(dtype=np.float64) for n in names})
+    X = ddf.map_partitions(_partition_features, pre, names, meta=meta)
+    y = ddf[o["target"]]
+    state["where"] = f"while loading the data on the Dask cluster at {address}"
+    out.info(
+        f"training on the Dask cluster at {address}: {ddf.npartitions} partitions of "
+        f"{len(files)} file(s), {len(names)} features, preprocessing learned in pass 1"
+    )
+    resolved, progress = _progress_for(
+        out, o["solver"], o["max_iter"], o["n_rows"], len(names), o["ratios"][0], state
+    )
+    est.set_params(callback=progress)
+    t0 = time.perf_counter()
+    with progress, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        logistic_dask.fit(est, X, y, client=client)
+    seconds = time.perf_counter() - t0
+    est.set_params(callback=None)
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            out.warn(_one_line(w.message))
+    if hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_  # the preprocessing's names are stored instead
+    state["progress"] = None
+    state["where"] = "while measuring the fit on the Dask cluster"
+    K = len(est.classes_)
+    cm_cols = {f"cm{i}": pd.Series(dtype=np.int64) for i in range(K * K)}
+    meta_m = pd.DataFrame(
+        {
+            "n": pd.Series(dtype=np.int64),
+            "correct": pd.Series(dtype=np.int64),
+            "loss": pd.Series(dtype=np.float64),
+            "brier": pd.Series(dtype=np.float64),
+            **cm_cols,
+        }
+    )
+    parts = ddf.map_partitions(
+        _partition_metrics,
+        pre,
+        est,
+        o["target"],
+        meta=meta_m,
+    )
+    total = client.compute(parts.sum()).result()
     sums = _MetricSums(K)
     sums.n = int(total["n"])
     sums.correct = int(total["correct"])
@@ -1816,10 +1853,10 @@ def _explain_multinomial(out, m, trace, x, one, y, row, data, plot_dir, all_feat
         f"row {row} of {data.name}: y = {_py(y[0])!r}; z = W^T x + b, a = softmax(z), L = -log a_y",
     )
     feat = Table()
-    feat.add_column("feature")
+    feat.add_column("feature", overflow="fold", min_width=12)
     feat.add_column("x = dz_k/dW_jk", justify="right")
     for c in classes:
-        feat.add_column(escape(f"dL/dW [{c}]"), justify="right")
+        feat.add_column(escape(f"dL/dW [{c}]"), justify="right", overflow="fold")
     hidden = 0
     for j, name in enumerate(m.feature_names):
         if x[j] == 0.0 and not all_features:

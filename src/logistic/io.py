@@ -106,7 +106,12 @@ def read_table(path, *, column_types=None) -> pa.Table:
     """
     path = Path(path)
     if not path.exists():
-        raise DataError(f"data file '{path}' not found; expected {_FILE_KINDS}.")
+        glob_hint = (
+            " (a glob such as '*.parquet' is read with --stream or --scheduler)"
+            if any(ch in str(path) for ch in "*?[")
+            else ""
+        )
+        raise DataError(f"data file '{path}' not found{glob_hint}; expected {_FILE_KINDS}.")
     if path.is_dir():
         raise DataError(f"data file '{path}' is a directory; expected {_FILE_KINDS}.")
     try:
@@ -318,7 +323,13 @@ def iter_batches(files, columns, batch_size=65536) -> Iterator[pa.RecordBatch]:
                     read_options=pacsv.ReadOptions(
                         block_size=int(min(max(block, 1 << 16), 1 << 28))
                     ),
-                    convert_options=pacsv.ConvertOptions(include_columns=columns),
+                    # Missing cells as read_table sees them ("?", "NA", empty ...), so that
+                    # this pass refuses them as the in-memory path does.
+                    convert_options=pacsv.ConvertOptions(
+                        include_columns=columns,
+                        null_values=NULL_VALUES,
+                        strings_can_be_null=True,
+                    ),
                 )
             for batch in batches:
                 if batch.num_rows:

@@ -318,13 +318,16 @@ def _get_fused():
     return fused_rows
 
 
+# Blocks smaller than this take the NumPy path: the row loop's gain is small there, and
+# small fits (and the command line) never pay numba's import (~0.3 s).
+_FUSED_MIN_SIZE = 1 << 18
 _EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0)}
 
 
 def _fused_ok(X, y, sample_weight, offset) -> bool:
     if sp.issparse(X) or not isinstance(X, np.ndarray) or X.dtype not in _EMPTY:
         return False
-    if not X.flags.c_contiguous or X.shape[0] == 0:
+    if not X.flags.c_contiguous or X.size < _FUSED_MIN_SIZE:
         return False
     for a in (y, sample_weight, offset):
         if a is not None and (not isinstance(a, np.ndarray) or a.dtype != X.dtype or a.ndim != 1):

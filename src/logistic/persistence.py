@@ -242,7 +242,7 @@ def to_document(model, *, preprocessor=None, training=None, inference=None) -> d
         d = inference.as_dict() if hasattr(inference, "as_dict") else inference
         doc["inference"] = _finite_or_null(d)
         names = [*feature_names, "intercept"] if model.fit_intercept else list(feature_names)
-        _check_inference(doc["inference"], names, coef.ravel(), model.intercept_, "")
+        _check_inference(doc["inference"], names, coef.ravel(), model.intercept_)
     return doc
 
 
@@ -582,7 +582,7 @@ def _from_document(doc, path) -> LoadedModel:
         if K != 2:
             raise ModelFileError("'inference' is set but the model is not binary.")
         pnames = [*names, "intercept"] if est.fit_intercept else list(names)
-        _check_inference(inference, pnames, coef.ravel(), intercept, "")
+        _check_inference(inference, pnames, coef.ravel(), intercept)
     metadata = {
         "schema": SCHEMA,
         "version": version,
@@ -612,7 +612,7 @@ _INFERENCE_NUMBERS = (
 _PARAM_FIELDS = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high")
 
 
-def _check_inference(d, names, coef, intercept, where) -> None:
+def _check_inference(d, names, coef, intercept) -> None:
     """Validate a stored inference block against the model it belongs to.
 
     ``names`` are the parameter names (features, then ``"intercept"`` when fitted);

@@ -431,7 +431,7 @@ _CLASS_COLORS = [
     "#1f5fa8",
     "#d9731a",
     "#2a8c4a",
-    "#b8262b",
+    "#d4a20f",  # not red: red is the gradient's colour in the graph picture
     "#7b4fa8",
     "#8c6d31",
     "#c2478f",
@@ -453,6 +453,10 @@ def plot_roc_multiclass(y, proba, classes, path, *, title=None) -> Path:
     classes : array_like of shape (n_classes,)
     path : str or os.PathLike
     title : str, optional
+
+    Returns
+    -------
+    pathlib.Path
 
     Raises
     ------
@@ -609,7 +613,13 @@ def plot_graph_multinomial(trace, path, *, max_features=10, title=None) -> Path:
     axc.bar(pos + width / 2, g, width, color=_RED, alpha=0.8, label="∂L/∂z_k = a_k − y_k")
     axc.bar([yc - width / 2], [a[yc]], width, fill=False, ec="black", lw=2, label="true class y")
     axc.axhline(0, color="black", lw=0.8)
-    axc.set_xticks(pos, [_text(_short(c, 14)) for c in classes], rotation=30 if K > 5 else 0)
+    long = K > 5 or K * max(len(c) for c in classes) > 40  # labels would overlap
+    axc.set_xticks(
+        pos,
+        [_text(_short(c, 18)) for c in classes],
+        rotation=25 if long else 0,
+        ha="right" if long else "center",
+    )
     axc.set_ylim(-1.05, 1.05)
     axc.set_ylabel("probability / gradient")
     axc.set_title("per class: probability and gradient of the logit", fontsize=10)

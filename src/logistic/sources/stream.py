@@ -9,13 +9,16 @@ sums. For record batches ``B_1, ..., B_K`` of the files, in file order::
     gram_matvec(v)= sum_k [X_k 1]^T diag(s_k) [X_k 1] v              one pass
 
 Peak memory is a few record batches (``batch_size`` rows of the columns read, decoded,
-plus the dense ``(batch_size, n_features)`` block handed to the kernel), never the file:
-Parquet column chunks are read through a buffered stream (``buffer_size``), so not even a
-whole row group is held; CSV is read by pyarrow's streaming reader in blocks of bytes.
+plus the dense ``(batch_size, n_features)`` block handed to the kernel), never the file.
+Parquet column chunks are read through a buffered stream, but pyarrow still decodes one row
+group's column chunks at a time, so peak memory is about ``max(batch_size, row-group size)``
+rows of the columns read: write large files with bounded row groups. CSV is read by
+pyarrow's streaming reader in blocks of bytes.
 
-The target column is mapped to ``y in {0, 1}``: ``y = 1`` where it equals the positive
+A binary target is mapped to ``y in {0, 1}``: ``y = 1`` where it equals the positive
 label, which is ``positive_label`` when given, else the larger of the two sorted distinct
-values found by the initial pass (the scikit-learn convention, ``classes_[1]``).
+values found by the initial pass (the scikit-learn convention, ``classes_[1]``). A target
+with more values is mapped to indices into the sorted ``classes_`` (the multinomial model).
 """
 
 from __future__ import annotations
