@@ -287,7 +287,9 @@ def test_multinomial_on_the_cluster_equals_in_memory(client, solver):
     est = ldask.fit(LogisticRegression(tol=TOL, solver=solver, C=0.5), dX, dy, client=client)
     ref = LogisticRegression(tol=TOL, solver=solver, C=0.5).fit(X, y)
     assert est.coef_.shape == (4, 64)
-    assert rel(params(est), params(ref)) < 1e-8
+    # L-BFGS stops where f no longer decreases in float64; another summation order stops it
+    # up to a few 1e-8 away (see test_stream.py). Newton agrees to ~1e-13.
+    assert rel(params(est), params(ref)) < (5e-8 if solver == "lbfgs" else 1e-8)
     proba = ldask.predict_proba(est, dX).compute()
     np.testing.assert_allclose(proba, ref.predict_proba(X), atol=1e-7)
     np.testing.assert_array_equal(ldask.predict(est, dX).compute(), ref.predict(X))
