@@ -35,7 +35,16 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt -r benchmarks/requirements-dask.txt
 	$(BIN)/python benchmarks/bench_vectorize.py
+	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/bench_stream.py --size-gb 3
+	$(BIN)/python benchmarks/bench_dask.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	$(BIN)/python benchmarks/bench_vectorize.py --repeats 3
+	$(BIN)/python benchmarks/run.py --quick
 
 clean:
 	rm -rf $(VENV) demo-output build dist src/*.egg-info .pytest_cache .ruff_cache

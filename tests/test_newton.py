@@ -200,3 +200,21 @@ def test_resolve_auto_is_a_pure_choice():
     # l1 penalties go to a registered solver that supports them
     l1 = resolve_auto(1000, 10, sparse=False, l1_ratio=0.5)
     assert SOLVERS[l1].supports_l1 or l1 == "lbfgs"
+
+
+def test_subsampled_hessian_reaches_the_same_optimum():
+    X, y = _problem(n=30_000, d=12)
+    sw = np.random.default_rng(7).uniform(0.5, 2.0, size=X.shape[0])
+    for fit_intercept in (True, False):
+        exact = Objective(InMemorySource(X, y, sw), C=1.0, fit_intercept=fit_intercept)
+        ref = solve("newton", exact, np.zeros(exact.n_params), tol=1e-12, hessian_rows=None)
+        obj = Objective(InMemorySource(X, y, sw), C=1.0, fit_intercept=fit_intercept)
+        # every 15th row: a strided view of X, no copy
+        sub = obj.source.every(15)
+        assert np.shares_memory(sub.X, X)
+        H_est = obj.subsampled_hessian(ref.x, 15)
+        H = exact.grad_hess(ref.x)[2]
+        assert np.linalg.norm(H_est - H) <= 0.2 * np.linalg.norm(H)
+        res = solve("newton", obj, np.zeros(obj.n_params), tol=1e-11, hessian_rows=2000)
+        assert res.converged, res.message
+        np.testing.assert_allclose(res.x, ref.x, rtol=1e-7, atol=1e-9)

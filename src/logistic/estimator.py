@@ -194,7 +194,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"Unknown label type: {kind}. y holds continuous values; a classifier accepts "
                 "exactly two distinct labels (ints, strings, bools, or floats such as 0.0/1.0)."
             )
-        classes, y_index = np.unique(y, return_inverse=True)
+        classes, y_index = _encode_labels(y)
         if classes.shape[0] < 2:
             raise DataError(
                 f"y has one class ({classes[0]!r}); a classifier needs at least two distinct "
@@ -592,6 +592,22 @@ class _VerbosePrinter:
             f"step {rec.step:.3g}  {rec.seconds:.3f}s",
             file=sys.stdout,
         )
+
+
+def _encode_labels(y):
+    """``(classes, index)`` of the labels, as ``np.unique(y, return_inverse=True)``.
+
+    A numeric target with two values (the common case) is encoded by a min, a max and a
+    comparison, two cheap passes, instead of the sort behind ``np.unique`` (40 ms per call
+    at 1e6 rows, a third of a Newton fit of 1e6 x 100).
+    """
+    if y.dtype.kind in "biuf" and y.shape[0]:
+        lo, hi = y.min(), y.max()
+        if lo != hi:
+            is_hi = y == hi
+            if np.all(is_hi | (y == lo)):
+                return np.array([lo, hi], dtype=y.dtype), is_hi.astype(np.intp)
+    return np.unique(y, return_inverse=True)
 
 
 def _check_offset(offset, n_samples, dtype, n_classes=2):

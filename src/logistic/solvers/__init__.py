@@ -68,23 +68,25 @@ def resolve_auto(n_samples: int, n_features: int, *, sparse: bool, l1_ratio: flo
 
     The choice weighs the cost of a Hessian against a pass over the data. On the
     reference machine (2-core AMD EPYC, OpenBLAS; docs/solvers.md has the runs) one pass
-    over a 1e6 x 100 float64 ``X`` takes 50-100 ms, a full Hessian ``m n^2`` about
-    ``n / 10`` passes (1.0 s), and Newton's Hessian estimated from 50,000 evenly spaced
-    rows (``newton``'s default when ``m`` is large) about 0.05 s:
+    over a 1e6 x 100 float64 ``X`` takes 20-50 ms (shared machine), a full Hessian
+    ``m n^2`` about 1 s, and Newton's Hessian estimated from 25,000 evenly spaced rows
+    (``newton``'s default when ``m`` is large) about 0.03 s:
 
     * ``l1_ratio > 0``: ``"cd"``, proximal Newton with coordinate descent (glmnet's
       method): a handful of passes to a tight tolerance, exact zeros.
     * small problems (``m n <= 2e6``): ``"newton"``; Python overhead per pass dominates
       and Newton needs the fewest passes (breast cancer 9, digits 10 vs 50-300 for L-BFGS
       at tight tolerances).
-    * dense with ``min(m, max(50_000, 500 n)) * n <= 200 m`` (the, possibly subsampled,
-      Hessian costs at most a few passes): ``"newton"``. 1e6 x 100: 0.98 s to
-      ``|g| <= 1e-4`` against 1.37 s for L-BFGS to 1e-5.
-    * other dense (wide): ``"lbfgs"``. 200,000 x 1,000: L-BFGS 1.05 s, Newton-CG 3.3 s,
-      Newton with the exact 1001^2 Hessian 47 s (10 s per Hessian).
+    * dense with ``min(m, max(25_000, 250 n)) * n <= 200 m`` (the, possibly subsampled,
+      Hessian costs at most a few passes): ``"newton"``. 1e6 x 100 float64 to a relative
+      objective gap of 1e-8: 0.31 s (13 passes), scikit-learn's fastest (lbfgs) 1.10 s.
+    * other dense (wide): ``"lbfgs"``. 200,000 x 1,000 to ``|g| <= 1e-5``: L-BFGS 1.05 s
+      (9 passes), Newton-CG 3.3 s, Newton with the exact 1001^2 Hessian 47 s (10 s per
+      Hessian).
     * other sparse: ``"newton-cg"`` (Hessian-vector products, one pass each, no
       ``(n + 1)^2`` matrix). CSR 500,000 x 100,000, 50 nonzeros per row, to
-      ``|g| <= 1e-6``: Newton-CG 7.3 s, L-BFGS 31 s.
+      ``|g| <= 1e-6``: Newton-CG 7.3 s, L-BFGS 31 s (before the direct CSR kernels; 3.1-3.4
+      s for Newton-CG since).
     """
     if l1_ratio > 0.0:
         return "cd"
@@ -93,7 +95,7 @@ def resolve_auto(n_samples: int, n_features: int, *, sparse: bool, l1_ratio: flo
         return "newton"
     if sparse:
         return "newton" if n <= _SPARSE_NEWTON_MAX_FEATURES else "newton-cg"
-    if min(m, max(50_000, 500 * n)) * n <= 200 * m and n <= _NEWTON_MAX_FEATURES:
+    if min(m, max(25_000, 250 * n)) * n <= 200 * m and n <= _NEWTON_MAX_FEATURES:
         return "newton"
     return "lbfgs"
 

@@ -49,6 +49,8 @@ _MAX_HALVINGS = 40
 # Above this many parameters "newton" delegates to "newton-cg": the (n+1)^2 Hessian costs
 # m n^2 flops per evaluation and n^3 / 3 for the factorisation.
 _MAX_DENSE_PARAMS = 2000
+# Below this many flops (m n^2) the exact Hessian is cheap: no subsampling.
+_SUBSAMPLE_MIN_FLOPS = 2e8
 
 
 def _rounding_level(f) -> float:
@@ -115,7 +117,8 @@ def newton(
         (:meth:`Objective.subsampled_hessian`) when the data have at least 3 times as many;
         the gradient stays exact, so the optimum is the same and only the rate changes
         (linear, with a ratio about the relative error of the estimate, ``~ sqrt(n /
-        rows)``). "auto" is ``max(50_000, 500 n_params)``; None always uses all rows.
+        rows)``). "auto" is ``max(25_000, 250 n_params)`` when the exact Hessian costs at
+        least ``m n^2 = 2e8`` flops; None always uses all rows.
     max_dense_params : int, default=2000
         Above this many parameters run :func:`newton_cg`.
     """
@@ -123,7 +126,10 @@ def newton(
         return newton_cg(objective, x0, tol=tol, max_iter=max_iter, callback=callback, **options)
     n_rows = int(getattr(objective.source, "n_samples", 0) or 0)
     if hessian_rows == "auto":
-        hessian_rows = max(50_000, 500 * objective.n_params)
+        # only where the exact Hessian is expensive (m n^2 >= 2e8 flops, ~10 ms): the
+        # exact one converges quadratically, so a cheap one is the better buy
+        big = n_rows * objective.n_params**2 >= _SUBSAMPLE_MIN_FLOPS
+        hessian_rows = max(25_000, 250 * objective.n_params) if big else None
     step = 1
     if hessian_rows is not None and hasattr(objective, "subsampled_hessian"):
         step = n_rows // max(1, int(hessian_rows))

@@ -117,9 +117,11 @@ class InMemorySource:
             row_bytes = max(1, self.n_features * X.dtype.itemsize)
             if sp.issparse(X):
                 row_bytes = max(1, X.nnz * (X.dtype.itemsize + 4) // max(1, self.n_samples))
-            # and at most 1/16 of the rows, so that per-thread scratch blocks (the Hessian's
-            # scaled copy) stay a small fraction of X on mid-sized data
-            block_rows = max(256, min(_BLOCK_BYTES // row_bytes, -(-self.n_samples // 16)))
+            # and, above 1 MiB, at most 1/16 of the rows, so that per-thread scratch blocks
+            # (the Hessian's scaled copy) stay a small fraction of X on mid-sized data,
+            # while small data stay one block (per-block overhead dominates there)
+            cap = max(-(-self.n_samples // 16), (1 << 20) // row_bytes)
+            block_rows = max(256, min(_BLOCK_BYTES // row_bytes, cap))
         self.block_rows = int(block_rows)
         self.n_threads = n_threads
 
