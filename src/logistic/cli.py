@@ -1533,49 +1533,22 @@ def predict(
             "label": pa.array([_py(v) for v in labels]),
         }
     )
-    if len(classes) > 2:
-        if output is not None:
-            write_csv(result, output)
-            out.info(f"wrote {len(labels)} predictions to {output} ({len(classes)} classes)")
-            out.json({"rows": len(labels), "output": str(output), "classes": classes})
-        elif as_json:
-            out.json(
-                {
-                    "rows": len(labels),
-                    "classes": classes,
-                    "probability": {str(c): full[:, k].tolist() for k, c in enumerate(classes)},
-                    "label": [_py(v) for v in labels],
-                }
-            )
-        else:
-            import pyarrow.csv as pacsv
-
-            sink = pa.BufferOutputStream()
-            pacsv.write_csv(result, sink)
-            sys.stdout.write(sink.getvalue().to_pybytes().decode("utf-8"))
-            sys.stdout.flush()
-        return
+    binary = len(classes) == 2
+    doc = {"rows": len(labels), "classes": classes}
+    if binary:
+        doc["positive_class"] = classes[1]
     if output is not None:
         write_csv(result, output)
-        out.info(f"wrote {len(proba)} predictions to {output} (probability of {classes[1]!r})")
-        out.json(
-            {
-                "rows": len(proba),
-                "output": str(output),
-                "positive_class": classes[1],
-                "classes": classes,
-            }
-        )
+        what = f"probability of {classes[1]!r}" if binary else f"{len(classes)} classes"
+        out.info(f"wrote {len(labels)} predictions to {output} ({what})")
+        out.json({**doc, "output": str(output)})
     elif as_json:
-        out.json(
-            {
-                "rows": len(proba),
-                "positive_class": classes[1],
-                "classes": classes,
-                "probability": proba.tolist(),
-                "label": [_py(v) for v in labels],
-            }
+        probability = (
+            proba.tolist()
+            if binary
+            else {str(c): full[:, k].tolist() for k, c in enumerate(classes)}
         )
+        out.json({**doc, "probability": probability, "label": [_py(v) for v in labels]})
     else:
         import pyarrow.csv as pacsv
 
@@ -1890,22 +1863,9 @@ class _StoredInference:
         self.zvalues = np.array([num(p[n]["z"]) for n in self.names])
         self.pvalues = np.array([num(p[n]["p_value"]) for n in self.names])
         self._ci = np.array([[num(p[n]["ci_low"]), num(p[n]["ci_high"])] for n in self.names])
-        for key in (
-            "alpha",
-            "nobs",
-            "df_model",
-            "df_resid",
-            "llf",
-            "llnull",
-            "llr",
-            "llr_pvalue",
-            "prsquared",
-            "aic",
-            "bic",
-            "max_abs_gradient",
-            "newton_step_se",
-            "C",
-        ):
+        from .persistence import _INFERENCE_NUMBERS
+
+        for key in (*_INFERENCE_NUMBERS, "C"):
             setattr(self, key, num(d.get(key)))
         self.dep_var = d.get("dep_var", "y")
         self.cov_type = d["cov_type"]
