@@ -225,7 +225,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -- fitting ----------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, offset=None):
-        """Fit the model to ``X`` (n_samples, n_features) and two-label ``y`` (n_samples,).
+        """Fit the model to ``X`` (n_samples, n_features) and labels ``y`` (n_samples,).
+
+        Two distinct labels fit the binary model (``coef_`` of shape (1, n_features)); more
+        fit the multinomial (softmax) model (``coef_`` of shape (n_classes, n_features)).
 
         ``sample_weight`` (n_samples,) multiplies each row's loss; ``class_weight`` is
         multiplied into it. ``offset`` (n_samples,) is a known term added to each logit,
@@ -375,11 +378,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return self
 
     def _fit_source(self, source, classes, *, dtype, sparse=False):
-        """Fit on any row source (in memory, streamed, Dask) whose labels are 0/1.
+        """Fit on any row source (in memory, streamed, Dask): the executors' one entry.
 
-        ``classes`` are the two original labels (``classes[1]`` is ``y = 1``); ``dtype`` the
-        floating type of the coefficients. Parameters are checked here too, so executors
-        that build their own source call this directly after their own input checks.
+        The source's ``y`` holds 0/1 for two classes (1 is ``classes[1]``) or indices into
+        ``classes`` for more (the multinomial model); ``dtype`` is the floating type of the
+        coefficients. Parameters are checked here too, so executors that build their own
+        source call this directly after their own input checks.
         """
         self._check_params()
         self.__dict__.pop("_partial", None)  # a full fit ends any partial_fit sequence
