@@ -571,28 +571,6 @@ def _inference_for(est, X, y, target, names, cov_type, out) -> tuple[dict | None
     return result.as_dict(), None
 
 
-def _to_plain(cv_model, **params):
-    """The refitted model of a LogisticRegressionCV as a plain LogisticRegression (what a
-    model file stores), with the chosen C and l1_ratio."""
-    from .estimator import LogisticRegression
-
-    est = LogisticRegression(C=cv_model.C_, l1_ratio=cv_model.l1_ratio_, **params)
-    for name in (
-        "classes_",
-        "coef_",
-        "intercept_",
-        "converged_",
-        "history_",
-        "loss_curve_",
-        "solver_",
-        "result_",
-        "n_features_in_",
-    ):
-        setattr(est, name, getattr(cv_model, name))
-    est.n_iter_ = np.array([cv_model.result_.n_iter], dtype=np.int32)
-    return est
-
-
 def _cv_record(cv_model, folds) -> dict:
     mean = cv_model.scores_.mean(axis=0)
     std = cv_model.scores_.std(axis=0)
@@ -1031,7 +1009,8 @@ def _train_in_memory(out, o, state) -> dict:
             cv_model.fit(X, y_index)
         cv_model.classes_ = classes
         seconds = time.perf_counter() - t0
-        est = _to_plain(cv_model, **common)
+        est = cv_model.estimator_  # the plain refitted model is what the file stores
+        est.classes_ = classes
         resolved = est.solver_
         cv_doc = _cv_record(cv_model, o["cv"])
     else:

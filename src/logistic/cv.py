@@ -58,6 +58,9 @@ class LogisticRegressionCV(LogisticRegression):
     n_iter_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
     coef_, intercept_, classes_, converged_, history_, loss_curve_
         Of the final model, as in :class:`LogisticRegression`.
+    estimator_ : LogisticRegression
+        The refitted model itself (``refit=True`` only): a plain estimator with the chosen
+        ``C`` and ``l1_ratio``, e.g. for saving.
     """
 
     def __init__(
@@ -203,6 +206,7 @@ class LogisticRegressionCV(LogisticRegression):
             self.C_, self.l1_ratio_ = float(Cs[c_best]), float(ratios[r_best])
             final = self._model(self.C_, self.l1_ratio_, warm=False)
             final.fit(X, y, sample_weight=sample_weight, **fit_params)
+            self.estimator_ = final
             for name in (
                 "classes_",
                 "coef_",

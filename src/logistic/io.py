@@ -677,18 +677,7 @@ class TablePreprocessor:
             mostly numeric column, or has missing values while ``impute`` is None.
         """
         columns = list(table.column_names if columns is None else columns)
-        if not columns:
-            raise DataError("no feature columns to fit; give at least one column.")
-        dupes = sorted({c for c in columns if columns.count(c) > 1})
-        if dupes:
-            raise DataError(f"columns {_quoted(dupes)} are listed more than once; name each once.")
-        self._check_present(table, columns, "training data")
-        unknown_cat = [c for c in self.categorical if c not in columns]
-        if unknown_cat:
-            raise DataError(
-                f"categorical column(s) {_quoted(unknown_cat)} are not among the features "
-                f"{_names(columns)}."
-            )
+        self._check_columns(table, columns)
         specs, missing = [], {}
         for name in columns:
             col = _decode(table.column(name))

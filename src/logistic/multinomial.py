@@ -276,10 +276,8 @@ class MultinomialObjective(Objective):
     def subsampled_hessian(self, p, step):
         return self.grad_hess(p)[2]
 
-    def minibatches(self, batch_size, rng):
-        n = self.source.n_samples
-        for batch in self.source.minibatches(batch_size, rng):
-            yield _MultinomialBatch(self, batch, n / batch.n_samples)
+    def _batch_stats(self, batch, p):
+        return self._stats(batch, p, True, False)
 
     def lipschitz_bound(self) -> float:
         """``lambda_max([X 1]^T S [X 1]) / (2 S) + lambda``: ``diag(a) - a a^T <= I / 2``."""
@@ -287,19 +285,3 @@ class MultinomialObjective(Objective):
         if not self.fit_intercept:
             G = G[:-1, :-1]
         return float(np.linalg.eigvalsh(G)[-1]) / (2.0 * self.weight_sum) + self.l2
-
-
-class _MultinomialBatch:
-    def __init__(self, objective, batch, scale):
-        self._objective = objective
-        self._batch = batch
-        self._scale = scale
-
-    def loss_grad(self, p):
-        obj = self._objective
-        st, w = obj._stats(self._batch, p, True, False)
-        c = self._scale / obj.weight_sum
-        f = c * st.loss + 0.5 * obj.l2 * float(w @ w)
-        g_w = c * st.grad_w + obj.l2 * w
-        g = np.concatenate([g_w, c * st.grad_b]) if obj.fit_intercept else g_w
-        return f, g

@@ -207,6 +207,12 @@ class Objective:
         return H
 
     # -- a stochastic view ------------------------------------------------------------
+    def _batch_stats(self, batch, p):
+        """``(ChunkStats with the gradient, w)`` of a mini-batch source at ``p``; the one
+        thing a model with another kernel (the multinomial one) overrides."""
+        w, b = self.split(p)
+        return batch.stats(w, b, need_grad=True), w
+
     def minibatches(self, batch_size, rng):
         """One epoch of unbiased mini-batch estimates of ``f`` and its gradient.
 
@@ -255,8 +261,7 @@ class _MiniBatch:
 
     def loss_grad(self, p):
         obj = self._objective
-        w, b = obj.split(p)
-        st = self._batch.stats(w, b, need_grad=True)
+        st, w = obj._batch_stats(self._batch, p)
         c = self._scale / obj.weight_sum
         f = c * st.loss + 0.5 * obj.l2 * float(w @ w)
         g_w = c * st.grad_w + obj.l2 * w
