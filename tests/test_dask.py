@@ -112,6 +112,52 @@ def test_offsets_match_the_in_memory_source(client, cancer):
     assert rel(params(est), params(ref)) < 1e-8
 
 
+def test_every_is_the_same_global_rows_as_in_memory(client, cancer):
+    """Chunks of 77 rows against a step of 5: each chunk starts its stride where the global
+    grid 0, 5, 10, ... enters it, so the sample is the in-memory one, and Newton's
+    row-sampled Hessian on the cluster reads only those rows and lands on the same optimum."""
+    from logistic.sources.memory import InMemorySource
+
+    X, y, w = cancer
+    dX, dy, dw = _dask(X, y, w, chunks=77)
+    src = DaskSource(dX, dy, dw, client=client)
+    mem = InMemorySource(X, y.astype(np.float64), w)
+    sub, ref = src.every(5), mem.every(5)
+    assert sub.n_samples == ref.n_samples == len(range(0, y.shape[0], 5))
+    v = np.linspace(-0.2, 0.2, 30)
+    a, b = sub.stats(v, 0.1, need_hess=True), ref.stats(v, 0.1, need_hess=True)
+    assert a.n_rows == b.n_rows and a.weight_sum == b.weight_sum
+    np.testing.assert_allclose(a.hess, b.hess, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.grad_w, b.grad_w, rtol=1e-12, atol=1e-12)
+    from logistic.objective import Objective
+    from logistic.solvers import solve
+
+    obj = Objective(src, C=1.0)
+    assert obj.hessian_sampling
+    res = solve("newton", obj, np.zeros(obj.n_params), tol=TOL, hessian_rows=100)
+    full = LogisticRegression(tol=TOL, solver="newton").fit(X, y, sample_weight=w)
+    assert res.converged
+    assert rel(res.x, params(full)) < 1e-8
+
+
+def test_grouped_and_tree_passes_add_in_the_same_order(client, cancer, monkeypatch):
+    """One task per worker (small results) and one task per chunk with the tree on the
+    workers (large results) give bit-identical sums: the same tree over the chunk order."""
+    import logistic.sources.dask as sd
+
+    X, y, w = cancer
+    dX, dy, dw = _dask(X, y, w, chunks=50)
+    src = DaskSource(dX, dy, dw, client=client, split_every=3)
+    v = np.linspace(-0.3, 0.3, 30)
+    grouped = src.stats(v, 0.2, need_hess=True)
+    assert src._groups is not None and len(src._groups) == len(client.nthreads())
+    monkeypatch.setattr(sd, "_GATHER_BYTES", 0)
+    tree = src.stats(v, 0.2, need_hess=True)
+    assert grouped.loss == tree.loss and grouped.grad_b == tree.grad_b
+    np.testing.assert_array_equal(grouped.grad_w, tree.grad_w)
+    np.testing.assert_array_equal(grouped.hess, tree.hess)
+
+
 # dask turns the text labels into pyarrow strings and warns when it makes them an object
 # array again in to_dask_array; that conversion is exactly what we want here.
 @pytest.mark.filterwarnings("ignore:Dask currently has limited support for converting pandas")

@@ -273,6 +273,8 @@ class MultinomialObjective(Objective):
         """``(H + P) v`` from the explicit Hessian (multinomial problems are narrow)."""
         return self.grad_hess(p)[2] @ np.asarray(v, dtype=np.float64)
 
+    hessian_sampling = False  # the softmax kernel has no row-sampled pass: exact Hessians
+
     def subsampled_hessian(self, p, step):
         return self.grad_hess(p)[2]
 

@@ -179,6 +179,12 @@ class Objective:
         out_w = np.asarray(hw, dtype=np.float64) / S + self.l2 * v_w
         return np.append(out_w, hb / S) if self.fit_intercept else out_w
 
+    @property
+    def hessian_sampling(self) -> bool:
+        """Whether :meth:`subsampled_hessian` reads only the sampled rows (the source has
+        ``every(step)``); without it the estimate would cost a full pass."""
+        return getattr(self.source, "every", None) is not None
+
     def subsampled_hessian(self, p, step):
         """An estimate of the Hessian at ``p`` from every ``step``-th row, one cheap pass.
 
@@ -192,13 +198,31 @@ class Objective:
         every = getattr(self.source, "every", None)
         if every is None or step <= 1:
             return self.grad_hess(p)[2]
+        w, b = self.split(p)
+        return self._sampled_hessian(self._every(step).stats(w, b, need_grad=False, need_hess=True))
+
+    def loss_grad_sampled_hessian(self, p, step):
+        """``(f(p), grad f(p), subsampled Hessian at p)``: the exact loss and gradient and
+        the estimate of :meth:`subsampled_hessian`, in one pass where the source can (a
+        Dask source: one round trip to the workers instead of two), else two."""
+        fused = getattr(self.source, "stats_and_sample", None)
+        if fused is None or step <= 1:
+            f, g = self.loss_grad(p)
+            return f, g, self.subsampled_hessian(p, step)
+        w, b = self.split(p)
+        self.n_evaluations += 1
+        st, sub = fused(w, b, step)
+        f = st.loss / self.weight_sum + 0.5 * self.l2 * float(w @ w)
+        return f, self._assemble_grad(st, w), self._sampled_hessian(sub)
+
+    def _every(self, step):
         cache = getattr(self, "_subsample_cache", None)
         if cache is None or cache[0] != step:
-            cache = (step, every(step))
+            cache = (step, self.source.every(step))
             self._subsample_cache = cache
-        sub = cache[1]
-        w, b = self.split(p)
-        st = sub.stats(w, b, need_grad=False, need_hess=True)
+        return cache[1]
+
+    def _sampled_hessian(self, st):
         H = st.hess / st.weight_sum
         if not self.fit_intercept:
             H = H[:-1, :-1]
