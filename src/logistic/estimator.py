@@ -174,6 +174,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
 
     def _validate_X_y(self, X, y):
+        fast = self._validate_arrays(X, y)
+        if fast is not None:
+            return fast
         try:
             X, y = validate_data(
                 self,
@@ -200,6 +203,34 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"y has one class ({classes[0]!r}); a classifier needs at least two distinct "
                 "labels (two for the binary model, more for the multinomial one)."
             )
+        return X, classes, y_index
+
+    def _validate_arrays(self, X, y):
+        """The common case without scikit-learn's general validation (about 0.4 ms a fit,
+        a fifth of a Newton fit of breast cancer): ``X`` a finite float32/float64 NumPy
+        array, 2-D, contiguous, ``y`` a 1-D numeric array of two integral-valued labels.
+        Does what ``validate_data(reset=True)`` does for such input (``n_features_in_``
+        set, ``feature_names_in_`` removed) and returns ``(X, classes, y_index)``; returns
+        None for anything else, which then takes the general path (and its messages)."""
+        if type(X) is not np.ndarray or type(y) is not np.ndarray:
+            return None
+        if X.dtype not in (np.float64, np.float32) or X.ndim != 2 or y.ndim != 1:
+            return None
+        if y.dtype.kind not in "biuf" or y.shape[0] != X.shape[0] or 0 in X.shape:
+            return None
+        if not (X.flags.c_contiguous or X.flags.f_contiguous):
+            return None
+        # one O(1)-memory reduction; NaN/inf (or an overflowing sum) take the general path
+        if not np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)):
+            return None
+        classes, y_index = _encode_labels(y)
+        if classes.shape[0] != 2:
+            return None
+        if y.dtype.kind == "f" and not np.all(classes == np.floor(classes)):
+            return None  # type_of_target: continuous
+        self.n_features_in_ = X.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         return X, classes, y_index
 
     def _class_weight_vector(self, classes, y_index):

@@ -41,9 +41,11 @@ _BLOCK_BYTES = 1 << 23
 # Below this many rows a pass is too short for threads to pay for themselves.
 _MIN_ROWS_PER_THREAD = 20_000
 
+# Passes over at most this many elements of X skip the BLAS thread limit (see _map).
+_NO_BLAS_LIMIT_SIZE = 1 << 15
+
 _POOL = None
 _POOL_LOCK = threading.Lock()
-_BLAS_CONTROLLER = None
 
 
 _CORES = None
@@ -71,14 +73,49 @@ def _pool(n_threads):
         return _POOL
 
 
-def _blas_single_thread():
-    """A context limiting BLAS to one thread (created once: the lookup costs ~ms)."""
-    global _BLAS_CONTROLLER
-    if _BLAS_CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
+class _BlasOneThread:
+    """A reusable context limiting the loaded BLAS libraries to one thread.
 
-        _BLAS_CONTROLLER = ThreadpoolController()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+    Found once through threadpoolctl, then set and restored with the libraries' own
+    calls: ``threadpoolctl.limit`` re-inspects every library on each use (30-60 us, a
+    sixth of a Hessian pass over digits).
+    """
+
+    def __init__(self):
+        self._libs = None
+        self._local = threading.local()  # per thread: a stack of what each entry changed
+
+    def __enter__(self):
+        if self._libs is None:
+            import scipy.linalg  # noqa: F401 - load SciPy's BLAS before looking
+            from threadpoolctl import ThreadpoolController
+
+            self._libs = ThreadpoolController().select(user_api="blas").lib_controllers
+        changed = []
+        for lib in self._libs:
+            n = lib.get_num_threads()
+            if n is not None and n != 1:
+                lib.set_num_threads(1)
+                changed.append((lib, n))
+        stack = self._local.__dict__.setdefault("stack", [])
+        stack.append(changed)
+        return self
+
+    def __exit__(self, *exc):
+        for lib, n in self._local.stack.pop():
+            lib.set_num_threads(n)
+        return False
+
+
+_BLAS_ONE_THREAD = None
+
+
+def _blas_single_thread():
+    """The context limiting BLAS to one thread (see :class:`_BlasOneThread`)."""
+    global _BLAS_ONE_THREAD
+    if _BLAS_ONE_THREAD is None:
+        _BLAS_ONE_THREAD = _BlasOneThread()
+    return _BLAS_ONE_THREAD
 
 
 class InMemorySource:
@@ -124,6 +161,8 @@ class InMemorySource:
             block_rows = max(256, min(_BLOCK_BYTES // row_bytes, cap))
         self.block_rows = int(block_rows)
         self.n_threads = n_threads
+        # per-thread scratch blocks of the Hessian passes, kept while the source lives
+        self._scratch = threading.local()
 
     # -- blocks and threads -----------------------------------------------------------
     def _slices(self):
@@ -179,6 +218,13 @@ class InMemorySource:
         n_threads = self._threads_for(len(slices))
         if n_threads == 1:
             acc = make_acc()
+            if self.n_samples * self.n_features <= _NO_BLAS_LIMIT_SIZE:
+                for sl in slices:  # too small for BLAS to thread; the limit costs ~30 us
+                    work(acc, sl)
+                return [acc]
+            # one BLAS thread even here: OpenBLAS's threads slow small products down
+            # (digits' 1797 x 64 Hessian syrk 0.25 ms on one thread; whole fit 5.3 ms on
+            # one BLAS thread, 8.2 ms on two)
             with _blas_single_thread():
                 for sl in slices:
                     work(acc, sl)
@@ -203,7 +249,9 @@ class InMemorySource:
         sparse = sp.issparse(self.X)
 
         def make_acc():
-            return _Accumulator(self.n_features, self.dtype, need_grad, need_hess, sparse)
+            return _Accumulator(
+                self.n_features, self.dtype, need_grad, need_hess, sparse, self._scratch
+            )
 
         def work(acc, sl):
             X, y, s, off = self._block(sl)
