@@ -18,7 +18,7 @@ from logistic.errors import DataError, InvalidParameterError  # noqa: E402
 from logistic.solvers import SOLVERS  # noqa: E402
 from logistic.sources.dask import DaskSource  # noqa: E402
 
-FULL_BATCH = [s for s in ("lbfgs", "newton") if s in SOLVERS]
+FULL_BATCH = [s for s in ("lbfgs", "newton", "newton-cg") if s in SOLVERS]
 TOL = 1e-10
 pytestmark = [
     pytest.mark.dask,

@@ -251,3 +251,44 @@ def test_wrong_width_at_predict():
 
 def test_errors_are_value_errors():
     assert issubclass(DataError, ValueError) and issubclass(InvalidParameterError, ValueError)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton", "newton-cg", "agd", "sgd", "cd"])
+def test_nan_and_inf_in_large_x_are_caught_when_the_check_is_deferred(solver, monkeypatch):
+    """Large C-ordered X skips the upfront NaN/inf pass: the first gradient pass (the
+    compiled loop multiplies every entry) must still reveal it, wherever it is, and the
+    error is scikit-learn's. A clean X never runs the check on the deferred path."""
+    import logistic.estimator as est_mod
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 60))  # 1.2e6 elements: deferred
+    y = (rng.random(20_000) < 0.4).astype(float)
+    for bad in (np.nan, np.inf, -np.inf):
+        for row in (0, 12_345, 19_999):  # first block, middle, the short last block
+            Xb = X.copy()
+            Xb[row, 7] = bad
+            with pytest.raises(DataError, match="Input X contains"):
+                LogisticRegression(solver=solver, max_iter=3).fit(Xb, y)
+    calls = []
+    real = est_mod._check_finite_X
+    monkeypatch.setattr(est_mod, "_check_finite_X", lambda X: calls.append(1) or real(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        LogisticRegression(solver=solver, max_iter=3).fit(X, y)
+    # lbfgs starts with a plain gradient pass: no separate check; the others start with
+    # the Hessian (newton on data this narrow), its diagonal, a Lipschitz bound, a batch
+    assert len(calls) == (0 if solver == "lbfgs" else 1)
+
+
+def test_inf_in_a_saturated_row_is_caught_with_a_warm_start():
+    """With a warm start the row's logit is +-inf, a - y is exactly 0, and a zero-skipping
+    product would miss it; the compiled loop's 0 * inf is NaN."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((20_000, 60))
+    y = (X[:, 3] + 0.5 * rng.standard_normal(20_000) > 0).astype(float)
+    m = LogisticRegression(warm_start=True).fit(X, y)
+    Xb = X.copy()
+    row = int(np.argmax(X[:, 3] * np.sign(m.coef_[0, 3])))
+    Xb[row, 3] = np.inf * np.sign(m.coef_[0, 3])  # pushes the row further to its label
+    with pytest.raises(DataError, match="Input X contains infinity"):
+        m.fit(Xb, y)

@@ -21,7 +21,7 @@ from logistic.solvers import SOLVERS
 from logistic.sources.memory import InMemorySource
 from logistic.sources.stream import StreamSource
 
-FULL_BATCH = [s for s in ("lbfgs", "newton") if s in SOLVERS]
+FULL_BATCH = [s for s in ("lbfgs", "newton", "newton-cg") if s in SOLVERS]
 # Fits are run to max|grad| <= 1e-10, at the edge of float64 resolution for these data, so
 # L-BFGS sometimes stops a little short of it with a ConvergenceWarning; the tests assert on
 # the coefficients instead, which is what matters here.

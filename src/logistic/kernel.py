@@ -75,9 +75,10 @@ class ChunkStats:
         ``X^T (s * (a - y))`` in float64, or None when not requested.
     grad_b : float
         ``sum_i s_i (a_i - y_i)`` (0.0 when the gradient was not requested).
-    hess : ndarray of shape (n_features + 1, n_features + 1) or None
+    hess : ndarray of shape (n_features + 1, n_features + 1), (n_features + 1,) or None
         ``[X 1]^T diag(s * a * (1 - a)) [X 1]`` in float64 (the last row and column belong
-        to the intercept), or None when not requested.
+        to the intercept); only its diagonal ``[(X * X)^T h, sum h]`` when requested with
+        ``need_hess="diag"`` (Newton-CG's Jacobi preconditioner); None when not requested.
     """
 
     loss: float
@@ -217,7 +218,11 @@ class _Accumulator:
         self.n_rows = 0
         self.grad_w = np.zeros(n) if need_grad else None
         self.grad_b = 0.0
-        self.hess = np.zeros((n + 1, n + 1)) if need_hess else None
+        self.diag_only = need_hess == "diag"
+        if not need_hess:
+            self.hess = None
+        else:
+            self.hess = np.zeros(n + 1) if self.diag_only else np.zeros((n + 1, n + 1))
 
     def scaled_buffer(self, m):
         """A C-ordered (m, n) scratch block in the dtype of X.
@@ -242,7 +247,7 @@ class _Accumulator:
 
     def result(self) -> ChunkStats:
         hess = self.hess
-        if hess is not None:
+        if hess is not None and not self.diag_only:
             # gemm's square is symmetric only to rounding: make it exactly so
             n = self.n
             block = hess[:n, :n]
@@ -317,10 +322,10 @@ _FUSED_MIN_SIZE = 1 << 18
 _EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0)}
 
 
-def _fused_ok(X, y, sample_weight, offset) -> bool:
+def _fused_ok(X, y, sample_weight, offset, min_size=_FUSED_MIN_SIZE) -> bool:
     if sp.issparse(X) or not isinstance(X, np.ndarray) or X.dtype not in _EMPTY:
         return False
-    if not X.flags.c_contiguous or X.size < _FUSED_MIN_SIZE:
+    if not X.flags.c_contiguous or X.size < min_size:
         return False
     for a in (y, sample_weight, offset):
         if a is not None and (not isinstance(a, np.ndarray) or a.dtype != X.dtype or a.ndim != 1):
@@ -328,14 +333,17 @@ def _fused_ok(X, y, sample_weight, offset) -> bool:
     return _get_fused() is not None
 
 
-def _block_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess):
+def _block_pass(
+    acc, X, y, w, b, sample_weight, offset, need_grad, need_hess, fused_min_size=_FUSED_MIN_SIZE
+):
     """Add one block's sums into ``acc`` (an :class:`_Accumulator`), reading ``X`` once.
 
     ``X w`` and ``X^T r`` run back to back on the same cache-sized block, so the second
     product reads the block from cache rather than from memory; with numba the two are
-    one compiled loop over the rows (see ``_get_fused``).
+    one compiled loop over the rows (see ``_get_fused``), for blocks of at least
+    ``fused_min_size`` elements (a source whose every block must take it passes 0).
     """
-    if not need_hess and _fused_ok(X, y, sample_weight, offset):
+    if not need_hess and _fused_ok(X, y, sample_weight, offset, fused_min_size):
         empty = _EMPTY[X.dtype]
         if need_grad and X.dtype == np.float64:
             grad = acc.grad_w  # accumulate in place
@@ -380,7 +388,11 @@ def _block_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess):
     if need_grad:
         _rmatvec_add(X, r, acc.grad_w)
         acc.grad_b += float(np.sum(r, dtype=np.float64))
-    if need_hess:
+    if need_hess == "diag":
+        n = X.shape[1]
+        _rmatvec_add(_squared(X, acc), h, acc.hess[:n])
+        acc.hess[n] += float(np.sum(h, dtype=np.float64))
+    elif need_hess:
         n = X.shape[1]
         hess = acc.hess
         if sp.issparse(X):
@@ -395,6 +407,20 @@ def _block_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess):
         hess[:n, n] += col
         hess[n, :n] += col
         hess[n, n] += float(np.sum(h, dtype=np.float64))
+
+
+def _squared(X, acc):
+    """``X * X`` elementwise: a CSR matrix sharing ``X``'s indices, or a dense block in
+    the accumulator's scratch buffer."""
+    if sp.issparse(X):
+        data = X.data * X.data
+        try:
+            return X._with_data(data, copy=False)  # no copy of the indices
+        except AttributeError:  # pragma: no cover - a SciPy without the private helper
+            return X.power(2)
+    out = acc.scaled_buffer(X.shape[0])
+    np.multiply(X, X, out=out)
+    return out
 
 
 def _gram64(P):
@@ -436,8 +462,10 @@ def chunk_stats(
         Non-negative weights ``s``; None means all ones.
     offset : ndarray of shape (m,) or None
         A known term added to each logit.
-    need_grad, need_hess : bool
-        Which sums to compute beyond the loss.
+    need_grad : bool
+        Whether to compute the gradient sums.
+    need_hess : bool or "diag"
+        Whether to compute the Hessian sums; "diag" for only their diagonal.
 
     Returns
     -------

@@ -274,6 +274,7 @@ class MultinomialObjective(Objective):
         return self.grad_hess(p)[2] @ np.asarray(v, dtype=np.float64)
 
     hessian_sampling = False  # the softmax kernel has no row-sampled pass: exact Hessians
+    loss_grad_hess_diag = None  # nor a diagonal-only pass: Newton-CG runs plain CG
 
     def subsampled_hessian(self, p, step):
         return self.grad_hess(p)[2]

@@ -62,6 +62,7 @@ class Objective:
         self.l2 = (1.0 - self.l1_ratio) * strength
         self.l1 = self.l1_ratio * strength
         self.n_evaluations = 0  # passes over the data made through this objective
+        self._finite_check = None  # see defer_finite_check
 
     # -- the L1 part ------------------------------------------------------------------
     def penalty_l1(self, p) -> float:
@@ -117,6 +118,31 @@ class Objective:
         w = np.asarray(w, dtype=np.float64).ravel()
         return np.append(w, float(b)) if self.fit_intercept else w.copy()
 
+    # -- the deferred input check -----------------------------------------------------
+    def defer_finite_check(self, check):
+        """Run ``check`` (raises on NaN or infinity in X) only if needed.
+
+        Where the source's gradient pass multiplies every entry of X
+        (``source.detects_nonfinite``), NaN or infinity in X makes the first loss or
+        gradient non-finite, so ``check`` runs only then (and raises its clear error), and
+        the fit saves the check's own pass over X. Any other first evaluation, or another
+        source, runs ``check`` at once.
+        """
+        if getattr(self.source, "detects_nonfinite", False):
+            self._finite_check = check
+        else:
+            check()
+
+    def _pending_check(self):
+        check, self._finite_check = self._finite_check, None
+        if check is not None:
+            check()
+
+    def _first_result(self, f, g):
+        if self._finite_check is not None and not (np.isfinite(f) and np.all(np.isfinite(g))):
+            self._pending_check()
+        self._finite_check = None
+
     # -- evaluations ------------------------------------------------------------------
     def _assemble_grad(self, st, w):
         S = self.weight_sum
@@ -125,6 +151,7 @@ class Objective:
 
     def loss(self, p) -> float:
         """``f(p)``."""
+        self._pending_check()
         w, b = self.split(p)
         self.n_evaluations += 1
         st = self.source.stats(w, b, need_grad=False)
@@ -136,7 +163,10 @@ class Objective:
         self.n_evaluations += 1
         st = self.source.stats(w, b, need_grad=True)
         f = st.loss / self.weight_sum + 0.5 * self.l2 * float(w @ w)
-        return f, self._assemble_grad(st, w)
+        g = self._assemble_grad(st, w)
+        if self._finite_check is not None:
+            self._first_result(f, g)
+        return f, g
 
     def grad(self, p):
         """``grad f(p)``."""
@@ -144,6 +174,7 @@ class Objective:
 
     def grad_hess(self, p):
         """``(f(p), grad f(p), Hessian f(p))`` from one pass over the data."""
+        self._pending_check()
         w, b = self.split(p)
         self.n_evaluations += 1
         st = self.source.stats(w, b, need_grad=True, need_hess=True)
@@ -155,6 +186,23 @@ class Objective:
         H[np.arange(n), np.arange(n)] += self.l2
         return f, self._assemble_grad(st, w), H
 
+    def loss_grad_hess_diag(self, p):
+        """``(f(p), grad f(p), diag of the Hessian at p)`` from one pass over the data.
+
+        The diagonal ``[(X * X)^T h / S + lambda, sum(h) / S]`` (``h = s a (1 - a)``) is
+        Newton-CG's Jacobi preconditioner: it puts the intercept (a column of ones, as
+        heavy as all the rows) and rare or large features on the same scale.
+        """
+        self._pending_check()
+        w, b = self.split(p)
+        self.n_evaluations += 1
+        st = self.source.stats(w, b, need_grad=True, need_hess="diag")
+        S = self.weight_sum
+        f = st.loss / S + 0.5 * self.l2 * float(w @ w)
+        d = st.hess / S
+        d[:-1] += self.l2
+        return f, self._assemble_grad(st, w), (d if self.fit_intercept else d[:-1])
+
     def hessp(self, p, v):
         """``H(p) v``, the Hessian of ``f`` at ``p`` times ``v``, without forming ``H``.
 
@@ -164,16 +212,17 @@ class Objective:
         a central difference of gradients, ``(g(p + e v) - g(p - e v)) / (2 e)``, two
         passes, accurate to about ``1e-8`` relative.
         """
+        self._pending_check()
         w, b = self.split(p)
         v = np.asarray(v, dtype=np.float64)
         v_w, v_b = (v[:-1], float(v[-1])) if self.fit_intercept else (v, 0.0)
-        self.n_evaluations += 1
         source_hessp = getattr(self.source, "hessp", None)
-        if source_hessp is None:
+        if source_hessp is None:  # two gradient evaluations, counted there
             p = np.asarray(p, dtype=np.float64)
             scale = float(np.linalg.norm(v)) or 1.0
             eps = np.sqrt(np.finfo(np.float64).eps) * max(1.0, float(np.linalg.norm(p))) / scale
             return (self.grad(p + eps * v) - self.grad(p - eps * v)) / (2.0 * eps)
+        self.n_evaluations += 1
         hw, hb = source_hessp(w, b, v_w, v_b)
         S = self.weight_sum
         out_w = np.asarray(hw, dtype=np.float64) / S + self.l2 * v_w
@@ -195,6 +244,7 @@ class Objective:
         gets the exact Hessian. For Newton's method the gradient stays exact, so only the
         convergence rate depends on the estimate.
         """
+        self._pending_check()
         every = getattr(self.source, "every", None)
         if every is None or step <= 1:
             return self.grad_hess(p)[2]
@@ -207,8 +257,9 @@ class Objective:
         Dask source: one round trip to the workers instead of two), else two."""
         fused = getattr(self.source, "stats_and_sample", None)
         if fused is None or step <= 1:
-            f, g = self.loss_grad(p)
+            f, g = self.loss_grad(p)  # the deferred check's first pass, if any
             return f, g, self.subsampled_hessian(p, step)
+        self._pending_check()
         w, b = self.split(p)
         self.n_evaluations += 1
         st, sub = fused(w, b, step)
@@ -244,6 +295,7 @@ class Objective:
         ``(n / |B|) sum_{i in B} s_i L_i / S``, whose expectation over a uniform shuffle is
         the full data term; the penalty is exact.
         """
+        self._pending_check()
         n = self.source.n_samples
         for batch in self.source.minibatches(batch_size, rng):
             yield _MiniBatch(self, batch, n / batch.n_samples)
@@ -257,6 +309,7 @@ class Objective:
         2048 parameters, else by Lanczos (ARPACK) on a matrix-free operator, one pass per
         product, raised by 1% to cover the residual of the iteration.
         """
+        self._pending_check()
         S = self.weight_sum
         if self.n_params <= _EXPLICIT_GRAM_MAX:
             G = self.source.gram()

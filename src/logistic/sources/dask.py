@@ -350,6 +350,18 @@ class DaskSource:
             result_bytes=_stats_bytes(self.n_features, True),
         )
 
+    def hessp(self, w, b, v_w, v_b=0.0):
+        """``[X 1]^T diag(s a (1 - a)) [X 1] v`` at ``(w, b)`` as ``(vec_w, vec_b)``: one
+        round trip (Newton-CG's product)."""
+        return self._map_reduce(
+            _chunk_hessp,
+            w=np.asarray(w, dtype=np.float64),
+            b=float(b),
+            v_w=np.asarray(v_w, dtype=np.float64),
+            v_b=float(v_b),
+            result_bytes=_stats_bytes(self.n_features, False),
+        )
+
     def gram(self) -> np.ndarray:
         """``[X 1]^T diag(s) [X 1]`` in float64, shape (n_features + 1, n_features + 1)."""
         return self._map_reduce(_chunk_gram)
@@ -545,6 +557,10 @@ def _apply(chunk, *, fn, rows=None):
     )
 
 
+def _chunk_hessp(chunk, *, w, b, v_w, v_b):
+    return chunk.source().hessp(w, b, v_w, v_b)
+
+
 def _chunk_gram(chunk):
     return chunk.source().gram()
 
@@ -590,7 +606,8 @@ _GATHER_BYTES = 32 << 20
 def _stats_bytes(n_features, need_hess):
     """Bytes of one chunk's ChunkStats (float64), with or without the Hessian."""
     p = n_features + 1
-    return 8 * (p + 4 + (p * p if need_hess else 0))
+    extra = p if need_hess == "diag" else p * p if need_hess else 0
+    return 8 * (p + 4 + extra)
 
 
 # Distinct target values accepted before the target is taken for a continuous one.

@@ -21,9 +21,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..kernel import (
+    _FUSED_MIN_SIZE,
     ChunkStats,
     _Accumulator,
     _block_pass,
+    _fused_ok,
     chunk_curvature,
     chunk_curvature_matvec,
     chunk_gram,
@@ -161,6 +163,14 @@ class InMemorySource:
             block_rows = max(256, min(_BLOCK_BYTES // row_bytes, cap))
         self.block_rows = int(block_rows)
         self.n_threads = n_threads
+        # Large C-ordered dense X: every gradient block (the last, short one too) runs the
+        # compiled row loop, which multiplies every entry of X, so NaN or infinity in X
+        # always shows as a non-finite loss or gradient (BLAS may skip zero factors).
+        self.detects_nonfinite = (
+            not sp.issparse(X)
+            and X.size >= _FUSED_MIN_SIZE
+            and _fused_ok(X, y, sample_weight, offset, min_size=0)
+        )
         # per-thread scratch blocks of the Hessian passes, kept while the source lives
         self._scratch = threading.local()
 
@@ -253,9 +263,11 @@ class InMemorySource:
                 self.n_features, self.dtype, need_grad, need_hess, sparse, self._scratch
             )
 
+        fused_min = 0 if self.detects_nonfinite else _FUSED_MIN_SIZE
+
         def work(acc, sl):
             X, y, s, off = self._block(sl)
-            _block_pass(acc, X, y, w, b, s, off, need_grad, need_hess)
+            _block_pass(acc, X, y, w, b, s, off, need_grad, need_hess, fused_min)
 
         accs = self._map(work, make_acc, None)
         total = accs[0].result()

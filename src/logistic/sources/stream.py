@@ -458,6 +458,17 @@ class StreamSource:
             total = part if total is None else total + part
         return total
 
+    def hessp(self, w, b, v_w, v_b=0.0):
+        """``[X 1]^T diag(s a (1 - a)) [X 1] v`` at ``(w, b)`` as ``(vec_w, vec_b)``; one
+        pass (Newton-CG's product)."""
+        acc_w = np.zeros(self.n_features)
+        acc_b = 0.0
+        for X, y, s, o in self.chunks():
+            pw, pb = InMemorySource(X, y, s, o).hessp(w, b, v_w, v_b)
+            acc_w += pw
+            acc_b += pb
+        return acc_w, acc_b
+
     def gram(self) -> np.ndarray:
         """``[X 1]^T diag(s) [X 1]`` in float64, shape (n_features + 1, n_features + 1); one pass."""
         total = None
