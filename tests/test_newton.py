@@ -218,3 +218,30 @@ def test_subsampled_hessian_reaches_the_same_optimum():
         res = solve("newton", obj, np.zeros(obj.n_params), tol=1e-11, hessian_rows=2000)
         assert res.converged, res.message
         np.testing.assert_allclose(res.x, ref.x, rtol=1e-7, atol=1e-9)
+
+
+def test_well_conditioned_tall_data_go_to_lbfgs_with_the_same_optimum():
+    """Gaussian features (kappa ~ 1): the Hessians would cost more than L-BFGS's extra
+    steps, so Newton hands over (no warning) after judging kappa on a row sample; badly
+    scaled columns (kappa ~ 1e4) keep Newton. Both reach the exact Newton optimum."""
+    import warnings
+
+    from logistic.objective import Objective
+    from logistic.solvers import solve
+    from logistic.sources import InMemorySource
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((20_000, 80))
+    y = (rng.random(20_000) < 1 / (1 + np.exp(-X[:, :5].sum(axis=1)))).astype(float)
+    for scale, handed in ((1.0, True), (100.0, False)):
+        Xs = X.copy()
+        Xs[:, 0] *= scale
+        obj = Objective(InMemorySource(Xs, y), C=1.0)
+        ref = solve("newton", obj, np.zeros(obj.n_params), tol=1e-10, well_conditioned=None)
+        assert "handed over" not in ref.message
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a planned hand-over does not warn
+            res = solve("newton", obj, np.zeros(obj.n_params), tol=1e-9)
+        assert ("handed over (well-conditioned" in res.message) is handed, res.message
+        assert res.converged
+        np.testing.assert_allclose(res.x, ref.x, rtol=1e-6, atol=1e-8)
