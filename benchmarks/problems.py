@@ -65,7 +65,7 @@ PROBLEMS = {
         Problem("sparse", "sparse", 500_000, 100_000, "float64"),
     ]
 }
-# The quick subset (about a minute in all): the small real sets and scaled-down synthetics.
+# The quick subset (run.py --quick, about 30 s): the small real sets and scaled-down synthetics.
 QUICK = ["breast_cancer", "digits", "dense_f64", "dense_f32", "sparse"]
 QUICK_SCALE = 0.02
 
