@@ -166,8 +166,8 @@ def _chunk_fn(X, y, s, off, *, W, b, need_grad, need_hess):
 def _map_blocks(source, fn):
     """Add ``fn(X, y, s, offset)`` over the source's chunks of rows.
 
-    A source with ``map_reduce(fn)`` (streamed files, Dask) runs it where its rows are; an
-    in-memory source is walked block by block.
+    A source with ``map_reduce(fn)`` (in memory: on its threads; streamed files; Dask: on
+    the workers) runs it where its rows are; any other is walked block by block.
     """
     map_reduce = getattr(source, "map_reduce", None)
     if map_reduce is not None:

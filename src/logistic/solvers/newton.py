@@ -56,22 +56,14 @@ _SUBSAMPLE_MIN_FLOPS = 2e8
 _WELL_CONDITIONED = 50.0
 _HANDOVER_MIN_FLOPS = 1e8
 _MAX_EIG_PARAMS = 1000
-_ONE_THREAD_LAPACK = 512
 
 
 def _cholesky(H):
     """Upper Cholesky factor of ``H`` (LAPACK ``potrf`` called directly: scipy's
     ``cho_factor`` wrapper costs ~20 us a call, a tenth of a small fit's iteration).
 
-    Up to ``_ONE_THREAD_LAPACK`` parameters on one BLAS thread: OpenBLAS's threads keep
-    spinning after a threaded call and slow the next pass over the data down."""
-    if H.shape[0] <= _ONE_THREAD_LAPACK:
-        from ..sources.memory import _blas_single_thread
-
-        with _blas_single_thread():
-            c, info = dpotrf(H, lower=0, clean=0)
-    else:
-        c, info = dpotrf(H, lower=0, clean=0)
+    Like all of a solve, on one BLAS thread (see :func:`logistic.solvers.solve`)."""
+    c, info = dpotrf(H, lower=0, clean=0)
     if info != 0 or not np.all(np.isfinite(c)):
         raise LinAlgError("the Hessian is not positive definite")
     return c
@@ -117,12 +109,9 @@ def _fallback(objective, x, *, tol, max_iter, callback, tracker, it, reason, war
 def _condition_number(H) -> float:
     """``lambda_max / lambda_min`` of the symmetric ``H`` (inf if not positive definite).
 
-    On one BLAS thread: OpenBLAS's threads keep spinning after a threaded call and then
-    slowed the following passes (a 20,000 x 100 L-BFGS fit 9 ms -> 16 ms)."""
-    from ..sources.memory import _blas_single_thread
-
-    with _blas_single_thread():
-        e = np.linalg.eigvalsh(H)
+    Called inside a solve, on one BLAS thread: with OpenBLAS's threads, left spinning
+    after this call, the following 20,000 x 100 L-BFGS fit took 16 ms instead of 9 ms."""
+    e = np.linalg.eigvalsh(H)
     return float(e[-1] / e[0]) if e[0] > 0 else np.inf
 
 

@@ -275,6 +275,23 @@ class InMemorySource:
             total = total + acc.result()
         return total
 
+    def map_reduce(self, fn):
+        """``fn(X, y, s, o)`` over the blocks on the source's threads, added in block order
+        (other kernels, e.g. the multinomial one; BLAS inside ``fn`` runs on one thread)."""
+
+        def make_acc():
+            return [None]
+
+        def work(acc, sl):
+            part = fn(*self._block(sl))
+            acc[0] = part if acc[0] is None else acc[0] + part
+
+        total = None
+        for (part,) in self._map(work, make_acc, None):
+            if part is not None:
+                total = part if total is None else total + part
+        return total
+
     def _weights(self, s, m):
         return np.ones(m, dtype=self.dtype) if s is None else s
 
