@@ -108,8 +108,11 @@ def test_float32_keeps_dtype_makes_no_copy_and_reaches_float64_optimum():
     src = InMemorySource(X32, y32, block_rows=4096)
     assert src.X is X32
     obj = Objective(src, C=1.0)
-    # warm up first: a JIT-compiled kernel (numba) allocates while compiling
-    solve("newton", Objective(InMemorySource(X32[:500], y32[:500]), C=1.0), np.zeros(21), tol=1e-3)
+    # warm up first: the compiled row loop (numba) allocates while it loads its float32
+    # version, which only gradient passes over blocks of >= 2^18 elements take
+    warm = InMemorySource(X32[:20_000], y32[:20_000])
+    warm.stats(np.zeros(20), 0.0)
+    solve("newton", Objective(warm, C=1.0), np.zeros(21), tol=1e-3)
     tracemalloc.start()
     res = solve("newton", obj, np.zeros(obj.n_params), tol=1e-5)
     _, peak = tracemalloc.get_traced_memory()

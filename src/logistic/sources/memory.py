@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
+from .._blas import blas_single_thread as _blas_single_thread
 from ..kernel import (
     _FUSED_MIN_SIZE,
     ChunkStats,
@@ -73,51 +74,6 @@ def _pool(n_threads):
         if _POOL is None or _POOL._max_workers < n_threads:
             _POOL = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="logistic")
         return _POOL
-
-
-class _BlasOneThread:
-    """A reusable context limiting the loaded BLAS libraries to one thread.
-
-    Found once through threadpoolctl, then set and restored with the libraries' own
-    calls: ``threadpoolctl.limit`` re-inspects every library on each use (30-60 us, a
-    sixth of a Hessian pass over digits).
-    """
-
-    def __init__(self):
-        self._libs = None
-        self._local = threading.local()  # per thread: a stack of what each entry changed
-
-    def __enter__(self):
-        if self._libs is None:
-            import scipy.linalg  # noqa: F401 - load SciPy's BLAS before looking
-            from threadpoolctl import ThreadpoolController
-
-            self._libs = ThreadpoolController().select(user_api="blas").lib_controllers
-        changed = []
-        for lib in self._libs:
-            n = lib.get_num_threads()
-            if n is not None and n != 1:
-                lib.set_num_threads(1)
-                changed.append((lib, n))
-        stack = self._local.__dict__.setdefault("stack", [])
-        stack.append(changed)
-        return self
-
-    def __exit__(self, *exc):
-        for lib, n in self._local.stack.pop():
-            lib.set_num_threads(n)
-        return False
-
-
-_BLAS_ONE_THREAD = None
-
-
-def _blas_single_thread():
-    """The context limiting BLAS to one thread (see :class:`_BlasOneThread`)."""
-    global _BLAS_ONE_THREAD
-    if _BLAS_ONE_THREAD is None:
-        _BLAS_ONE_THREAD = _BlasOneThread()
-    return _BLAS_ONE_THREAD
 
 
 class InMemorySource:
