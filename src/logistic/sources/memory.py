@@ -95,7 +95,8 @@ class InMemorySource:
         Rows per kernel call; None picks about 8 MiB of ``X`` per block.
     n_threads : int or None
         Threads sharing the blocks of one pass; None uses :func:`default_n_threads`
-        (passes over fewer than ~20,000 rows per thread run on the calling thread).
+        (a thread per ``2^19`` elements of X, or ``2^17`` CSR nonzeros; smaller passes run on
+        the calling thread).
     """
 
     def __init__(self, X, y, sample_weight=None, offset=None, *, block_rows=None, n_threads=None):
