@@ -270,8 +270,9 @@ class DaskSource:
     def _grouped(self, func, iterables, kwargs):
         client = self.client
         items = [list(it) for it in iterables]
+        groups = self._placement()
         futures = []
-        for address, idx in self._placement():
+        for address, idx in groups:
             futures.append(
                 client.submit(
                     _run_group,
@@ -286,9 +287,7 @@ class DaskSource:
                 )
             )
         results = [None] * len(self._chunks)
-        for (address, idx), (ran_on, parts) in zip(
-            self._placement(), client.gather(futures), strict=True
-        ):
+        for (address, idx), (ran_on, parts) in zip(groups, client.gather(futures), strict=True):
             if ran_on != address:  # a worker left or the chunks moved: look again next time
                 self._groups = None
             for i, part in zip(idx, parts, strict=True):
@@ -414,7 +413,7 @@ class _EveryRows:
 
     def stats(self, w, b=0.0, *, need_grad=True, need_hess=False) -> ChunkStats:
         return self._parent._map_reduce(
-            _chunk_stats_rows,
+            _chunk_stats,
             self._slices,
             w=np.asarray(w, dtype=np.float64),
             b=float(b),
@@ -466,6 +465,18 @@ class _Chunk:
     def __setstate__(self, state):
         self.X, self.y, self.s, self.o = state
 
+    def arrays(self, rows=None):
+        """``(X, y, s, o)`` of the chunk, or of its ``rows`` (a slice gives views)."""
+        if rows is None:
+            return self.X, self.y, self.s, self.o
+        s, o = self.s, self.o
+        return (
+            self.X[rows],
+            self.y[rows],
+            None if s is None else s[rows],
+            None if o is None else o[rows],
+        )
+
     def source(self, rows=None) -> InMemorySource:
         """The chunk (or its ``rows``: a slice gives views) as a one-thread source.
 
@@ -475,11 +486,7 @@ class _Chunk:
         blocks of up to ``_BLOCK_BYTES`` (a 62,500 x 50 float64 gradient pass: 3.3 ms in
         blocks of 1/16 of the chunk, 1.5 ms in 8 MiB blocks, the compiled row loop).
         """
-        X, y, s, o = self.X, self.y, self.s, self.o
-        if rows is not None:
-            X, y = X[rows], y[rows]
-            s = None if s is None else s[rows]
-            o = None if o is None else o[rows]
+        X, y, s, o = self.arrays(rows)
         block_rows = None
         if not sp.issparse(X) and X.shape[0]:
             block_rows = max(256, _BLOCK_BYTES // max(1, X.shape[1] * X.dtype.itemsize))
@@ -533,11 +540,7 @@ def _encode(chunk, classes, factors):
     return _Chunk(chunk.X, y, s, chunk.o)
 
 
-def _chunk_stats(chunk, *, w, b, need_grad, need_hess, rows=None):
-    return chunk.source(rows).stats(w, b, need_grad=need_grad, need_hess=need_hess)
-
-
-def _chunk_stats_rows(chunk, rows, *, w, b, need_grad, need_hess):
+def _chunk_stats(chunk, rows=None, *, w, b, need_grad, need_hess):
     return chunk.source(rows).stats(w, b, need_grad=need_grad, need_hess=need_hess)
 
 
@@ -547,14 +550,7 @@ def _chunk_stats_and_sample(chunk, rows, *, w, b):
 
 
 def _apply(chunk, *, fn, rows=None):
-    if rows is None:
-        return fn(chunk.X, chunk.y, chunk.s, chunk.o)
-    return fn(
-        chunk.X[rows],
-        chunk.y[rows],
-        None if chunk.s is None else chunk.s[rows],
-        None if chunk.o is None else chunk.o[rows],
-    )
+    return fn(*chunk.arrays(rows))
 
 
 def _chunk_hessp(chunk, *, w, b, v_w, v_b):
