@@ -135,6 +135,14 @@ JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")
 ]
 NoPlotsOpt = Annotated[bool, typer.Option("--no-plots", help="Do not write PNG plots.")]
+ModelArg = Annotated[Path, typer.Argument(help="Model file written by 'logistic train'.")]
+LabelledDataArg = Annotated[
+    Path, typer.Argument(help="CSV or Parquet file with the target column.")
+]
+SavedTargetOpt = Annotated[
+    str | None,
+    typer.Option("--target", "-t", help="Target column (default: the training target)."),
+]
 
 
 def _csv_list(value: str | None, option: str) -> list[str] | None:
@@ -1451,7 +1459,7 @@ logistic predict model.json new.parquet -o predictions.csv --keep id
 
 @app.command(epilog=PREDICT_EXAMPLES)
 def predict(
-    model: Annotated[Path, typer.Argument(help="Model file written by 'logistic train'.")],
+    model: ModelArg,
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file; columns matched by name.")],
     output: Annotated[
         Path | None,
@@ -1560,12 +1568,9 @@ def _target_for(m, target: str | None) -> str:
 
 @app.command(epilog=EVALUATE_EXAMPLES)
 def evaluate(
-    model: Annotated[Path, typer.Argument(help="Model file written by 'logistic train'.")],
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file with the target column.")],
-    target: Annotated[
-        str | None,
-        typer.Option("--target", "-t", help="Target column (default: the training target)."),
-    ] = None,
+    model: ModelArg,
+    data: LabelledDataArg,
+    target: SavedTargetOpt = None,
     plots: Annotated[
         Path | None,
         typer.Option(
@@ -1681,15 +1686,12 @@ logistic explain model.json data.csv --row 42 --plots plots/ --json
 
 @app.command(epilog=EXPLAIN_EXAMPLES)
 def explain(
-    model: Annotated[Path, typer.Argument(help="Model file written by 'logistic train'.")],
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file with the target column.")],
+    model: ModelArg,
+    data: LabelledDataArg,
     row: Annotated[
         int, typer.Option("--row", "-r", help="Data row to explain, 1-based (header excluded).")
     ],
-    target: Annotated[
-        str | None,
-        typer.Option("--target", "-t", help="Target column (default: the training target)."),
-    ] = None,
+    target: SavedTargetOpt = None,
     plots: Annotated[
         Path | None, typer.Option(help="Directory for graph.png (default: the current directory).")
     ] = None,
@@ -1869,7 +1871,7 @@ class _StoredInference:
 
 @app.command(epilog="**Example**\n\n```\nlogistic summary model.json\n```")
 def summary(
-    model: Annotated[Path, typer.Argument(help="Model file written by 'logistic train'.")],
+    model: ModelArg,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
