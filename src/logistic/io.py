@@ -678,17 +678,9 @@ class TablePreprocessor:
         """
         columns = list(table.column_names if columns is None else columns)
         self._check_columns(table, columns)
-        specs, missing = [], {}
-        for name in columns:
-            col = _decode(table.column(name))
-            spec, miss = self._fit_column(name, col)
-            specs.append(spec)
-            if miss.size:
-                missing[name] = miss
-        if missing and self.impute is None:
-            raise DataError(_missing_message(missing, fit=True))
-        self.columns_ = specs
-        return self
+        return self._set_columns(
+            (name, *self._fit_column(name, _decode(table.column(name)))) for name in columns
+        )
 
     def _fit_column(self, name, col):
         kind = self._kind(name, col)
@@ -779,9 +771,13 @@ class TablePreprocessor:
             start += batch.num_rows
         if acc is None or start == 0:
             raise DataError("no data rows to learn the preprocessing from.")
+        return self._set_columns((name, *acc[name].finish(self)) for name in columns)
+
+    def _set_columns(self, fitted):
+        """Keep the ``(name, spec, missing rows)`` of every column; missing values without
+        ``impute`` are an error naming them."""
         specs, missing = [], {}
-        for name in columns:
-            spec, miss = acc[name].finish(self)
+        for name, spec, miss in fitted:
             specs.append(spec)
             if miss.size:
                 missing[name] = miss
