@@ -133,9 +133,10 @@ def test_hessian_diagonal_is_the_diagonal_of_the_hessian(layout):
     rtol = 1e-12 if X.dtype == np.float64 else 1e-5
     assert diag.hess.shape == (10,)
     np.testing.assert_allclose(diag.hess, np.diag(full.hess), rtol=rtol)
-    grad = src.stats(w, 0.3)
-    assert diag.loss == grad.loss
-    np.testing.assert_array_equal(diag.grad_w, grad.grad_w)
+    grad = src.stats(w, 0.3)  # another code path (NumPy on small blocks): to rounding
+    np.testing.assert_allclose(diag.loss, grad.loss, rtol=rtol)
+    np.testing.assert_allclose(diag.grad_w, grad.grad_w, rtol=rtol, atol=rtol * 1e-3)
+    np.testing.assert_allclose(diag.grad_b, grad.grad_b, rtol=rtol)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -158,3 +159,109 @@ def test_objective_hessian_diagonal_and_preconditioned_newton_cg(fit_intercept):
     res = solve("newton-cg", obj, np.zeros(obj.n_params), tol=1e-9)
     assert res.converged
     np.testing.assert_allclose(res.x, ref.x, rtol=1e-7, atol=1e-9)
+
+
+# -- the compiled Hessian pass, float32 Gram products, the line-search sums -------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("need_hess", [True, "diag"])
+def test_fused_hessian_pass_equals_numpy_path(monkeypatch, dtype, weighted, need_hess):
+    """The compiled Hessian pass (every block size) against the NumPy/BLAS formulation:
+    loss, gradient and the full Hessian or its diagonal, with weights and offsets."""
+    pytest.importorskip("numba")
+    X, y, sw, off, w = _data(3001, 17, dtype)
+    s = sw if weighted else None
+    assert kernel._get_fused_hess() is not None
+    fast = chunk_stats(X, y, w, -0.4, s, off, need_hess=need_hess)
+    monkeypatch.setattr(kernel, "_fused_hess", False)
+    ref = chunk_stats(X, y, w, -0.4, s, off, need_hess=need_hess)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert fast.loss == pytest.approx(ref.loss, rel=rtol)
+    assert fast.grad_b == pytest.approx(ref.grad_b, rel=rtol, abs=rtol)
+    np.testing.assert_allclose(fast.grad_w, ref.grad_w, rtol=rtol, atol=rtol * 10)
+    np.testing.assert_allclose(fast.hess, ref.hess, rtol=rtol, atol=rtol * 10)
+    if need_hess is True:
+        np.testing.assert_array_equal(fast.hess, fast.hess.T)
+
+
+def test_fused_hessian_pass_at_extreme_logits():
+    """|z| = 800: no NaN, the saturated rows' curvature is 0, the loss is that of the others."""
+    pytest.importorskip("numba")
+    X = np.array([[800.0], [-800.0], [800.0], [0.0]])
+    y = np.array([1.0, 0.0, 0.0, 1.0])
+    st = chunk_stats(X, y, np.ones(1), 0.0, need_hess=True)
+    assert np.all(np.isfinite(st.hess)) and np.isfinite(st.loss)
+    assert st.loss == pytest.approx(800.0 + np.log(2.0))
+    assert st.hess[0, 0] == 0.0 and st.hess[1, 1] == pytest.approx(4 * 0.25 / 4)
+    np.testing.assert_allclose(st.grad_w, [800.0])
+
+
+@pytest.mark.parametrize("numpy_path", [False, True])
+def test_float32_gram_is_the_hessian_to_float32_rounding(monkeypatch, numpy_path):
+    """``gram_scale``: the Gram part from scaled float32 products, multiplied back: within
+    ~1e-6 of the float64 Hessian after equilibration, whatever the columns' magnitudes
+    (1e-20 to 1e20: unscaled float32 products would underflow or overflow there)."""
+    X, y, sw, off, w = _data(4000, 12, np.float64)
+    mags = np.logspace(-20, 20, 12)
+    X = X * mags
+    w = w / mags
+    exact = chunk_stats(X, y, w, 0.1, sw, off, need_hess=True)
+    d = np.sqrt(np.diag(exact.hess))
+    if numpy_path:
+        monkeypatch.setattr(kernel, "_fused_hess", False)
+    scales = np.sqrt(np.einsum("ij,ij->j", X, X))
+    for c in (scales, d[:-1]):
+        got = chunk_stats(X, y, w, 0.1, sw, off, need_hess=True, gram_scale=c)
+        assert got.loss == pytest.approx(exact.loss, rel=1e-12)
+        np.testing.assert_allclose(got.grad_w, exact.grad_w, rtol=1e-10)
+        err = np.abs(got.hess - exact.hess) / np.outer(d, d)
+        assert err.max() < 1e-5
+        assert err.max() > 0.0  # float32 products, not float64 ones
+        np.testing.assert_array_equal(got.hess, got.hess.T)
+
+
+def test_gram_scale_is_ignored_for_csr_and_in_memory_source_passes_it():
+    X, y, sw, off, w = _data(3000, 10, np.float64)
+    X[np.abs(X) < 1.0] = 0.0
+    Xc = sp.csr_matrix(X)
+    c = np.full(10, 3.0)
+    exact = chunk_stats(Xc, y, w, 0.2, need_hess=True)
+    got = chunk_stats(Xc, y, w, 0.2, need_hess=True, gram_scale=c)
+    np.testing.assert_array_equal(got.hess, exact.hess)
+    src = InMemorySource(X, y, sw, off, block_rows=700)
+    assert src.float32_gram and not InMemorySource(Xc, y).float32_gram
+    assert not InMemorySource(X.astype(np.float32), y.astype(np.float32)).float32_gram
+    a = src.stats(w, 0.2, need_hess=True)
+    b = src.stats(w, 0.2, need_hess=True, gram_scale=src.column_scales())
+    d = np.sqrt(np.diag(a.hess))
+    assert 0.0 < (np.abs(a.hess - b.hess) / np.outer(d, d)).max() < 1e-5
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("compiled", [True, False])
+def test_line_sums_are_the_derivatives_along_a_direction(monkeypatch, dtype, weighted, compiled):
+    """``line_sums``: the first and second derivatives of ``t -> sum s L(y, z + t u)``
+    against central differences of the loss sum (the kernel's own ``chunk_stats``)."""
+    if not compiled:
+        monkeypatch.setattr(kernel, "_line", False)
+    X, y, sw, off, w = _data(2000, 6, np.float64)
+    s = sw if weighted else None
+    dw = np.random.default_rng(7).normal(size=6)
+    z = (X @ w + 0.3 + off).astype(dtype)
+    u = (X @ dw - 0.2).astype(dtype)
+    yd = y.astype(dtype)
+
+    def loss(t):
+        return chunk_stats(X, y, w + t * dw, 0.3 - 0.2 * t, s, off, need_grad=False).loss
+
+    for t in (0.0, 0.7, 3.0):
+        d1, d2 = kernel.line_sums(z, u, yd, None if s is None else s.astype(dtype), t)
+        e = 1e-4
+        fd1 = (loss(t + e) - loss(t - e)) / (2 * e)
+        fd2 = (loss(t + e) - 2 * loss(t) + loss(t - e)) / e**2
+        rtol = 1e-6 if dtype == np.float64 else 1e-4
+        assert d1 == pytest.approx(fd1, rel=rtol, abs=1e-6 * abs(fd2))
+        assert d2 == pytest.approx(fd2, rel=max(rtol, 1e-4))

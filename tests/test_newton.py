@@ -248,3 +248,147 @@ def test_well_conditioned_tall_data_go_to_lbfgs_with_the_same_optimum():
         assert ("handed over (well-conditioned" in res.message) is handed, res.message
         assert res.converged
         np.testing.assert_allclose(res.x, ref.x, rtol=1e-6, atol=1e-8)
+
+
+# -- the exact line search and the float32 Gram products ------------------------------
+
+
+@pytest.mark.parametrize(("fit_intercept", "weighted", "C"), CASES)
+def test_along_gives_the_derivatives_of_f_along_a_direction(fit_intercept, weighted, C):
+    """``Objective.along``: ``phi'(t)`` and ``phi''(t)`` of ``phi(t) = f(p + t d)``
+    against ``g . d``, ``d^T H d`` and central differences, with weights and offsets."""
+    X, y = _problem(n=300, d=20)
+    rng = np.random.default_rng(5)
+    sw = rng.uniform(0.2, 3.0, size=X.shape[0]) if weighted else None
+    off = rng.normal(scale=0.5, size=X.shape[0])
+    obj = Objective(InMemorySource(X, y, sw, off), C=C, fit_intercept=fit_intercept)
+    p = rng.normal(scale=0.3, size=obj.n_params)
+    d = rng.normal(scale=0.3, size=obj.n_params)
+    phi = obj.along(p, d)
+    _, g, H = obj.grad_hess(p)
+    d1, d2 = phi(0.0)
+    assert d1 == pytest.approx(g @ d, rel=1e-10)
+    assert d2 == pytest.approx(d @ H @ d, rel=1e-10)
+    for t in (0.5, 2.0):
+        e = 1e-5
+        fd1 = (obj.loss(p + (t + e) * d) - obj.loss(p + (t - e) * d)) / (2 * e)
+        fd2 = (obj.grad(p + (t + e) * d) @ d - obj.grad(p + (t - e) * d) @ d) / (2 * e)
+        d1, d2 = phi(t)
+        assert d1 == pytest.approx(fd1, rel=1e-6, abs=1e-9)
+        assert d2 == pytest.approx(fd2, rel=1e-6)
+
+
+def test_step_length_finds_the_minimiser_along_the_direction():
+    from logistic.solvers.newton import _step_length
+
+    # a quadratic: one Newton step from t = 1
+    assert _step_length(lambda t: (3.0 * (t - 2.5), 3.0), -7.5) == pytest.approx(2.5)
+
+    # logistic-like: phi(t) = log(1 + exp(-t)) + 0.01 t^2 / 2, minimiser near t = 3.7
+    def logistic(t):
+        a = 1 / (1 + np.exp(-t))
+        return a - 1 + 0.01 * t, a * (1 - a) + 0.01
+
+    slope = logistic(0.0)[0]
+    t = _step_length(logistic, slope)
+    assert abs(logistic(t)[0]) <= 0.1 * abs(slope)
+    exact = _step_length(logistic, slope, rtol=1e-10, max_trials=60)
+    assert logistic(exact)[0] == pytest.approx(0.0, abs=1e-9)
+    # no minimiser (a separating direction, no penalty): a long step, finite
+    t = _step_length(lambda t: (-np.exp(-t), np.exp(-t)), -1.0)
+    assert 1.0 < t < np.inf
+    # derivatives that overflow beyond t = 1: the step stays in the finite region
+    t = _step_length(lambda t: ((t - 0.5), 1.0) if t < 1.0 else (np.nan, np.nan), -0.5)
+    assert t == pytest.approx(0.5)
+
+
+def test_line_search_reaches_the_same_optimum_in_fewer_iterations(real_data):
+    """Real data: Newton with the exact line search and float32 Gram products meets the
+    float64 backtracking Newton's optimum, and takes no more iterations."""
+    name, (X, y) = real_data
+    obj = Objective(InMemorySource(X, y.astype(np.float64)), C=1.0)
+    fast = solve("newton", obj, np.zeros(obj.n_params), tol=1e-10)
+    plain = solve("newton", obj, np.zeros(obj.n_params), tol=1e-10, line_search=False)
+    assert fast.converged and plain.converged
+    assert fast.n_iter <= plain.n_iter, name
+    np.testing.assert_allclose(fast.x, plain.x, rtol=1e-7, atol=1e-9)
+
+
+def _recording(obj):
+    calls = []
+    inner = obj.grad_hess
+
+    def grad_hess(p, gram_scale=None):
+        calls.append(gram_scale is not None)
+        return inner(p, gram_scale)
+
+    obj.grad_hess = grad_hess
+    return calls
+
+
+def test_float32_gram_used_on_well_conditioned_and_dropped_on_ill_conditioned_data():
+    """Float32 Gram products while the equilibrated Hessian's kappa <= 1e5; on nearly
+    collinear columns with a weak penalty (kappa ~ 1e7) Newton drops them after the first
+    Hessian, recomputes that one in float64, and converges to the float64 optimum."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 40))
+    y = (rng.random(3000) < 1 / (1 + np.exp(-0.3 * X[:, :20].sum(axis=1)))).astype(float)
+    obj = Objective(InMemorySource(X, y), C=1.0)
+    calls = _recording(obj)
+    res = solve("newton", obj, np.zeros(41), tol=1e-10)
+    assert res.converged and all(calls) and len(calls) >= 3
+    ref = solve(
+        "newton", Objective(InMemorySource(X, y), C=1.0), np.zeros(41), tol=1e-12, line_search=False
+    )
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-8, atol=1e-10)
+
+    X[:, 20:] = X[:, :20] + 1e-4 * rng.normal(size=(3000, 20))
+    obj = Objective(InMemorySource(X, y), C=1e4)
+    calls = _recording(obj)
+    res = solve("newton", obj, np.zeros(41), tol=1e-9)
+    assert res.converged, res.message
+    assert calls[0] and not any(calls[1:])
+    assert res.n_iter <= 8
+
+
+def test_kappa_estimate_of_the_equilibrated_hessian():
+    from logistic.solvers.newton import _Factor
+
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(500, 12))
+    A[:, 3] = A[:, 2] + 1e-3 * A[:, 3]
+    D = np.logspace(-8, 8, 12)
+    H = (A * D).T @ (A * D)
+    f = _Factor(H)
+    d = f.scales()
+    G = H / np.outer(d, d)
+    true = np.linalg.cond(G, 1)
+    assert true / 3 <= f.kappa(d) <= true * 3
+    np.testing.assert_allclose(f.solve(np.ones(12)), np.linalg.solve(H, np.ones(12)), rtol=1e-6)
+
+
+def test_sources_without_line_search_or_float32_gram_keep_plain_newton(monkeypatch):
+    """A source without ``along``/``float32_gram`` (stream, Dask): plain Newton, the same
+    optimum; the multinomial objective has neither (its own kernel)."""
+    X, y = _problem(n=2000, d=20)
+
+    class Plain:
+        def __init__(self, inner):
+            self._inner = inner
+            self.n_samples, self.n_features = inner.n_samples, inner.n_features
+            self.dtype, self.weight_sum = inner.dtype, inner.weight_sum
+
+        def stats(self, w, b=0.0, **kw):
+            assert "gram_scale" not in kw
+            return self._inner.stats(w, b, **kw)
+
+    obj = Objective(Plain(InMemorySource(X, y)), C=1.0)
+    assert obj.along(np.zeros(21), np.ones(21)) is None and not obj.float32_gram
+    res = solve("newton", obj, np.zeros(21), tol=1e-10)
+    ref = solve("newton", Objective(InMemorySource(X, y), C=1.0), np.zeros(21), tol=1e-10)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-8, atol=1e-10)
+    from logistic.multinomial import MultinomialObjective
+
+    mobj = MultinomialObjective(InMemorySource(X, (X[:, 0] > 0) + (X[:, 1] > 0.5)), 3)
+    assert mobj.along(np.zeros(mobj.n_params), np.ones(mobj.n_params)) is None
+    assert not mobj.float32_gram

@@ -24,19 +24,25 @@ class _BlasOneThread:
     def __init__(self):
         self._libs = None
         self._local = threading.local()  # per thread: a stack of what each entry changed
+        self._lock = threading.Lock()
+        self._depth = 0  # entries open on any thread: inside one, BLAS is on one thread
 
     def __enter__(self):
-        if self._libs is None:
-            import scipy.linalg  # noqa: F401 - load SciPy's BLAS before looking
-            from threadpoolctl import ThreadpoolController
-
-            self._libs = ThreadpoolController().select(user_api="blas").lib_controllers
+        with self._lock:
+            outer = self._depth == 0
+            self._depth += 1
         changed = []
-        for lib in self._libs:
-            n = lib.get_num_threads()
-            if n is not None and n != 1:
-                lib.set_num_threads(1)
-                changed.append((lib, n))
+        if outer:  # a nested entry (a pass inside a solve) has nothing to check
+            if self._libs is None:
+                import scipy.linalg  # noqa: F401 - load SciPy's BLAS before looking
+                from threadpoolctl import ThreadpoolController
+
+                self._libs = ThreadpoolController().select(user_api="blas").lib_controllers
+            for lib in self._libs:
+                n = lib.get_num_threads()
+                if n is not None and n != 1:
+                    lib.set_num_threads(1)
+                    changed.append((lib, n))
         stack = self._local.__dict__.setdefault("stack", [])
         stack.append(changed)
         return self
@@ -44,6 +50,8 @@ class _BlasOneThread:
     def __exit__(self, *exc):
         for lib, n in self._local.stack.pop():
             lib.set_num_threads(n)
+        with self._lock:
+            self._depth -= 1
         return False
 
 

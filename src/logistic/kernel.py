@@ -56,6 +56,7 @@ __all__ = [
     "chunk_gram_matvec",
     "chunk_hessp",
     "chunk_stats",
+    "line_sums",
 ]
 
 
@@ -209,10 +210,17 @@ class _Accumulator:
 
     _F32_GRAM_ROWS = 1 << 16
 
-    def __init__(self, n, dtype, need_grad, need_hess, sparse, scratch=None):
+    def __init__(self, n, dtype, need_grad, need_hess, sparse, scratch=None, gram_scale=None):
         self.n = n
         self._scratch = scratch
         self.dtype = np.dtype(dtype)
+        # float32 Gram products of the columns divided by gram_scale (dense blocks only)
+        self.gram_scale = None
+        self.inv_scale = None
+        if gram_scale is not None and need_hess is True and not sparse:
+            self.gram_scale = np.asarray(gram_scale, dtype=np.float64)
+            self.inv_scale = 1.0 / self.gram_scale
+            self.dtype = np.dtype(np.float32)  # the scaled block's dtype
         self.loss = 0.0
         self.weight_sum = 0.0
         self.n_rows = 0
@@ -242,8 +250,13 @@ class _Accumulator:
         return buf[:size].reshape(m, self.n)
 
     def add_gram(self, Xs):
-        """``hess[:n, :n] += Xs^T Xs`` for a C-ordered block ``Xs`` of shape (m, n)."""
-        self.hess[: self.n, : self.n] += _gram64(Xs)
+        """``hess[:n, :n] += Xs^T Xs`` for a C-ordered block ``Xs`` of shape (m, n), the
+        scales multiplied back (``c_j c_k``) when the block was scaled."""
+        G = _gram64(Xs)
+        if self.gram_scale is not None:
+            G *= self.gram_scale[:, None]
+            G *= self.gram_scale[None, :]
+        self.hess[: self.n, : self.n] += G
 
     def result(self) -> ChunkStats:
         hess = self.hess
@@ -316,6 +329,80 @@ def _get_fused():
     return fused_rows
 
 
+_fused_hess = None
+
+
+def _get_fused_hess():
+    """The compiled row loop of a Hessian pass (None without numba), see ``_block_pass``.
+
+    Per row ``i``: ``z_i = x_i . w + b (+ offset)``, the fused pointwise step (loss,
+    ``r_i = s_i (a_i - y_i)``, ``h_i = s_i a_i (1 - a_i)``), then, while ``x_i`` is in L1,
+    ``grad += r_i x_i``, ``col += h_i x_i`` and either the scaled row
+    ``Xs_i = sqrt(h_i) x_i / c`` (for the Gram product ``Xs^T Xs`` by BLAS; ``c`` the column
+    scales, or none) or the diagonal ``diag += h_i x_i^2``. With NumPy the same pass is
+    eight array operations and three mat-vecs, each a sweep over the block: on digits
+    (1797 x 64) 106 us against 70 us here, on breast cancer (569 x 30) 60 us against 22.
+    """
+    global _fused_hess
+    if _fused_hess is not None:
+        return _fused_hess or None
+    if _get_fused() is None:
+        _fused_hess = False
+        return None
+    from numba import njit
+
+    @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+    def fused_hess_rows(X, y, s, off, w, b, inv_scale, grad, col, Xs, diag):  # pragma: no cover
+        m, n = X.shape
+        loss = 0.0
+        gb = 0.0
+        hsum = 0.0
+        weighted = s.shape[0] > 0
+        has_off = off.shape[0] > 0
+        full = Xs.shape[0] > 0
+        scaled = inv_scale.shape[0] > 0
+        for i in range(m):
+            z = b
+            for j in range(n):
+                z += X[i, j] * w[j]
+            if has_off:
+                z += off[i]
+            pos = y[i] > 0
+            t = -z if pos else z
+            e = np.exp(-abs(t))
+            si = s[i] if weighted else 1.0
+            loss += si * (max(t, 0.0) + np.log1p(e))
+            q = 1.0 / (1.0 + e)
+            sig = q if t >= 0 else e * q
+            r = si * (-sig if pos else sig)
+            h = si * (e * q * q)
+            gb += r
+            hsum += h
+            if full:
+                rh = np.sqrt(h)
+                if scaled:
+                    for j in range(n):
+                        x = X[i, j]
+                        grad[j] += r * x
+                        col[j] += h * x
+                        Xs[i, j] = (rh * inv_scale[j]) * x
+                else:
+                    for j in range(n):
+                        x = X[i, j]
+                        grad[j] += r * x
+                        col[j] += h * x
+                        Xs[i, j] = rh * x
+            else:
+                for j in range(n):
+                    x = X[i, j]
+                    grad[j] += r * x
+                    diag[j] += h * x * x
+        return loss, gb, hsum
+
+    _fused_hess = fused_hess_rows
+    return fused_hess_rows
+
+
 # Blocks smaller than this take the NumPy path: the row loop's gain is small there, and
 # small fits (and the command line) never pay numba's import (~0.3 s).
 _FUSED_MIN_SIZE = 1 << 18
@@ -343,6 +430,9 @@ def _block_pass(
     one compiled loop over the rows (see ``_get_fused``), for blocks of at least
     ``fused_min_size`` elements (a source whose every block must take it passes 0).
     """
+    if need_hess and _fused_ok(X, y, sample_weight, offset, 0) and _get_fused_hess() is not None:
+        _fused_hess_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess)
+        return
     if not need_hess and _fused_ok(X, y, sample_weight, offset, fused_min_size):
         empty = _EMPTY[X.dtype]
         if need_grad and X.dtype == np.float64:
@@ -400,13 +490,116 @@ def _block_pass(
             hess[:n, :n] += (X.T @ Xh).toarray()
         else:
             Xs = acc.scaled_buffer(m)
-            np.multiply(X, np.sqrt(h)[:, None], out=Xs)
+            if acc.inv_scale is None:
+                np.multiply(X, np.sqrt(h)[:, None], out=Xs)
+            else:  # scaled in float64, then rounded once to float32
+                np.multiply(X * np.sqrt(h)[:, None], acc.inv_scale, out=Xs, casting="same_kind")
             acc.add_gram(Xs)
         col = np.zeros(n)
         _rmatvec_add(X, h, col)
         hess[:n, n] += col
         hess[n, :n] += col
         hess[n, n] += float(np.sum(h, dtype=np.float64))
+
+
+_EMPTY_2D = {dt: np.empty((0, 0), dt) for dt in _EMPTY}
+
+_line = None
+
+
+def _get_line():
+    """The compiled loop of :func:`line_sums` (None without numba)."""
+    global _line
+    if _line is not None:
+        return _line or None
+    if _get_fused() is None:
+        _line = False
+        return None
+    from numba import njit
+
+    @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+    def line_rows(z, u, y, s, t):  # pragma: no cover - compiled
+        d1 = 0.0
+        d2 = 0.0
+        weighted = s.shape[0] > 0
+        for i in range(z.shape[0]):
+            zi = z[i] + t * u[i]
+            pos = y[i] > 0
+            v = -zi if pos else zi
+            e = np.exp(-abs(v))
+            q = 1.0 / (1.0 + e)
+            sig = q if v >= 0 else e * q
+            si = s[i] if weighted else 1.0
+            d1 += si * (-sig if pos else sig) * u[i]
+            d2 += si * (e * q * q) * u[i] * u[i]
+        return d1, d2
+
+    _line = line_rows
+    return line_rows
+
+
+def line_sums(z, u, y, sample_weight, t):
+    """``(sum s (a - y) u, sum s a (1 - a) u^2)`` at the logits ``z + t u``.
+
+    The first two derivatives of the data term of ``phi(t) = f(p + t d)``, from the logits
+    ``z`` at ``p`` and ``u = [X 1] d`` (shape (m,), in the dtype of X; the sums in
+    float64): an exact line search along a
+    Newton direction costs O(m) per trial step, no pass over X (and no ``log1p``: the
+    search needs no values).
+    """
+    kern = _get_line()
+    if kern is not None and y.dtype in _EMPTY:
+        s = _EMPTY[y.dtype] if sample_weight is None else sample_weight.astype(y.dtype, copy=False)
+        d1, d2 = kern(z, u, y, s, float(t))
+        return float(d1), float(d2)
+    u = np.asarray(u, dtype=np.float64)
+    _, r, h = _pointwise(z + t * u, np.asarray(y, dtype=np.float64), True, True)
+    if sample_weight is not None:
+        s = np.asarray(sample_weight, dtype=np.float64)
+        r, h = r * s, h * s
+    return float(r @ u), float((h * u) @ u)
+
+
+def _fused_hess_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess):
+    """``_block_pass`` with a Hessian (full or "diag") through the compiled row loop."""
+    m, n = X.shape
+    empty = _EMPTY[X.dtype]
+    full = need_hess != "diag"
+    grad = np.zeros(n)
+    col = np.zeros(n)
+    Xs = acc.scaled_buffer(m) if full else _EMPTY_2D[X.dtype]
+    diag = _EMPTY[np.dtype(np.float64)] if full else np.zeros(n)
+    inv = _EMPTY[np.dtype(np.float64)] if acc.inv_scale is None else acc.inv_scale
+    loss, gb, hsum = _get_fused_hess()(
+        X,
+        np.ascontiguousarray(y),
+        empty if sample_weight is None else np.ascontiguousarray(sample_weight),
+        empty if offset is None else np.ascontiguousarray(offset),
+        w.astype(X.dtype, copy=False),
+        X.dtype.type(b),
+        inv,
+        grad,
+        col,
+        Xs,
+        diag,
+    )
+    acc.loss += float(loss)
+    acc.n_rows += m
+    acc.weight_sum += (
+        float(m) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
+    )
+    if need_grad:
+        acc.grad_w += grad
+        acc.grad_b += float(gb)
+    hess = acc.hess
+    if full:
+        acc.add_gram(Xs)
+        hess[:n, n] += col
+        hess[n, :n] += col
+        hess[n, n] += float(hsum)
+    else:
+        hess[:n] += diag
+        hess[n] += float(hsum)
 
 
 def _squared(X, acc):
@@ -445,6 +638,7 @@ def chunk_stats(
     *,
     need_grad=True,
     need_hess=False,
+    gram_scale=None,
 ) -> ChunkStats:
     """Loss, gradient and (optionally) Hessian sums of one chunk of rows.
 
@@ -466,12 +660,21 @@ def chunk_stats(
         Whether to compute the gradient sums.
     need_hess : bool or "diag"
         Whether to compute the Hessian sums; "diag" for only their diagonal.
+    gram_scale : ndarray of shape (n,) or None
+        With ``need_hess=True`` and dense ``X``: form ``X^T diag(h) X`` from float32
+        products of the columns divided by these positive scales, multiplied back in
+        float64 (BLAS's float32 rate is twice its float64 rate). Relative error about
+        ``1e-6`` of the equilibrated matrix when the scales are the columns' curvature
+        (``sqrt`` of the Hessian's diagonal times the weight): good for a Newton direction
+        (:func:`logistic.solvers.newton`), not for inference. Ignored for CSR blocks.
 
     Returns
     -------
     ChunkStats
     """
-    acc = _Accumulator(X.shape[1], X.dtype, need_grad, need_hess, sp.issparse(X))
+    acc = _Accumulator(
+        X.shape[1], X.dtype, need_grad, need_hess, sp.issparse(X), gram_scale=gram_scale
+    )
     _block_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hess)
     return acc.result()
 

@@ -256,7 +256,8 @@ class MultinomialObjective(Objective):
             P[np.ix_(idx, idx)] = 1.0 / K
         return P
 
-    def grad_hess(self, p):
+    def grad_hess(self, p, gram_scale=None):
+        del gram_scale  # exact Hessians only (float32_gram is False)
         self.n_evaluations += 1
         st, w = self._stats(self.source, p, True, True)
         S = self.weight_sum
@@ -274,10 +275,15 @@ class MultinomialObjective(Objective):
         return self.grad_hess(p)[2] @ np.asarray(v, dtype=np.float64)
 
     hessian_sampling = False  # the softmax kernel has no row-sampled pass: exact Hessians
+    float32_gram = False  # nor float32 Gram products
     loss_grad_hess_diag = None  # nor a diagonal-only pass: Newton-CG runs plain CG
 
-    def subsampled_hessian(self, p, step):
+    def subsampled_hessian(self, p, step, gram_scale=None):
         return self.grad_hess(p)[2]
+
+    def along(self, p, d):
+        """None: no line-search kernel for the softmax (Newton backtracks instead)."""
+        return None
 
     def _batch_stats(self, batch, p):
         return self._stats(batch, p, True, False)

@@ -172,18 +172,48 @@ class Objective:
         """``grad f(p)``."""
         return self.loss_grad(p)[1]
 
-    def grad_hess(self, p):
-        """``(f(p), grad f(p), Hessian f(p))`` from one pass over the data."""
+    @property
+    def float32_gram(self) -> bool:
+        """Whether the source can form the Hessian's Gram part from scaled float32
+        products (the ``gram_scale`` of :meth:`grad_hess`): dense float64 rows in memory."""
+        return bool(getattr(self.source, "float32_gram", False))
+
+    def gram_scales(self, step=1):
+        """Column scales for a first float32 Gram product (``gram_scale`` of
+        :meth:`grad_hess`) before any Hessian is known: the columns' norms over the rows the
+        Hessian reads (every ``step``-th), one read of those rows. None where the source
+        has no float32 Gram products."""
+        if not self.float32_gram:
+            return None
+        source = self._every(step) if step > 1 else self.source
+        return (
+            np.append(source.column_scales(), 1.0) if self.fit_intercept else source.column_scales()
+        )
+
+    def _hess_kwargs(self, gram_scale):
+        if gram_scale is None or not self.float32_gram:
+            return {}
+        return {"gram_scale": np.asarray(gram_scale, dtype=np.float64)[: self.n_features]}
+
+    def grad_hess(self, p, gram_scale=None):
+        """``(f(p), grad f(p), Hessian f(p))`` from one pass over the data.
+
+        ``gram_scale`` (``n_params`` positive column scales, or None): where the source
+        can (:attr:`float32_gram`), ``X^T diag(h) X`` is formed from float32 products of
+        the columns divided by these scales, twice as fast and accurate to about ``1e-6``
+        relative after the scaling when the scales are ``sqrt(S H_jj)``: a Newton
+        direction's Hessian (:func:`logistic.solvers.newton`). Loss and gradient stay
+        exact. None (the default) gives the Hessian in float64.
+        """
         self._pending_check()
         w, b = self.split(p)
         self.n_evaluations += 1
-        st = self.source.stats(w, b, need_grad=True, need_hess=True)
+        st = self.source.stats(
+            w, b, need_grad=True, need_hess=True, **self._hess_kwargs(gram_scale)
+        )
         f = st.loss / self.weight_sum + 0.5 * self.l2 * float(w @ w)
-        H = st.hess / self.weight_sum
-        if not self.fit_intercept:
-            H = H[:-1, :-1]
-        n = self.n_features
-        H[np.arange(n), np.arange(n)] += self.l2
+        H = (st.hess if self.fit_intercept else st.hess[:-1, :-1]) / self.weight_sum
+        _add_to_diagonal(H, self.n_features, self.l2)
         return f, self._assemble_grad(st, w), H
 
     def loss_grad_hess_diag(self, p):
@@ -228,13 +258,41 @@ class Objective:
         out_w = np.asarray(hw, dtype=np.float64) / S + self.l2 * v_w
         return np.append(out_w, hb / S) if self.fit_intercept else out_w
 
+    def along(self, p, d):
+        """``phi(t) -> (phi'(t), phi''(t))`` of ``phi(t) = f(p + t d)``, or None where the
+        source cannot.
+
+        The source keeps the logits ``z`` at ``p`` and ``u = [X 1] d`` (one pass now), so
+        each trial ``t`` costs O(n_samples) and no pass over X (``source.along``): Newton's
+        exact line search. With ``d = (dw, db)``::
+
+            phi'(t)  = sum_i s_i (a_i - y_i) u_i / S + lambda (w + t dw) . dw
+            phi''(t) = sum_i s_i a_i (1 - a_i) u_i^2 / S + lambda dw . dw
+        """
+        source_along = getattr(self.source, "along", None)
+        if source_along is None:
+            return None
+        self._pending_check()
+        w, b = self.split(p)
+        dw, db = self.split(d)
+        self.n_evaluations += 1
+        data = source_along(w, b, dw, db)
+        S, l2 = self.weight_sum, self.l2
+        wd, dd = float(w @ dw), float(dw @ dw)
+
+        def phi(t):
+            d1, d2 = data(t)
+            return d1 / S + l2 * (wd + t * dd), d2 / S + l2 * dd
+
+        return phi
+
     @property
     def hessian_sampling(self) -> bool:
         """Whether :meth:`subsampled_hessian` reads only the sampled rows (the source has
         ``every(step)``); without it the estimate would cost a full pass."""
         return getattr(self.source, "every", None) is not None
 
-    def subsampled_hessian(self, p, step):
+    def subsampled_hessian(self, p, step, gram_scale=None):
         """An estimate of the Hessian at ``p`` from every ``step``-th row, one cheap pass.
 
         ``[X 1]_R^T diag(h) [X 1]_R / S_R + lambda diag(1, .., 1, 0)`` over the rows ``R =
@@ -242,23 +300,26 @@ class Objective:
         the data term for rows in no particular order, at ``1 / step`` of the cost. Dense
         in-memory rows are a strided *view* (no copy). A source without ``every(step)``
         gets the exact Hessian. For Newton's method the gradient stays exact, so only the
-        convergence rate depends on the estimate.
+        convergence rate depends on the estimate. ``gram_scale`` as in :meth:`grad_hess`.
         """
         self._pending_check()
         every = getattr(self.source, "every", None)
         if every is None or step <= 1:
-            return self.grad_hess(p)[2]
+            return self.grad_hess(p, gram_scale)[2]
         w, b = self.split(p)
-        return self._sampled_hessian(self._every(step).stats(w, b, need_grad=False, need_hess=True))
+        st = self._every(step).stats(
+            w, b, need_grad=False, need_hess=True, **self._hess_kwargs(gram_scale)
+        )
+        return self._sampled_hessian(st)
 
-    def loss_grad_sampled_hessian(self, p, step):
+    def loss_grad_sampled_hessian(self, p, step, gram_scale=None):
         """``(f(p), grad f(p), subsampled Hessian at p)``: the exact loss and gradient and
         the estimate of :meth:`subsampled_hessian`, in one pass where the source can (a
         Dask source: one round trip to the workers instead of two), else two."""
         fused = getattr(self.source, "stats_and_sample", None)
         if fused is None or step <= 1:
             f, g = self.loss_grad(p)  # the deferred check's first pass, if any
-            return f, g, self.subsampled_hessian(p, step)
+            return f, g, self.subsampled_hessian(p, step, gram_scale)
         self._pending_check()
         w, b = self.split(p)
         self.n_evaluations += 1
@@ -274,11 +335,8 @@ class Objective:
         return cache[1]
 
     def _sampled_hessian(self, st):
-        H = st.hess / st.weight_sum
-        if not self.fit_intercept:
-            H = H[:-1, :-1]
-        n = self.n_features
-        H[np.arange(n), np.arange(n)] += self.l2
+        H = (st.hess if self.fit_intercept else st.hess[:-1, :-1]) / st.weight_sum
+        _add_to_diagonal(H, self.n_features, self.l2)
         return H
 
     # -- a stochastic view ------------------------------------------------------------
@@ -328,6 +386,13 @@ class Objective:
             op = spla.LinearOperator((self.n_params, self.n_params), matvec=matvec)
             top = 1.01 * float(spla.eigsh(op, k=1, which="LA", tol=1e-3)[0][0])
         return top / (4.0 * S) + self.l2
+
+
+def _add_to_diagonal(H, n, value):
+    """``H[j, j] += value`` for ``j < n`` (``H`` C-contiguous: a strided view of the
+    diagonal, no index arrays)."""
+    if value:
+        H.reshape(-1)[: n * (H.shape[0] + 1) : H.shape[0] + 1] += value
 
 
 class _MiniBatch:

@@ -27,10 +27,12 @@ from ..kernel import (
     _Accumulator,
     _block_pass,
     _fused_ok,
+    _matvec,
     chunk_curvature,
     chunk_curvature_matvec,
     chunk_gram,
     chunk_gram_matvec,
+    line_sums,
 )
 
 __all__ = ["InMemorySource"]
@@ -132,13 +134,20 @@ class InMemorySource:
             and X.size >= _FUSED_MIN_SIZE
             and _fused_ok(X, y, sample_weight, offset, min_size=0)
         )
+        # the Hessian's Gram part may come from scaled float32 products (stats' gram_scale)
+        self.float32_gram = not sp.issparse(X) and X.dtype == np.float64
         # per-thread scratch blocks of the Hessian passes, kept while the source lives
         self._scratch = threading.local()
 
     # -- blocks and threads -----------------------------------------------------------
     def _slices(self):
-        n, step = self.n_samples, self.block_rows
-        return [slice(start, min(start + step, n)) for start in range(0, n, step)]
+        key = (self.n_samples, self.block_rows)
+        cached = self.__dict__.get("_slices_cache")
+        if cached is None or cached[0] != key:
+            n, step = key
+            cached = (key, [slice(start, min(start + step, n)) for start in range(0, n, step)])
+            self._slices_cache = cached
+        return cached[1]
 
     def _rows(self, sl):
         """Rows ``sl`` of X: a view for dense X; for CSR a matrix sharing X's data and
@@ -176,12 +185,13 @@ class InMemorySource:
     def _threads_for(self, n_slices):
         """Threads for a pass: one per ``_MIN_WORK_PER_THREAD`` of work, the same for every
         kind of pass over this source (so that their sums are added in the same order)."""
-        t = default_n_threads() if self.n_threads is None else max(1, int(self.n_threads))
-        if self.n_threads is None:
-            X = self.X
-            work = 4 * X.nnz if sp.issparse(X) else self.n_samples * self.n_features
-            t = min(t, max(1, work // _MIN_WORK_PER_THREAD))
-        return max(1, min(t, n_slices))
+        if self.n_threads is not None:
+            return max(1, min(int(self.n_threads), n_slices))
+        X = self.X
+        work = 4 * X.nnz if sp.issparse(X) else self.n_samples * self.n_features
+        if work < 2 * _MIN_WORK_PER_THREAD or n_slices == 1:
+            return 1
+        return max(1, min(default_n_threads(), work // _MIN_WORK_PER_THREAD, n_slices))
 
     def _map(self, work, make_acc, combine):
         """Run ``work(acc, slice)`` over all blocks on threads; combine accumulators in order.
@@ -218,14 +228,23 @@ class InMemorySource:
         return accs
 
     # -- the source API ---------------------------------------------------------------
-    def stats(self, w, b=0.0, *, need_grad=True, need_hess=False) -> ChunkStats:
-        """One pass over the rows: the kernel's sums over every block, added."""
+    def stats(self, w, b=0.0, *, need_grad=True, need_hess=False, gram_scale=None) -> ChunkStats:
+        """One pass over the rows: the kernel's sums over every block, added.
+
+        ``gram_scale``: the Hessian's Gram part from scaled float32 products (see
+        :func:`logistic.kernel.chunk_stats`)."""
         w = np.asarray(w, dtype=np.float64).ravel().astype(self.dtype, copy=False)
         sparse = sp.issparse(self.X)
 
         def make_acc():
             return _Accumulator(
-                self.n_features, self.dtype, need_grad, need_hess, sparse, self._scratch
+                self.n_features,
+                self.dtype,
+                need_grad,
+                need_hess,
+                sparse,
+                self._scratch,
+                gram_scale=gram_scale,
             )
 
         fused_min = 0 if self.detects_nonfinite else _FUSED_MIN_SIZE
@@ -283,6 +302,40 @@ class InMemorySource:
 
         accs = self._map(work, make_acc, None)
         return sum(a[0] for a in accs[1:]) + accs[0][0], float(sum(a[1] for a in accs))
+
+    def column_scales(self) -> np.ndarray:
+        """``sqrt(sum_i x_ij^2)`` per column in float64 (1 for a column of zeros), computed
+        once: the column scales of a first float32 Gram product (``stats``' ``gram_scale``)."""
+        cached = self.__dict__.get("_column_scales")
+        if cached is None:
+            X = self.X
+            if sp.issparse(X):
+                sq = np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel()
+            else:
+                sq = np.einsum("ij,ij->j", X, X, dtype=np.float64)
+            cached = np.sqrt(sq)
+            cached[~(cached > 0)] = 1.0
+            self._column_scales = cached
+        return cached
+
+    def along(self, w, b, dw, db=0.0):
+        """``phi(t) -> (d/dt, d2/dt2)`` of the data term's sum at ``(w + t dw, b + t db)``.
+
+        One pass over X now (``z = X w + b + offset`` and ``u = X dw + db``, kept in the
+        dtype of X: two numbers a row, at most 1/8 of X from 16 columns on), none per trial
+        ``t`` (:func:`logistic.kernel.line_sums`): Newton's exact line search.
+        """
+        X = self.X
+        w = np.asarray(w, dtype=np.float64).astype(self.dtype, copy=False)
+        dw = np.asarray(dw, dtype=np.float64).astype(self.dtype, copy=False)
+        z = _matvec(X, w)
+        u = _matvec(X, dw)
+        z += self.dtype.type(b)
+        if self.offset is not None:
+            z += self.offset
+        u += self.dtype.type(db)
+        y, s = self.y, self.sample_weight
+        return lambda t: line_sums(z, u, y, s, t)
 
     def hessp(self, w, b, v_w, v_b=0.0):
         """``[X 1]^T diag(s a (1 - a)) [X 1] v`` at ``(w, b)`` as ``(vec_w, vec_b)``.
