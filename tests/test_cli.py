@@ -525,14 +525,17 @@ def test_sigint_to_the_real_program(tmp_path):
     try:
         first = proc.stderr.readline()  # printed just before the fit starts
         assert first.startswith("training on 569 rows"), first
-        time.sleep(0.5)
+        # usually inside the solve; on a loaded machine the first fit's load of the
+        # compiled kernels (numba, ~0.4 s; seconds when it compiles) may still be running
+        time.sleep(1.5)
         os.kill(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130
-    assert err.startswith("interrupted at iteration") and "no model written" in err
+    assert err.startswith(("interrupted at iteration", "interrupted before the first iteration"))
+    assert err.rstrip().endswith("no model written.") and len(err.splitlines()) == 1, err
     assert out == "" and listing(tmp_path) == []
 
 
@@ -766,9 +769,10 @@ def test_stream_equals_in_memory(big_parquet, tmp_path, capsys, C):
 def test_stream_memory_is_bounded_by_the_batch(big_parquet, tmp_path):
     """Peak NumPy (tracemalloc) and Arrow (pool) memory of a streamed fit in a fresh process,
     against the 11 MB that the 200k x 7 float64 design matrix alone takes, and against the
-    same fit in memory. A warm-up run on 1000 rows imports everything first."""
+    same fit in memory. A warm-up run on 4096 rows (the batch size: the compiled kernels'
+    load, ~30 MB of Python objects, is counted there) imports everything first."""
     small = tmp_path / "small.parquet"
-    pq.write_table(pq.read_table(big_parquet / "part0.parquet").slice(0, 1000), small)
+    pq.write_table(pq.read_table(big_parquet / "part0.parquet").slice(0, 4096), small)
     code = f"""
 import tracemalloc, pyarrow as pa
 from logistic.cli import run

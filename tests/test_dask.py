@@ -73,7 +73,8 @@ def test_dask_fit_equals_in_memory(client, cancer, solver):
     dX, dy, _ = _dask(X, y)
     est = ldask.fit(LogisticRegression(tol=TOL, solver=solver), dX, dy, client=client)
     ref = LogisticRegression(tol=TOL, solver=solver).fit(X, y)
-    assert rel(params(est), params(ref)) < 1e-8
+    # L-BFGS: see test_stream.LBFGS_REL (another arithmetic of the passes stops it ~1e-7 away)
+    assert rel(params(est), params(ref)) < (2e-7 if solver == "lbfgs" else 1e-8)
     assert est.classes_.tolist() == [0, 1] and est.n_features_in_ == 30
     assert est.coef_.dtype == np.float64
 
@@ -333,9 +334,9 @@ def test_multinomial_on_the_cluster_equals_in_memory(client, solver):
     est = ldask.fit(LogisticRegression(tol=TOL, solver=solver, C=0.5), dX, dy, client=client)
     ref = LogisticRegression(tol=TOL, solver=solver, C=0.5).fit(X, y)
     assert est.coef_.shape == (4, 64)
-    # L-BFGS stops where f no longer decreases in float64; another summation order stops it
-    # up to a few 1e-8 away (see test_stream.py). Newton agrees to ~1e-13.
-    assert rel(params(est), params(ref)) < (5e-8 if solver == "lbfgs" else 1e-8)
+    # L-BFGS stops where f no longer decreases in float64; another arithmetic of the passes
+    # stops it up to ~1e-7 away (see test_stream.LBFGS_REL). Newton agrees to ~1e-13.
+    assert rel(params(est), params(ref)) < (2e-7 if solver == "lbfgs" else 1e-8)
     proba = ldask.predict_proba(est, dX).compute()
     np.testing.assert_allclose(proba, ref.predict_proba(X), atol=1e-7)
     np.testing.assert_array_equal(ldask.predict(est, dX).compute(), ref.predict(X))

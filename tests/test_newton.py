@@ -212,9 +212,12 @@ def test_subsampled_hessian_reaches_the_same_optimum():
         exact = Objective(InMemorySource(X, y, sw), C=1.0, fit_intercept=fit_intercept)
         ref = solve("newton", exact, np.zeros(exact.n_params), tol=1e-12, hessian_rows=None)
         obj = Objective(InMemorySource(X, y, sw), C=1.0, fit_intercept=fit_intercept)
-        # every 15th row: a strided view of X, no copy
+        # every 15th row: a C-ordered copy (1/15 of X); every 5th: a strided view
         sub = obj.source.every(15)
-        assert np.shares_memory(sub.X, X)
+        assert sub.X.flags.c_contiguous and not np.shares_memory(sub.X, X)
+        np.testing.assert_array_equal(sub.X, X[::15])
+        np.testing.assert_array_equal(sub.sample_weight, sw[::15])
+        assert np.shares_memory(obj.source.every(5).X, X)
         H_est = obj.subsampled_hessian(ref.x, 15)
         H = exact.grad_hess(ref.x)[2]
         assert np.linalg.norm(H_est - H) <= 0.2 * np.linalg.norm(H)
@@ -290,10 +293,15 @@ def test_step_length_finds_the_minimiser_along_the_direction():
         return a - 1 + 0.01 * t, a * (1 - a) + 0.01
 
     slope = logistic(0.0)[0]
-    t = _step_length(logistic, slope)
-    assert abs(logistic(t)[0]) <= 0.1 * abs(slope)
     exact = _step_length(logistic, slope, rtol=1e-10, max_trials=60)
     assert logistic(exact)[0] == pytest.approx(0.0, abs=1e-9)
+    assert 3.0 < exact < 4.5
+    # the default: one evaluation and one Newton step, towards the minimiser, not past it
+    t = _step_length(logistic, slope)
+    assert 1.0 < t < exact
+    # a few verified trials: within the tolerance on phi'
+    t = _step_length(logistic, slope, max_trials=10)
+    assert abs(logistic(t)[0]) <= 0.1 * abs(slope)
     # no minimiser (a separating direction, no penalty): a long step, finite
     t = _step_length(lambda t: (-np.exp(-t), np.exp(-t)), -1.0)
     assert 1.0 < t < np.inf
@@ -392,3 +400,16 @@ def test_sources_without_line_search_or_float32_gram_keep_plain_newton(monkeypat
     mobj = MultinomialObjective(InMemorySource(X, (X[:, 0] > 0) + (X[:, 1] > 0.5)), 3)
     assert mobj.along(np.zeros(mobj.n_params), np.ones(mobj.n_params)) is None
     assert not mobj.float32_gram
+
+
+def test_newton_when_the_hessian_sample_would_exceed_the_rows():
+    """Wide enough that the auto Hessian sample (250 n rows) exceeds the data while the
+    exact Hessian is expensive (m n^2 >= 2e8): exact Hessians, no division by zero."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2000, 320))
+    y = (rng.random(2000) < 1 / (1 + np.exp(-X[:, :10].sum(axis=1)))).astype(float)
+    obj = Objective(InMemorySource(X, y), C=1.0)
+    res = solve("newton", obj, np.zeros(321), tol=1e-9)
+    assert res.converged
+    ref = solve("lbfgs", Objective(InMemorySource(X, y), C=1.0), np.zeros(321), tol=1e-10)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-6, atol=1e-8)

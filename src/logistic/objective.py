@@ -297,8 +297,8 @@ class Objective:
 
         ``[X 1]_R^T diag(h) [X 1]_R / S_R + lambda diag(1, .., 1, 0)`` over the rows ``R =
         0, step, 2 step, ...`` (``S_R`` their weight): an unbiased-in-expectation estimate of
-        the data term for rows in no particular order, at ``1 / step`` of the cost. Dense
-        in-memory rows are a strided *view* (no copy). A source without ``every(step)``
+        the data term for rows in no particular order, at ``1 / step`` of the cost (the
+        sample is taken once per ``step`` and kept). A source without ``every(step)``
         gets the exact Hessian. For Newton's method the gradient stays exact, so only the
         convergence rate depends on the estimate. ``gram_scale`` as in :meth:`grad_hess`.
         """

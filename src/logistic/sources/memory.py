@@ -27,12 +27,12 @@ from ..kernel import (
     _Accumulator,
     _block_pass,
     _fused_ok,
-    _matvec,
     chunk_curvature,
     chunk_curvature_matvec,
     chunk_gram,
     chunk_gram_matvec,
     line_sums,
+    logits_pair,
 )
 
 __all__ = ["InMemorySource"]
@@ -325,15 +325,7 @@ class InMemorySource:
         dtype of X: two numbers a row, at most 1/8 of X from 16 columns on), none per trial
         ``t`` (:func:`logistic.kernel.line_sums`): Newton's exact line search.
         """
-        X = self.X
-        w = np.asarray(w, dtype=np.float64).astype(self.dtype, copy=False)
-        dw = np.asarray(dw, dtype=np.float64).astype(self.dtype, copy=False)
-        z = _matvec(X, w)
-        u = _matvec(X, dw)
-        z += self.dtype.type(b)
-        if self.offset is not None:
-            z += self.offset
-        u += self.dtype.type(db)
+        z, u = logits_pair(self.X, w, b, dw, db, self.offset)
         y, s = self.y, self.sample_weight
         return lambda t: line_sums(z, u, y, s, t)
 
@@ -374,11 +366,17 @@ class InMemorySource:
         return sum(a[0] for a in accs[1:]) + accs[0][0], float(sum(a[1] for a in accs))
 
     def every(self, step) -> InMemorySource:
-        """The rows ``0, step, 2 step, ...`` as a new source: a strided view of dense ``X``
-        (no copy), a copy of those rows for CSR. Used for subsampled Hessian estimates."""
+        """The rows ``0, step, 2 step, ...`` as a new source, for subsampled Hessian
+        estimates: a copy of those rows (C-ordered for dense ``X``, where the compiled
+        Hessian pass and float32 Gram products apply: 1,000,000 x 100 every 39th row,
+        a sampled Hessian 8.2 ms from the strided view, 4.3 ms from the copy), or, when
+        ``step < 8`` (the copy would exceed 1/8 of X), a strided view of dense ``X``."""
         sl = slice(0, None, int(step))
+        X = self.X[sl]
+        if not sp.issparse(X) and step >= 8:
+            X = np.ascontiguousarray(X)
         return InMemorySource(
-            self.X[sl],
+            X,
             self.y[sl],
             None if self.sample_weight is None else self.sample_weight[sl],
             None if self.offset is None else self.offset[sl],
