@@ -278,7 +278,7 @@ class MultinomialObjective(Objective):
     float32_gram = False  # nor float32 Gram products
     loss_grad_hess_diag = None  # nor a diagonal-only pass: Newton-CG runs plain CG
 
-    def subsampled_hessian(self, p, step, gram_scale=None):
+    def subsampled_hessian(self, p, step, gram_scale=None, *, once=False):
         return self.grad_hess(p)[2]
 
     def along(self, p, d):

@@ -292,13 +292,14 @@ class Objective:
         ``every(step)``); without it the estimate would cost a full pass."""
         return getattr(self.source, "every", None) is not None
 
-    def subsampled_hessian(self, p, step, gram_scale=None):
+    def subsampled_hessian(self, p, step, gram_scale=None, *, once=False):
         """An estimate of the Hessian at ``p`` from every ``step``-th row, one cheap pass.
 
         ``[X 1]_R^T diag(h) [X 1]_R / S_R + lambda diag(1, .., 1, 0)`` over the rows ``R =
         0, step, 2 step, ...`` (``S_R`` their weight): an unbiased-in-expectation estimate of
         the data term for rows in no particular order, at ``1 / step`` of the cost (the
-        sample is taken once per ``step`` and kept). A source without ``every(step)``
+        sample is taken once per ``step`` and kept, unless ``once``: a one-off estimate
+        reads the rows where they are). A source without ``every(step)``
         gets the exact Hessian. For Newton's method the gradient stays exact, so only the
         convergence rate depends on the estimate. ``gram_scale`` as in :meth:`grad_hess`.
         """
@@ -307,9 +308,8 @@ class Objective:
         if every is None or step <= 1:
             return self.grad_hess(p, gram_scale)[2]
         w, b = self.split(p)
-        st = self._every(step).stats(
-            w, b, need_grad=False, need_hess=True, **self._hess_kwargs(gram_scale)
-        )
+        sample = every(step) if once else self._every(step)
+        st = sample.stats(w, b, need_grad=False, need_hess=True, **self._hess_kwargs(gram_scale))
         return self._sampled_hessian(st)
 
     def loss_grad_sampled_hessian(self, p, step, gram_scale=None):
@@ -328,9 +328,15 @@ class Objective:
         return f, self._assemble_grad(st, w), self._sampled_hessian(sub)
 
     def _every(self, step):
+        """The kept sample of every ``step``-th row; C-ordered (``compact``) when it is at
+        most 1/8 of the rows, so that its many Hessian passes run the compiled loop."""
         cache = getattr(self, "_subsample_cache", None)
         if cache is None or cache[0] != step:
-            cache = (step, self.source.every(step))
+            sample = self.source.every(step)
+            compact = getattr(sample, "compact", None)
+            if compact is not None and step >= 8:
+                sample = compact()
+            cache = (step, sample)
             self._subsample_cache = cache
         return cache[1]
 

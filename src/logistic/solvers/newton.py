@@ -287,7 +287,7 @@ def newton(
         # more steps but no Hessians (its iterations grow like sqrt(kappa)). kappa is
         # judged on the Hessian at the start from ~sample_rows evenly spaced rows (a
         # fifth of the full Hessian's cost or less; eigvalsh's p^3 less still).
-        H_est = objective.subsampled_hessian(x, n_rows // sample_rows)
+        H_est = objective.subsampled_hessian(x, n_rows // sample_rows, once=True)
         kappa = _condition_number(H_est) if np.all(np.isfinite(H_est)) else np.inf
         if kappa <= well_conditioned:
             return _fallback(
