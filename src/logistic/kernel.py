@@ -233,6 +233,14 @@ class _Accumulator:
         else:
             self.hess = np.zeros(n + 1) if self.diag_only else np.zeros((n + 1, n + 1))
 
+    def add_rows(self, loss, m, sample_weight):
+        """Count ``m`` rows with their (weighted) loss sum; their weight ``sum(s)`` or ``m``."""
+        self.loss += float(loss)
+        self.n_rows += m
+        self.weight_sum += (
+            float(m) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
+        )
+
     def scaled_buffer(self, m):
         """A C-ordered (m, n) scratch block in the dtype of X.
 
@@ -468,12 +476,7 @@ def _block_pass(
             bool(need_grad),
             grad,
         )
-        m = X.shape[0]
-        acc.loss += float(loss)
-        acc.n_rows += m
-        acc.weight_sum += (
-            float(m) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
-        )
+        acc.add_rows(loss, X.shape[0], sample_weight)
         if need_grad:
             if grad is not acc.grad_w:
                 acc.grad_w += grad
@@ -483,17 +486,15 @@ def _block_pass(
     m = z.shape[0]
     losses, r, h = _pointwise(z, y, need_grad, need_hess)
     if sample_weight is None:
-        acc.loss += float(np.sum(losses, dtype=np.float64))
-        acc.weight_sum += float(m)
+        acc.add_rows(np.sum(losses, dtype=np.float64), m, None)
     else:
         s = sample_weight.astype(z.dtype, copy=False)
-        acc.loss += float(np.dot(losses.astype(np.float64), sample_weight.astype(np.float64)))
-        acc.weight_sum += float(np.sum(sample_weight, dtype=np.float64))
+        loss = np.dot(losses.astype(np.float64), sample_weight.astype(np.float64))
+        acc.add_rows(loss, m, sample_weight)
         if r is not None:
             r *= s
         if h is not None:
             h *= s
-    acc.n_rows += m
     if need_grad:
         _rmatvec_add(X, r, acc.grad_w)
         acc.grad_b += float(np.sum(r, dtype=np.float64))
@@ -636,11 +637,7 @@ def _fused_hess_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hes
         Xs,
         diag,
     )
-    acc.loss += float(loss)
-    acc.n_rows += m
-    acc.weight_sum += (
-        float(m) if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
-    )
+    acc.add_rows(loss, m, sample_weight)
     if need_grad:
         acc.grad_w += grad
         acc.grad_b += float(gb)

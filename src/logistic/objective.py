@@ -201,7 +201,8 @@ class Objective:
         ``gram_scale`` (``n_params`` positive column scales, or None): where the source
         can (:attr:`float32_gram`), ``X^T diag(h) X`` is formed from float32 products of
         the columns divided by these scales, twice as fast and accurate to about ``1e-6``
-        relative after the scaling when the scales are ``sqrt(S H_jj)``: a Newton
+        of the equilibrated Hessian (whatever the columns' magnitudes, for scales like
+        their norms or ``sqrt(H_jj)``): a Newton
         direction's Hessian (:func:`logistic.solvers.newton`). Loss and gradient stay
         exact. None (the default) gives the Hessian in float64.
         """
