@@ -277,7 +277,7 @@ class _Accumulator:
         return ChunkStats(self.loss, self.weight_sum, self.n_rows, self.grad_w, self.grad_b, hess)
 
 
-# -- the compiled fused row loop (optional: numba) --------------------------------------
+# -- the compiled fused row loops (optional: numba) -------------------------------------
 #
 # With NumPy and BLAS a gradient pass is ``X w`` (gemv), the pointwise step, then
 # ``X^T r`` (gemv): two sweeps over each block. Even from cache the second sweep costs about
@@ -286,10 +286,188 @@ class _Accumulator:
 # rows computes ``z_i = x_i . w`` and adds ``r_i x_i`` to the gradient while ``x_i`` is in L1:
 # 58 ms, i.e. one read of X. Used for C-contiguous dense float32/float64 blocks when numba
 # is installed (``LOGISTIC_NO_NUMBA=1`` disables it); otherwise the NumPy path below.
+#
+# The rows are taken a chunk at a time (``_chunk_rows``: ~16 KiB of X, in L1): the chunk's
+# logits (one dot product a row), then its pointwise step as one branch-free loop the
+# compiler vectorises (``_row_terms``), then its gradient (and Hessian) updates. A scalar
+# ``exp`` and ``log1p`` a row (libm calls; PyPI's llvmlite has no vector math library)
+# cost as much as the dot product and the gradient update of a 100-feature row together:
+# the chunked loop took a float32 1e6 x 100 gradient pass from 42 to 23 ns a row on one
+# core (float64 44 -> 34; 30 features 29 -> 12).
 _fused = None
+
+# fastmath: reassoc/contract only (no nnan/ninf), so that the dot products and sums may be
+# vectorised while infinities and NaN keep their IEEE meaning; error_model "numpy": a
+# division by zero gives inf/NaN instead of a Python exception (whose check on every
+# division kept the loops scalar).
+_JIT = {"nogil": True, "cache": True, "fastmath": {"reassoc", "contract"}, "error_model": "numpy"}
+
+# exp(x) = 2^k e^r with k = round(x / ln 2) and r = x - k ln 2 (Cody-Waite: ln 2 split in
+# a high part exact in 32 bits and the rest), e^r by its Taylor polynomial of degree 13
+# (|r| <= ln 2 / 2: truncation error below 4e-18).
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_LOG2E = 1.4426950408889634
+_SQRT2 = 1.4142135623730951
+_LN2 = 0.6931471805599453
+
+
+def _build_row_terms(njit):
+    """Define the compiled helpers the row loops inline (module globals, numba).
+
+    They are globals, not closure cells, so that the kernels calling them stay in numba's
+    on-disk cache (it keys a function by its globals; a closure over a dispatcher gets a
+    new key in every process). They live in this file, so any edit here invalidates every
+    cached kernel that inlined them.
+    """
+    global _bits_as_float, _prefetch, _row_terms, _chunk_logits, _chunk_rows
+    from llvmlite import ir
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _bits_as_float(typingctx, bits):  # pragma: no cover - compiled
+        """The float64 whose IEEE-754 bits are the int64 ``bits`` (an LLVM bitcast)."""
+        if bits != types.int64:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+        return types.float64(types.int64), codegen
+
+    @intrinsic
+    def _prefetch(typingctx, X, i, j):  # pragma: no cover - compiled
+        """Ask the CPU to bring the cache line of ``X[i, j]`` into cache (LLVM's
+        ``llvm.prefetch``: read, high locality; a hint, never a fault)."""
+        if not isinstance(X, types.Array) or X.ndim != 2:
+            return None
+
+        def codegen(context, builder, signature, args):
+            aryty = signature.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            ptr = cgutils.get_item_pointer2(
+                context,
+                builder,
+                data=ary.data,
+                shape=cgutils.unpack_tuple(builder, ary.shape),
+                strides=cgutils.unpack_tuple(builder, ary.strides),
+                layout=aryty.layout,
+                inds=[args[1], args[2]],
+                boundscheck=False,
+            )
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+            fn = cgutils.get_or_insert_function(
+                builder.module, fnty, "llvm.prefetch." + i8p.intrinsic_name
+            )
+            args = [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)]
+            builder.call(fn, args)
+            return context.get_dummy_value()
+
+        return types.void(X, types.intp, types.intp), codegen
+
+    @njit(fastmath={"contract"}, error_model="numpy", inline="always")
+    def _row_terms(t, pos, s):  # pragma: no cover - compiled
+        """``(s L, s (a - y), s a (1 - a))`` of one row from its signed logit ``t`` (the
+        module docstring's fused step), in float64, without a branch or a libm call.
+
+        ``e = exp(-|t|)`` as ``p(r) 2^k1 2^k2`` (``k = k1 + k2`` split in halves so that
+        both powers are normal numbers down to the subnormal ``e`` of ``|t| <= 745``;
+        ``2^k`` built from its exponent bits); ``log1p(e)`` as ``log(u)`` of ``u = 1 + e``
+        (``u`` halved above sqrt 2, then ``log u = 2 atanh(v)``, ``v = (u-1)/(u+1)``,
+        ``|v| <= 0.172``, series to ``v^21``) corrected by ``((u - 1) - e) / u`` for the
+        rounding of ``u``. Relative error against libm's ``exp``/``log1p`` and SciPy's
+        ``expit``: below 1e-15 over the normal range (measured over 4e5 logits in
+        [-745, 745]); NaN stays NaN, ``|t| = inf`` gives the limits.
+        """
+        x = -abs(t)
+        xc = -746.0 if x < -746.0 else x  # exp underflows to 0 below -745.2; NaN stays
+        kf = np.floor(xc * _LOG2E + 0.5)
+        ki = np.int64(kf if kf == kf else 0.0)  # a NaN is not cast to an integer
+        r = (xc - kf * _LN2_HI) - kf * _LN2_LO
+        p = 1.6059043836821613e-10  # 1 / 13!
+        p = p * r + 2.08767569878681e-09
+        p = p * r + 2.505210838544172e-08
+        p = p * r + 2.755731922398589e-07
+        p = p * r + 2.7557319223985893e-06
+        p = p * r + 2.48015873015873e-05
+        p = p * r + 0.0001984126984126984
+        p = p * r + 0.001388888888888889
+        p = p * r + 0.008333333333333333
+        p = p * r + 0.041666666666666664
+        p = p * r + 0.16666666666666666
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        k1 = ki >> 1
+        e = (p * _bits_as_float((k1 + 1023) << 52)) * _bits_as_float((ki - k1 + 1023) << 52)
+        u = 1.0 + e
+        big = u > _SQRT2
+        u2 = u * 0.5 if big else u
+        v = (u2 - 1.0) / (u2 + 1.0)
+        v2 = v * v
+        c = 1.0 / 21.0
+        c = c * v2 + 1.0 / 19.0
+        c = c * v2 + 1.0 / 17.0
+        c = c * v2 + 1.0 / 15.0
+        c = c * v2 + 1.0 / 13.0
+        c = c * v2 + 1.0 / 11.0
+        c = c * v2 + 1.0 / 9.0
+        c = c * v2 + 1.0 / 7.0
+        c = c * v2 + 1.0 / 5.0
+        c = c * v2 + 1.0 / 3.0
+        c = c * v2 + 1.0
+        log1p_e = (2.0 * v * c + (_LN2 if big else 0.0)) - ((u - 1.0) - e) / u
+        q = 1.0 / u
+        sig = q if t >= 0 else e * q
+        return s * (max(t, 0.0) + log1p_e), s * (-sig if pos else sig), s * (e * q * q)
+
+    @njit(fastmath={"reassoc", "contract"}, error_model="numpy", inline="always")
+    def _chunk_logits(X, y, s, off, w, b, i0, nb, tb, pb, sb):  # pragma: no cover
+        """Rows ``i0 .. i0 + nb`` of X: signed logits into ``tb`` (float64), ``y > 0`` into
+        ``pb``, weights into ``sb`` (left at 1 when ``s`` is empty). ``z = x . w + b`` is
+        summed in the dtype of X, as ``X @ w`` would.
+
+        Each row also prefetches the row two chunks ahead: the chunk's pointwise step and
+        gradient updates issue no loads from memory, and without the hint the memory sat
+        idle while they ran (1e6 x 100 float64 from memory, one core: 60 ns a row for the
+        gradient pass, 37 with it; the row-by-row loop took 43)."""
+        m, n = X.shape
+        weighted = s.shape[0] > 0
+        has_off = off.shape[0] > 0
+        ahead = 2 * _chunk_rows(X)
+        line = max(1, 64 // X.itemsize)
+        for k in range(nb):
+            i = i0 + k
+            if i + ahead < m:
+                for j in range(0, n, line):
+                    _prefetch(X, i + ahead, j)
+            z = b
+            for j in range(n):
+                z += X[i, j] * w[j]
+            zz = np.float64(z)
+            if has_off:
+                zz += off[i]
+            p = y[i] > 0
+            pb[k] = p
+            tb[k] = -zz if p else zz
+            if weighted:
+                sb[k] = s[i]
+
+    @njit(inline="always")
+    def _chunk_rows(X):  # pragma: no cover - compiled
+        """Rows a chunk: ~16 KiB of X (L1-resident while it is read twice), 8 to 256."""
+        return max(8, min(256, 16384 // max(1, X.shape[1] * X.itemsize)))
+
+
+_bits_as_float = _prefetch = _row_terms = _chunk_logits = _chunk_rows = None
 
 
 def _get_fused():
+    """The compiled row loop of a gradient (or loss-only) pass, None without numba."""
     global _fused
     if _fused is not None:
         return _fused or None
@@ -303,35 +481,33 @@ def _get_fused():
     except ImportError:  # pragma: no cover - numba is optional
         _fused = False
         return None
+    if _row_terms is None:
+        _build_row_terms(njit)
 
-    # reassoc/contract only (no nnan/ninf): the dot products may be vectorised, while
-    # infinities and NaN keep their IEEE meaning.
-    @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+    @njit(**_JIT)
     def fused_rows(X, y, s, off, w, b, need_grad, grad):  # pragma: no cover - compiled
         m, n = X.shape
+        B = _chunk_rows(X)
+        tb = np.empty(B)
+        rb = np.empty(B)
+        sb = np.ones(B)
+        pb = np.empty(B, dtype=np.bool_)
         loss = 0.0
         gb = 0.0
-        weighted = s.shape[0] > 0
-        has_off = off.shape[0] > 0
-        for i in range(m):
-            z = b
-            for j in range(n):
-                z += X[i, j] * w[j]
-            if has_off:
-                z += off[i]
-            pos = y[i] > 0
-            t = -z if pos else z  # signed logit: L = log1pexp(t)
-            e = np.exp(-abs(t))
-            li = max(t, 0.0) + np.log1p(e)
-            si = s[i] if weighted else 1.0
-            loss += si * li
-            if need_grad:
-                q = 1.0 / (1.0 + e)
-                sig = q if t >= 0 else e * q
-                r = si * (-sig if pos else sig)
+        for i0 in range(0, m, B):
+            nb = min(B, m - i0)
+            _chunk_logits(X, y, s, off, w, b, i0, nb, tb, pb, sb)
+            for k in range(nb):
+                li, r, _ = _row_terms(tb[k], pb[k], sb[k])
+                loss += li
                 gb += r
-                for j in range(n):
-                    grad[j] += r * X[i, j]
+                rb[k] = r
+            if need_grad:
+                for k in range(nb):
+                    i = i0 + k
+                    r = rb[k]
+                    for j in range(n):
+                        grad[j] += r * X[i, j]
         return loss, gb
 
     _fused = fused_rows
@@ -360,8 +536,8 @@ _fused_hess = None
 def _get_fused_hess():
     """The compiled row loop of a Hessian pass (None without numba), see ``_block_pass``.
 
-    Per row ``i``: ``z_i = x_i . w + b (+ offset)``, the fused pointwise step (loss,
-    ``r_i = s_i (a_i - y_i)``, ``h_i = s_i a_i (1 - a_i)``), then, while ``x_i`` is in L1,
+    Per chunk of rows: the logits, the pointwise step (loss, ``r_i = s_i (a_i - y_i)``,
+    ``h_i = s_i a_i (1 - a_i)``), then per row, while ``x_i`` is in L1,
     ``grad += r_i x_i``, ``col += h_i x_i`` and either the scaled row
     ``Xs_i = sqrt(h_i) x_i / c`` (for the Gram product ``Xs^T Xs`` by BLAS; ``c`` the column
     scales, or none) or the diagonal ``diag += h_i x_i^2``. With NumPy the same pass is
@@ -372,36 +548,43 @@ def _get_fused_hess():
 
 
 def _build_fused_hess(njit):
-    @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+    @njit(**_JIT)
     def fused_hess_rows(X, y, s, off, w, b, inv_scale, grad, col, Xs, diag):  # pragma: no cover
         m, n = X.shape
+        B = _chunk_rows(X)
+        tb = np.empty(B)
+        rb = np.empty(B)
+        hb = np.empty(B)
+        qb = np.empty(B)
+        sb = np.ones(B)
+        pb = np.empty(B, dtype=np.bool_)
+        full = Xs.shape[0] > 0
+        scaled = inv_scale.shape[0] > 0
         loss = 0.0
         gb = 0.0
         hsum = 0.0
-        weighted = s.shape[0] > 0
-        has_off = off.shape[0] > 0
-        full = Xs.shape[0] > 0
-        scaled = inv_scale.shape[0] > 0
-        for i in range(m):
-            z = b
-            for j in range(n):
-                z += X[i, j] * w[j]
-            if has_off:
-                z += off[i]
-            pos = y[i] > 0
-            t = -z if pos else z
-            e = np.exp(-abs(t))
-            si = s[i] if weighted else 1.0
-            loss += si * (max(t, 0.0) + np.log1p(e))
-            q = 1.0 / (1.0 + e)
-            sig = q if t >= 0 else e * q
-            r = si * (-sig if pos else sig)
-            h = si * (e * q * q)
-            gb += r
-            hsum += h
-            if full:
-                rh = np.sqrt(h)
-                if scaled:
+        for i0 in range(0, m, B):
+            nb = min(B, m - i0)
+            _chunk_logits(X, y, s, off, w, b, i0, nb, tb, pb, sb)
+            for k in range(nb):
+                li, r, h = _row_terms(tb[k], pb[k], sb[k])
+                loss += li
+                gb += r
+                hsum += h
+                rb[k] = r
+                hb[k] = h
+                qb[k] = np.sqrt(h)
+            for k in range(nb):
+                i = i0 + k
+                r = rb[k]
+                h = hb[k]
+                rh = qb[k]
+                if not full:
+                    for j in range(n):
+                        x = X[i, j]
+                        grad[j] += r * x
+                        diag[j] += h * x * x
+                elif scaled:
                     for j in range(n):
                         x = X[i, j]
                         grad[j] += r * x
@@ -413,11 +596,6 @@ def _build_fused_hess(njit):
                         grad[j] += r * x
                         col[j] += h * x
                         Xs[i, j] = rh * x
-            else:
-                for j in range(n):
-                    x = X[i, j]
-                    grad[j] += r * x
-                    diag[j] += h * x * x
         return loss, gb, hsum
 
     return fused_hess_rows
@@ -533,21 +711,18 @@ def _get_line():
 
 
 def _build_line(njit):
-    @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+    @njit(**_JIT)
     def line_rows(z, u, y, s, t):  # pragma: no cover - compiled
         d1 = 0.0
         d2 = 0.0
         weighted = s.shape[0] > 0
         for i in range(z.shape[0]):
-            zi = z[i] + t * u[i]
+            ui = np.float64(u[i])
+            zi = z[i] + t * ui
             pos = y[i] > 0
-            v = -zi if pos else zi
-            e = np.exp(-abs(v))
-            q = 1.0 / (1.0 + e)
-            sig = q if v >= 0 else e * q
-            si = s[i] if weighted else 1.0
-            d1 += si * (-sig if pos else sig) * u[i]
-            d2 += si * (e * q * q) * u[i] * u[i]
+            _, r, h = _row_terms(-zi if pos else zi, pos, s[i] if weighted else 1.0)
+            d1 += r * ui
+            d2 += h * ui * ui
         return d1, d2
 
     return line_rows
@@ -557,7 +732,7 @@ _pair = None
 
 
 def _build_pair(njit):
-    @njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})
+    @njit(**_JIT)
     def pair_rows(X, w, dw, z, u):  # pragma: no cover - compiled
         m, n = X.shape
         for i in range(m):
