@@ -165,6 +165,35 @@ def test_warm_start_and_history(breast_cancer):
     assert [r.iteration for r in records] == list(range(len(records)))
 
 
+def test_long_solve_history_is_thinned_not_unbounded(breast_cancer, monkeypatch, tmp_path):
+    """A solve of many iterations keeps a bounded record, evenly thinned: iterations on a
+    grid (0, 16, 32, ... here), the last iteration with the final loss; it still plots."""
+    from logistic.plots import plot_loss_curve
+    from logistic.solvers import History
+
+    monkeypatch.setattr(History, "DEFAULT_MAX_RECORDS", 64)
+    X, y = breast_cancer
+    with pytest.warns(ConvergenceWarning):
+        m = LogisticRegression(solver="gd", max_iter=1000, tol=0.0).fit(X, y)
+    h = m.history_
+    assert m.n_iter_[0] == 1000
+    assert 32 <= len(h) <= 64 and len(m.loss_curve_) == len(h)
+    assert h.iteration[0] == 0 and h.iteration[-1] == 1000
+    gaps = np.diff(h.iteration[:-1])
+    assert np.all(gaps == gaps[0]) and 0 < h.iteration[-1] - h.iteration[-2] <= gaps[0]
+    assert h.loss[-1] == pytest.approx(m.result_.fun)
+    assert np.all(np.diff(h.loss) <= 1e-12)  # still the descent curve
+    assert h.as_dict()["iteration"] == h.iteration
+    png = plot_loss_curve(m, tmp_path / "curve.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    full = LogisticRegression(solver="gd", max_iter=1000, tol=0.0)
+    monkeypatch.undo()
+    with pytest.warns(ConvergenceWarning):
+        full.fit(X, y)
+    assert full.history_.iteration == list(range(1001))
+    np.testing.assert_allclose(h.loss, np.asarray(full.history_.loss)[h.iteration], rtol=1e-12)
+
+
 def test_convergence_warning_when_max_iter_runs_out(breast_cancer):
     X, y = breast_cancer
     with pytest.warns(ConvergenceWarning, match="max_iter"):

@@ -98,9 +98,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` had string column names.
     loss_curve_ : ndarray of shape (n_iter_ + 1,)
-        Objective value at the start and after every iteration.
+        Objective value at the start and after every iteration (a solve of more than
+        100,000 iterations keeps every other value, repeatedly, and the last one: the
+        iterations kept are ``history_.iteration``).
     history_ : logistic.solvers.History
-        Loss, gradient norm, step and seconds per iteration.
+        Loss, gradient norm, step, seconds and iteration number per iteration.
     converged_ : bool
         Whether ``max |grad f| <= tol`` was reached.
     solver_ : str

@@ -53,8 +53,9 @@ def plot_loss_curve(history, path, *, tol=None, title=None) -> Path:
     Parameters
     ----------
     history : logistic.solvers.History, dict, or fitted estimator
-        Needs ``loss`` and ``grad_norm`` sequences of equal length (entry 0 the start);
-        an estimator's ``history_`` is used.
+        Needs ``loss`` and ``grad_norm`` sequences of equal length (entry 0 the start),
+        plotted against ``iteration`` when it has the same length (else 0, 1, ...); an
+        estimator's ``history_`` is used.
     path : str or os.PathLike
         PNG file to write.
     tol : float, optional
@@ -69,8 +70,10 @@ def plot_loss_curve(history, path, *, tol=None, title=None) -> Path:
         history = history.history_
     if isinstance(history, dict):
         loss, grad = history.get("loss"), history.get("grad_norm")
+        iteration = history.get("iteration")
     else:
         loss, grad = getattr(history, "loss", None), getattr(history, "grad_norm", None)
+        iteration = getattr(history, "iteration", None)
     if loss is None or grad is None or len(loss) == 0 or len(loss) != len(grad):
         raise DataError(
             "history must hold equally long, non-empty 'loss' and 'grad_norm' sequences."
@@ -78,6 +81,8 @@ def plot_loss_curve(history, path, *, tol=None, title=None) -> Path:
     loss = np.asarray(loss, dtype=np.float64)
     grad = np.asarray(grad, dtype=np.float64)
     it = np.arange(loss.shape[0])
+    if iteration is not None and len(iteration) == len(loss):
+        it = np.asarray(iteration)  # a long solve's thinned record (see History)
     marker = "o" if loss.shape[0] <= 40 else None
 
     fig = Figure(figsize=(7.5, 6.0), layout="constrained")
@@ -113,7 +118,7 @@ def plot_loss_curve(history, path, *, tol=None, title=None) -> Path:
     ax2.legend(loc="upper right", fontsize=9)
     if it[-1] > 0:
         ax2.set_xlim(0, it[-1])
-    fig.suptitle(_text(title or f"training: {len(it) - 1} iterations"), fontsize=12)
+    fig.suptitle(_text(title or f"training: {int(it[-1])} iterations"), fontsize=12)
     return _save(fig, path)
 
 

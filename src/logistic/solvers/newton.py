@@ -194,8 +194,9 @@ def _fallback(objective, x, *, tol, max_iter, callback, tracker, it, reason, war
             stacklevel=4,
         )
     res = lbfgs(objective, x, tol=tol, max_iter=max(1, max_iter), callback=None, **options)
-    for k in range(1, len(res.history)):
-        tracker.record(it + k, res.history.loss[k], res.history.grad_norm[k], res.history.step[k])
+    h = res.history
+    for k in range(1, len(h)):
+        tracker.record(it + h.iteration[k], h.loss[k], h.grad_norm[k], h.step[k])
     res.history = tracker.history
     res.n_iter = it + res.n_iter
     res.message = f"newton {'stopped' if warn else 'handed over'} ({reason}); lbfgs: {res.message}"
