@@ -416,3 +416,41 @@ def test_newton_when_the_hessian_sample_would_exceed_the_rows():
     assert res.converged
     ref = solve("lbfgs", Objective(InMemorySource(X, y), C=1.0), np.zeros(321), tol=1e-10)
     np.testing.assert_allclose(res.x, ref.x, rtol=1e-6, atol=1e-8)
+
+
+def test_lbfgs_hand_over_continues_a_thinned_history(breast_cancer, monkeypatch):
+    """Newton's hand-over to L-BFGS records L-BFGS's iterations into the same History as
+    they happen (and calls the callback for each): with a small record cap and an odd
+    hand-over iteration the thinned record is still an even grid ending at the last
+    iteration (replaying an already thinned L-BFGS record once lost all of it)."""
+    from logistic.solvers import History
+    from logistic.solvers._base import Tracker
+    from logistic.solvers.newton import _fallback
+
+    monkeypatch.setattr(History, "DEFAULT_MAX_RECORDS", 16)
+    X, y = breast_cancer
+    obj = Objective(InMemorySource(X, y.astype(float)), C=1e4)  # raw features: slow L-BFGS
+    x = np.zeros(obj.n_params)
+    f = obj.loss(x)
+    seen = []
+    tracker = Tracker(lambda r: seen.append(r.iteration))
+    for i in range(8):  # as if Newton had taken iterations 1..7
+        tracker.record(i, f, 1.0)
+    res = _fallback(
+        obj,
+        x,
+        tol=0.0,
+        max_iter=300,
+        callback=None,
+        tracker=tracker,
+        it=7,
+        reason="test",
+        warn=False,
+    )
+    it = res.history.iteration
+    assert res.n_iter == 7 + (it[-1] - 7) and it[-1] > 200
+    assert 8 <= len(it) <= 16 and it[0] == 0
+    gaps = np.diff(it[:-1])
+    assert np.all(gaps == gaps[0]) and 0 < it[-1] - it[-2] <= gaps[0]
+    assert seen == list(range(it[-1] + 1))  # every iteration reached the callback once
+    assert res.history.loss[-1] == pytest.approx(res.fun)

@@ -97,10 +97,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` had string column names.
-    loss_curve_ : ndarray of shape (n_iter_ + 1,)
-        Objective value at the start and after every iteration (a solve of more than
-        100,000 iterations keeps every other value, repeatedly, and the last one: the
-        iterations kept are ``history_.iteration``).
+    loss_curve_ : ndarray of shape (n_iter_ + 1,), or fewer after a very long solve
+        Objective value at the start and after every iteration; a solve of more than
+        100,000 iterations keeps them on an even grid of iterations and the last one
+        (which iterations: ``history_.iteration``).
     history_ : logistic.solvers.History
         Loss, gradient norm, step, seconds and iteration number per iteration.
     converged_ : bool

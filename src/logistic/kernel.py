@@ -45,6 +45,7 @@ vs 168 ms), and gemm's full square needs no mirroring.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -297,6 +298,7 @@ class _Accumulator:
 # the chunked loop took a float32 1e6 x 100 gradient pass from 42 to 23 ns a row on one
 # core (float64 44 -> 34; 30 features 29 -> 12).
 _fused = None
+_BUILD_LOCK = threading.RLock()
 
 # fastmath: reassoc/contract only (no nnan/ninf), so that the dot products and sums may be
 # vectorised while infinities and NaN keep their IEEE meaning; error_model "numpy": a
@@ -470,19 +472,25 @@ _bits_as_float = _prefetch = _row_terms = _chunk_logits = _chunk_rows = None
 
 def _get_fused():
     """The compiled row loop of a gradient (or loss-only) pass, None without numba."""
+    if _fused is None:
+        with _BUILD_LOCK:  # one thread builds; the helpers are set before any kernel
+            if _fused is None:
+                _build_fused()
+    return _fused or None
+
+
+def _build_fused():
     global _fused
-    if _fused is not None:
-        return _fused or None
     import os
 
     if os.environ.get("LOGISTIC_NO_NUMBA"):
         _fused = False
-        return None
+        return
     try:
         from numba import njit
     except ImportError:  # pragma: no cover - numba is optional
         _fused = False
-        return None
+        return
     if _row_terms is None:
         _build_row_terms(njit)
 
@@ -513,7 +521,6 @@ def _get_fused():
         return loss, gb
 
     _fused = fused_rows
-    return fused_rows
 
 
 def _lazy_kernel(name, build):
@@ -522,13 +529,16 @@ def _lazy_kernel(name, build):
     to take the NumPy path)."""
     kern = globals()[name]
     if kern is None:
-        if _get_fused() is None:
-            kern = False
-        else:
-            from numba import njit
+        with _BUILD_LOCK:
+            kern = globals()[name]
+            if kern is None:
+                if _get_fused() is None:
+                    kern = False
+                else:
+                    from numba import njit
 
-            kern = build(njit)
-        globals()[name] = kern
+                    kern = build(njit)
+                globals()[name] = kern
     return kern or None
 
 

@@ -48,7 +48,7 @@ class History:
     seconds: list[float] = field(default_factory=list)
     iteration: list[int] = field(default_factory=list)
     max_records: int | None = field(default=None, repr=False)
-    _stride: int = field(default=1, repr=False)
+    _stride: int = field(default=1, repr=False, init=False)
 
     DEFAULT_MAX_RECORDS: ClassVar[int] = 100_000
     _FIELDS: ClassVar[tuple[str, ...]] = ("loss", "grad_norm", "step", "seconds", "iteration")

@@ -193,10 +193,12 @@ def _fallback(objective, x, *, tol, max_iter, callback, tracker, it, reason, war
             ConvergenceWarning,
             stacklevel=4,
         )
-    res = lbfgs(objective, x, tol=tol, max_iter=max(1, max_iter), callback=None, **options)
-    h = res.history
-    for k in range(1, len(h)):
-        tracker.record(it + h.iteration[k], h.loss[k], h.grad_norm[k], h.step[k])
+
+    def record(r):  # L-BFGS's iterations continue Newton's record (and reach the callback)
+        if r.iteration > 0:  # its iteration 0 is Newton's last iterate, recorded already
+            tracker.record(it + r.iteration, r.loss, r.grad_norm, r.step)
+
+    res = lbfgs(objective, x, tol=tol, max_iter=max(1, max_iter), callback=record, **options)
     res.history = tracker.history
     res.n_iter = it + res.n_iter
     res.message = f"newton {'stopped' if warn else 'handed over'} ({reason}); lbfgs: {res.message}"
