@@ -325,6 +325,7 @@ def _build_row_terms(njit):
     cached kernel that inlined them.
     """
     global _bits_as_float, _prefetch, _row_terms, _chunk_logits, _chunk_rows
+    global _chunk_buffers, _chunk_terms
     from llvmlite import ir
     from numba import types
     from numba.core import cgutils
@@ -466,8 +467,46 @@ def _build_row_terms(njit):
         """Rows a chunk: ~16 KiB of X (L1-resident while it is read twice), 8 to 256."""
         return max(8, min(256, 16384 // max(1, X.shape[1] * X.itemsize)))
 
+    @njit(inline="always")
+    def _chunk_buffers(X):  # pragma: no cover - compiled
+        """Per-chunk scratch ``(t, r, h, sqrt h, s, y > 0)``, ``_chunk_rows(X)`` long."""
+        B = _chunk_rows(X)
+        return (
+            np.empty(B),
+            np.empty(B),
+            np.empty(B),
+            np.empty(B),
+            np.ones(B),
+            np.empty(B, dtype=np.bool_),
+        )
+
+    @njit(fastmath={"reassoc", "contract"}, error_model="numpy", inline="always")
+    def _chunk_terms(X, y, s, off, w, b, i0, nb, buf, curvature):  # pragma: no cover
+        """The pointwise step of rows ``i0 .. i0 + nb``: ``_chunk_logits``, then
+        ``_row_terms`` in one vectorised loop, ``r`` into ``buf[1]`` and, with
+        ``curvature``, ``h`` and ``sqrt(h)`` into ``buf[2]`` and ``buf[3]`` (``buf`` from
+        ``_chunk_buffers``). Returns the chunk's loss, ``sum r`` and ``sum h``.
+        ``curvature`` is a constant at each (inlined) call: the gradient pass compiles
+        without the ``h`` work."""
+        tb, rb, hb, qb, sb, pb = buf
+        _chunk_logits(X, y, s, off, w, b, i0, nb, tb, pb, sb)
+        loss = 0.0
+        gb = 0.0
+        hsum = 0.0
+        for k in range(nb):
+            li, r, h = _row_terms(tb[k], pb[k], sb[k])
+            loss += li
+            gb += r
+            rb[k] = r
+            if curvature:
+                hsum += h
+                hb[k] = h
+                qb[k] = np.sqrt(h)
+        return loss, gb, hsum
+
 
 _bits_as_float = _prefetch = _row_terms = _chunk_logits = _chunk_rows = None
+_chunk_buffers = _chunk_terms = None
 
 
 def _get_fused():
@@ -497,21 +536,16 @@ def _build_fused():
     @njit(**_JIT)
     def fused_rows(X, y, s, off, w, b, need_grad, grad):  # pragma: no cover - compiled
         m, n = X.shape
-        B = _chunk_rows(X)
-        tb = np.empty(B)
-        rb = np.empty(B)
-        sb = np.ones(B)
-        pb = np.empty(B, dtype=np.bool_)
+        buf = _chunk_buffers(X)
+        rb = buf[1]
+        B = rb.shape[0]
         loss = 0.0
         gb = 0.0
         for i0 in range(0, m, B):
             nb = min(B, m - i0)
-            _chunk_logits(X, y, s, off, w, b, i0, nb, tb, pb, sb)
-            for k in range(nb):
-                li, r, _ = _row_terms(tb[k], pb[k], sb[k])
-                loss += li
-                gb += r
-                rb[k] = r
+            li, r, _ = _chunk_terms(X, y, s, off, w, b, i0, nb, buf, False)
+            loss += li
+            gb += r
             if need_grad:
                 for k in range(nb):
                     i = i0 + k
@@ -563,13 +597,9 @@ def _build_fused_hess(njit):
     @njit(**_JIT)
     def fused_hess_rows(X, y, s, off, w, b, inv_scale, grad, col, Xs, diag):  # pragma: no cover
         m, n = X.shape
-        B = _chunk_rows(X)
-        tb = np.empty(B)
-        rb = np.empty(B)
-        hb = np.empty(B)
-        qb = np.empty(B)
-        sb = np.ones(B)
-        pb = np.empty(B, dtype=np.bool_)
+        buf = _chunk_buffers(X)
+        rb, hb, qb = buf[1], buf[2], buf[3]
+        B = rb.shape[0]
         full = Xs.shape[0] > 0
         scaled = inv_scale.shape[0] > 0
         loss = 0.0
@@ -577,15 +607,10 @@ def _build_fused_hess(njit):
         hsum = 0.0
         for i0 in range(0, m, B):
             nb = min(B, m - i0)
-            _chunk_logits(X, y, s, off, w, b, i0, nb, tb, pb, sb)
-            for k in range(nb):
-                li, r, h = _row_terms(tb[k], pb[k], sb[k])
-                loss += li
-                gb += r
-                hsum += h
-                rb[k] = r
-                hb[k] = h
-                qb[k] = np.sqrt(h)
+            li, r, h = _chunk_terms(X, y, s, off, w, b, i0, nb, buf, True)
+            loss += li
+            gb += r
+            hsum += h
             for k in range(nb):
                 i = i0 + k
                 r = rb[k]
