@@ -25,9 +25,9 @@ import pytest
 from logistic import LogisticRegression
 from logistic.cli import run
 from logistic.errors import DataError
-from logistic.io import TablePreprocessor, breast_cancer_table, read_table, read_target
 from logistic.persistence import load
-from test_io import fair_table
+from logistic.tables import TablePreprocessor, breast_cancer_table, read_table, read_target
+from test_tables import fair_table
 
 SCRIPT = Path(sys.executable).with_name("logistic")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -459,14 +459,14 @@ def test_real_program_prints_one_line(mistake_files, args, message):
 
 
 def test_unwritable_output_fails_before_training(mistake_files, capsys, monkeypatch):
-    import logistic.estimator
+    import logistic
 
     _, names = mistake_files
 
     def no_fit(*a, **k):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(logistic.estimator.LogisticRegression, "fit", no_fit)
+    monkeypatch.setattr(logistic.LogisticRegression, "fit", no_fit)
     code, _, err = invoke(
         capsys,
         "train",
@@ -893,7 +893,7 @@ def test_separation_without_a_finite_estimate_is_an_error(tmp_path, capsys, monk
 def test_stream_csv_with_text_and_boolean_columns(tmp_path, capsys):
     """Several CSV files of the fair data (text, boolean and numeric columns) streamed with
     reference coding: the in-memory coefficients and standard errors' point estimates."""
-    from test_io import fair_table
+    from test_tables import fair_table
 
     t = fair_table(missing=False)
     whole = tmp_path / "fair.csv"

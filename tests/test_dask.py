@@ -16,6 +16,7 @@ import logistic.dask as ldask  # noqa: E402
 from logistic import LogisticRegression  # noqa: E402
 from logistic.errors import DataError, InvalidParameterError  # noqa: E402
 from logistic.solvers import SOLVERS  # noqa: E402
+from logistic.sources import Source  # noqa: E402
 from logistic.sources.dask import DaskSource  # noqa: E402
 
 FULL_BATCH = [s for s in ("lbfgs", "newton", "newton-cg") if s in SOLVERS]
@@ -108,8 +109,8 @@ def test_offsets_match_the_in_memory_source(client, cancer):
     mw, mb = mem.gram_matvec(w, 0.3)
     np.testing.assert_allclose(gw, mw, rtol=1e-11, atol=1e-9)
     assert gb == pytest.approx(mb, rel=1e-11)
-    est = LogisticRegression(tol=TOL)._fit_source(src, src.classes_, dtype=src.dtype)
-    ref = LogisticRegression(tol=TOL)._fit_source(mem, np.array([0, 1]), dtype=np.float64)
+    est = LogisticRegression(tol=TOL).fit_source(src)
+    ref = LogisticRegression(tol=TOL).fit_source(mem, classes=np.array([0, 1]))
     assert rel(params(est), params(ref)) < 1e-8
 
 
@@ -134,7 +135,7 @@ def test_every_is_the_same_global_rows_as_in_memory(client, cancer):
     from logistic.solvers import solve
 
     obj = Objective(src, C=1.0)
-    assert obj.hessian_sampling
+    assert "sampled_hessian" in obj.capabilities
     res = solve("newton", obj, np.zeros(obj.n_params), tol=TOL, hessian_rows=100)
     full = LogisticRegression(tol=TOL, solver="newton").fit(X, y, sample_weight=w)
     assert res.converged
@@ -219,24 +220,19 @@ def _kill_worker(client, address):
         pass
 
 
-class _KillAtEvaluation:
-    """A source that kills the worker holding most chunks while evaluation ``at`` runs."""
+class _KillAtEvaluation(Source):
+    """A source that kills the worker holding most chunks while pass ``at`` runs (every
+    pass of the inner source's, without its capabilities: plain passes only)."""
 
     def __init__(self, inner, at):
         self.inner, self.at, self.calls, self.killed = inner, at, 0, None
-        for name in ("n_samples", "n_features", "dtype", "weight_sum"):
+        for name in ("n_samples", "n_features", "dtype", "weight_sum", "classes_"):
             setattr(self, name, getattr(inner, name))
-
-    def gram(self):
-        return self.inner.gram()
-
-    def gram_matvec(self, v_w, v_b=0.0):
-        return self.inner.gram_matvec(v_w, v_b)
 
     def minibatches(self, batch_size, rng):
         return self.inner.minibatches(batch_size, rng)
 
-    def stats(self, w, b=0.0, **kwargs):
+    def aggregate(self, task):
         self.calls += 1
         if self.calls == self.at:
             client = self.inner.client
@@ -251,7 +247,7 @@ class _KillAtEvaluation:
             _kill_worker(client, victim)
             self.killed = victim
             del pending
-        return self.inner.stats(w, b, **kwargs)
+        return self.inner.aggregate(task)
 
 
 def _slow_identity(chunk):
@@ -268,7 +264,7 @@ def test_a_worker_killed_mid_fit_does_not_change_the_result(client, cancer):
     src = DaskSource(dX, dy, dw, client=client)
     before = set(client.scheduler_info()["workers"])
     killer = _KillAtEvaluation(src, at=4)
-    est = LogisticRegression(tol=TOL, C=0.1)._fit_source(killer, src.classes_, dtype=src.dtype)
+    est = LogisticRegression(tol=TOL, C=0.1).fit_source(killer)
     assert killer.killed in before and killer.lost >= 1
     assert killer.calls > 4  # the fit went on after the kill
     assert rel(params(est), params(ref)) < 1e-8
@@ -293,7 +289,7 @@ def test_chunks_read_from_files_are_reread_after_a_kill(client, cancer, tmp_path
     src = DaskSource(ddf[cols], ddf["label"], ddf["w"], client=client)
     assert len(src.chunk_rows) >= 2
     killer = _KillAtEvaluation(src, at=3)
-    est = LogisticRegression(tol=TOL, C=0.1)._fit_source(killer, src.classes_, dtype=src.dtype)
+    est = LogisticRegression(tol=TOL, C=0.1).fit_source(killer)
     ref = LogisticRegression(tol=TOL, C=0.1).fit(X, y, sample_weight=w)
     assert killer.killed is not None and killer.lost >= 1
     assert rel(params(est), params(ref)) < 1e-8
@@ -318,7 +314,7 @@ def test_sgd_minibatches_run_on_the_workers(client, cancer):
     batches = list(src.minibatches(64, np.random.default_rng(0)))
     assert sum(b.n_samples for b in batches) == X.shape[0]
     est = LogisticRegression(solver="sgd", max_iter=3, random_state=0, tol=1e-8)
-    est._fit_source(src, src.classes_, dtype=src.dtype)
+    est.fit_source(src)
     assert est.history_.loss[-1] < 0.5 * est.history_.loss[0]
 
 

@@ -287,7 +287,7 @@ def test_nan_and_inf_in_large_x_are_caught_when_the_check_is_deferred(solver, mo
     """Large C-ordered X skips the upfront NaN/inf pass: the first gradient pass (the
     compiled loop multiplies every entry) must still reveal it, wherever it is, and the
     error is scikit-learn's. A clean X never runs the check on the deferred path."""
-    import logistic.estimator as est_mod
+    import logistic._validation as est_mod
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20_000, 60))  # 1.2e6 elements: deferred
@@ -299,8 +299,8 @@ def test_nan_and_inf_in_large_x_are_caught_when_the_check_is_deferred(solver, mo
             with pytest.raises(DataError, match="Input X contains"):
                 LogisticRegression(solver=solver, max_iter=3).fit(Xb, y)
     calls = []
-    real = est_mod._check_finite_X
-    monkeypatch.setattr(est_mod, "_check_finite_X", lambda X: calls.append(1) or real(X))
+    real = est_mod.check_finite_X
+    monkeypatch.setattr(est_mod, "check_finite_X", lambda X: calls.append(1) or real(X))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         LogisticRegression(solver=solver, max_iter=3).fit(X, y)

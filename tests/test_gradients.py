@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from logistic import LogisticRegression
-from logistic.kernel import chunk_stats
+from logistic._kernel import chunk_stats
 from logistic.objective import Objective
 from logistic.sources import InMemorySource
 
@@ -131,9 +131,11 @@ def test_intercept_equals_unpenalised_constant_column(breast_cancer):
     # remove the penalty on the last column by hand: solve with our lbfgs on a wrapper
     from logistic.solvers import solve
 
-    class Unpenalised:
+    class Unpenalised:  # the objective protocol L-BFGS needs, nothing more
         n_params = obj.n_params
         n_evaluations = 0
+        capabilities = frozenset()
+        l1 = 0.0
 
         def loss_grad(self, p):
             f, g = obj.loss_grad(p)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from logistic import LogisticRegression, explain, gradient_check
+from logistic._kernel import chunk_stats
 from logistic.graph import ComputationGraph
-from logistic.kernel import chunk_stats
 
 
 @pytest.fixture(scope="module")

@@ -553,9 +553,9 @@ def test_collinear_columns_are_named(spector):
 
 
 def test_auto_separation_check_on_large_data_only_when_suspicious(spector, monkeypatch):
-    import logistic.inference as inf
+    from logistic.inference import _api
 
-    monkeypatch.setattr(inf, "_ALWAYS_CHECK_CELLS", 0)  # pretend every data set is large
+    monkeypatch.setattr(_api, "_ALWAYS_CHECK_CELLS", 0)  # pretend every data set is large
     X, y = spector
     m = ours(X, y)
     assert inference(X, y, m.coef_, m.intercept_).separation is None  # nothing suspicious

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from logistic import kernel
-from logistic.kernel import _FUSED_MIN_SIZE, chunk_stats
-from logistic.sources import InMemorySource
+from logistic._kernel import _compiled, _linalg, chunk_stats, line_sums
+from logistic._kernel._compiled import FUSED_MIN_SIZE, compiled_ok
+from logistic.sources import InMemorySource, kernel_backend
 
 
 def _data(m, n, dtype, seed=0, scale=1.0):
@@ -26,22 +26,18 @@ def _data(m, n, dtype, seed=0, scale=1.0):
     return X, y, sw, off, w
 
 
-def _numpy_path(monkeypatch):
-    monkeypatch.setattr(kernel, "_fused", False)
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_fused_rows_equal_numpy_path(monkeypatch, dtype, weighted):
+def test_fused_rows_equal_numpy_path(dtype, weighted):
     pytest.importorskip("numba")
-    X, y, sw, off, w = _data(_FUSED_MIN_SIZE // 20 + 7, 20, dtype)
+    X, y, sw, off, w = _data(FUSED_MIN_SIZE // 20 + 7, 20, dtype)
     s = sw if weighted else None
-    assert kernel._fused_ok(X, y, s, off)
+    assert compiled_ok(X, y, s, off)
     fast = chunk_stats(X, y, w, 0.3, s, off)
     fast_loss = chunk_stats(X, y, w, 0.3, s, off, need_grad=False)
-    _numpy_path(monkeypatch)
-    assert not kernel._fused_ok(X, y, s, off)
-    ref = chunk_stats(X, y, w, 0.3, s, off)
+    with kernel_backend("numpy"):
+        assert not compiled_ok(X, y, s, off)
+        ref = chunk_stats(X, y, w, 0.3, s, off)
     rtol = 1e-12 if dtype == np.float64 else 1e-5
     assert fast.loss == pytest.approx(ref.loss, rel=rtol)
     assert fast_loss.loss == pytest.approx(ref.loss, rel=rtol)
@@ -53,27 +49,28 @@ def test_fused_rows_equal_numpy_path(monkeypatch, dtype, weighted):
 
 def test_fused_rows_are_stable_at_extreme_logits():
     pytest.importorskip("numba")
-    m = _FUSED_MIN_SIZE
+    m = FUSED_MIN_SIZE
     X = np.zeros((m, 1))
     X[0::4, 0], X[1::4, 0], X[2::4, 0], X[3::4, 0] = 800.0, -800.0, 800.0, -800.0
     y = np.zeros(m)
     y[0::4] = 1.0  # z = 800, y = 1: loss ~ 0
     y[3::4] = 1.0  # z = -800, y = 1: loss 800
-    assert kernel._fused_ok(X, y, None, None)
+    assert compiled_ok(X, y, None, None)
     st = chunk_stats(X, y, np.ones(1))
     assert np.isfinite(st.loss) and np.all(np.isfinite(st.grad_w))
     assert st.loss == pytest.approx(800.0 * m / 2, rel=1e-12)  # rows 2 and 3 of every 4
 
 
 def _compiled_row_terms(t, pos, s):
-    """``kernel._row_terms`` over arrays (its vectorised use in the row loops)."""
+    """``_compiled._row_terms`` over arrays (its vectorised use in the row loops)."""
     numba = pytest.importorskip("numba")
-    assert kernel._get_fused() is not None
+    assert _compiled.get_fused() is not None
+    row_terms = _compiled._row_terms
 
     @numba.njit(fastmath={"reassoc", "contract"}, error_model="numpy")
     def terms(t, pos, s, out):
         for k in range(t.shape[0]):
-            out[0, k], out[1, k], out[2, k] = kernel._row_terms(t[k], pos[k], s[k])
+            out[0, k], out[1, k], out[2, k] = row_terms(t[k], pos[k], s[k])
 
     out = np.empty((3, t.size))
     terms(t, pos, s, out)
@@ -124,9 +121,9 @@ def test_compiled_loops_propagate_a_nan_logit(need_hess):
     """A NaN anywhere in X reaches the loss and the gradient (the chunked loops' padding
     and vectorised pointwise step do not hide it)."""
     pytest.importorskip("numba")
-    X, y, _, _, w = _data(_FUSED_MIN_SIZE // 8 + 13, 8, np.float64)
+    X, y, _, _, w = _data(FUSED_MIN_SIZE // 8 + 13, 8, np.float64)
     X[len(X) - 3, 5] = np.nan
-    assert kernel._fused_ok(X, y, None, None)
+    assert compiled_ok(X, y, None, None)
     st = chunk_stats(X, y, w, 0.1, need_hess=need_hess)
     assert np.isnan(st.loss) and np.isnan(st.grad_w).any() and np.isnan(st.grad_b)
 
@@ -134,7 +131,7 @@ def test_compiled_loops_propagate_a_nan_logit(need_hess):
 def test_fortran_order_takes_the_numpy_path_and_agrees():
     X, y, sw, off, w = _data(40_000, 10, np.float64)
     F = np.asfortranarray(X)
-    assert not kernel._fused_ok(F, y, sw, off)
+    assert not compiled_ok(F, y, sw, off)
     a = InMemorySource(X, y, sw, off).stats(w, 0.1)
     b = InMemorySource(F, y, sw, off).stats(w, 0.1)
     assert a.loss == pytest.approx(b.loss, rel=1e-12)
@@ -146,14 +143,14 @@ def test_csr_direct_kernels_equal_scipy_operators(dtype):
     X, y, sw, off, w = _data(5_000, 40, dtype)
     X[np.abs(X) < 1.0] = 0
     S = sp.csr_matrix(X)
-    assert kernel._csr_ready(S)
+    assert _linalg.csr_ready(S)
     v = np.random.default_rng(1).normal(size=40).astype(dtype)
     np.testing.assert_allclose(
-        kernel._matvec(S, v), S @ v, rtol=1e-6 if dtype == np.float32 else 1e-13
+        _linalg.matvec(S, v), S @ v, rtol=1e-6 if dtype == np.float32 else 1e-13
     )
     r = np.random.default_rng(2).normal(size=5_000).astype(dtype)
     out = np.zeros(40)
-    kernel._rmatvec_add(S, r, out)
+    _linalg.rmatvec_add(S, r, out)
     np.testing.assert_allclose(
         out, (S.T @ r).astype(np.float64), rtol=1e-5 if dtype == np.float32 else 1e-12
     )
@@ -233,16 +230,16 @@ def test_objective_hessian_diagonal_and_preconditioned_newton_cg(fit_intercept):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("need_hess", [True, "diag"])
-def test_fused_hessian_pass_equals_numpy_path(monkeypatch, dtype, weighted, need_hess):
+def test_fused_hessian_pass_equals_numpy_path(dtype, weighted, need_hess):
     """The compiled Hessian pass (every block size) against the NumPy/BLAS formulation:
     loss, gradient and the full Hessian or its diagonal, with weights and offsets."""
     pytest.importorskip("numba")
     X, y, sw, off, w = _data(3001, 17, dtype)
     s = sw if weighted else None
-    assert kernel._get_fused_hess() is not None
+    assert _compiled.get_fused_hess() is not None
     fast = chunk_stats(X, y, w, -0.4, s, off, need_hess=need_hess)
-    monkeypatch.setattr(kernel, "_fused_hess", False)
-    ref = chunk_stats(X, y, w, -0.4, s, off, need_hess=need_hess)
+    with kernel_backend("numpy"):
+        ref = chunk_stats(X, y, w, -0.4, s, off, need_hess=need_hess)
     rtol = 1e-12 if dtype == np.float64 else 2e-5
     assert fast.loss == pytest.approx(ref.loss, rel=rtol)
     assert fast.grad_b == pytest.approx(ref.grad_b, rel=rtol, abs=rtol)
@@ -265,7 +262,7 @@ def test_fused_hessian_pass_at_extreme_logits():
 
 
 @pytest.mark.parametrize("numpy_path", [False, True])
-def test_float32_gram_is_the_hessian_to_float32_rounding(monkeypatch, numpy_path):
+def test_float32_gram_is_the_hessian_to_float32_rounding(numpy_path):
     """``gram_scale``: the Gram part from scaled float32 products, multiplied back: within
     ~1e-6 of the float64 Hessian after equilibration, whatever the columns' magnitudes
     (1e-20 to 1e20: unscaled float32 products would underflow or overflow there)."""
@@ -275,11 +272,10 @@ def test_float32_gram_is_the_hessian_to_float32_rounding(monkeypatch, numpy_path
     w = w / mags
     exact = chunk_stats(X, y, w, 0.1, sw, off, need_hess=True)
     d = np.sqrt(np.diag(exact.hess))
-    if numpy_path:
-        monkeypatch.setattr(kernel, "_fused_hess", False)
     scales = np.sqrt(np.einsum("ij,ij->j", X, X))
     for c in (scales, d[:-1]):
-        got = chunk_stats(X, y, w, 0.1, sw, off, need_hess=True, gram_scale=c)
+        with kernel_backend("numpy" if numpy_path else "compiled"):
+            got = chunk_stats(X, y, w, 0.1, sw, off, need_hess=True, gram_scale=c)
         assert got.loss == pytest.approx(exact.loss, rel=1e-12)
         np.testing.assert_allclose(got.grad_w, exact.grad_w, rtol=1e-10)
         err = np.abs(got.hess - exact.hess) / np.outer(d, d)
@@ -297,8 +293,10 @@ def test_gram_scale_is_ignored_for_csr_and_in_memory_source_passes_it():
     got = chunk_stats(Xc, y, w, 0.2, need_hess=True, gram_scale=c)
     np.testing.assert_array_equal(got.hess, exact.hess)
     src = InMemorySource(X, y, sw, off, block_rows=700)
-    assert src.float32_gram and not InMemorySource(Xc, y).float32_gram
-    assert not InMemorySource(X.astype(np.float32), y.astype(np.float32)).float32_gram
+    assert "float32_gram" in src.capabilities
+    assert "float32_gram" not in InMemorySource(Xc, y).capabilities
+    f32 = InMemorySource(X.astype(np.float32), y.astype(np.float32))
+    assert "float32_gram" not in f32.capabilities
     a = src.stats(w, 0.2, need_hess=True)
     b = src.stats(w, 0.2, need_hess=True, gram_scale=src.column_scales())
     d = np.sqrt(np.diag(a.hess))
@@ -308,11 +306,9 @@ def test_gram_scale_is_ignored_for_csr_and_in_memory_source_passes_it():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("compiled", [True, False])
-def test_line_sums_are_the_derivatives_along_a_direction(monkeypatch, dtype, weighted, compiled):
+def test_line_sums_are_the_derivatives_along_a_direction(dtype, weighted, compiled):
     """``line_sums``: the first and second derivatives of ``t -> sum s L(y, z + t u)``
     against central differences of the loss sum (the kernel's own ``chunk_stats``)."""
-    if not compiled:
-        monkeypatch.setattr(kernel, "_line", False)
     X, y, sw, off, w = _data(2000, 6, np.float64)
     s = sw if weighted else None
     dw = np.random.default_rng(7).normal(size=6)
@@ -324,7 +320,8 @@ def test_line_sums_are_the_derivatives_along_a_direction(monkeypatch, dtype, wei
         return chunk_stats(X, y, w + t * dw, 0.3 - 0.2 * t, s, off, need_grad=False).loss
 
     for t in (0.0, 0.7, 3.0):
-        d1, d2 = kernel.line_sums(z, u, yd, None if s is None else s.astype(dtype), t)
+        with kernel_backend("compiled" if compiled else "numpy"):
+            d1, d2 = line_sums(z, u, yd, None if s is None else s.astype(dtype), t)
         e = 1e-4
         fd1 = (loss(t + e) - loss(t - e)) / (2 * e)
         fd2 = (loss(t + e) - 2 * loss(t) + loss(t - e)) / e**2

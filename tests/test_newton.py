@@ -17,10 +17,11 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from logistic import ConvergenceWarning, LogisticRegression
-from logistic.kernel import chunk_hessp, chunk_stats
+from logistic._kernel import chunk_stats
+from logistic._links import Softmax
 from logistic.objective import Objective
 from logistic.solvers import SOLVERS, resolve_auto, solve
-from logistic.sources import InMemorySource
+from logistic.sources import InMemorySource, Source
 
 
 def _problem(seed=0, n=120, d=6, dtype=np.float64):
@@ -82,19 +83,27 @@ def test_hessian_and_hessp_match_finite_differences(fit_intercept, weighted, C):
     np.testing.assert_allclose(obj.hessp(p, v), H @ v, rtol=1e-12, atol=1e-13)
 
 
-def test_hessp_fallback_for_sources_without_it():
+class _Plain(Source):
+    """A source with only the contract's minimum: shape, weight, aggregate, minibatches (no
+    capabilities); every pass is derived from ``aggregate`` by the base class."""
+
+    def __init__(self, inner, check=None):
+        self._inner, self._check = inner, check
+        self.n_samples, self.n_features = inner.n_samples, inner.n_features
+        self.dtype, self.weight_sum = inner.dtype, inner.weight_sum
+
+    def aggregate(self, task):
+        if self._check is not None:
+            self._check(task)
+        return self._inner.aggregate(task)
+
+    def minibatches(self, batch_size, rng):
+        return self._inner.minibatches(batch_size, rng)
+
+
+def test_hessp_derived_for_a_source_with_only_the_contract():
     X, y = _problem()
-
-    class Plain:  # a source exposing only the documented minimum
-        def __init__(self, inner):
-            self._inner = inner
-            self.n_samples, self.n_features = inner.n_samples, inner.n_features
-            self.dtype, self.weight_sum = inner.dtype, inner.weight_sum
-
-        def stats(self, w, b=0.0, **kw):
-            return self._inner.stats(w, b, **kw)
-
-    obj = Objective(Plain(InMemorySource(X, y)), C=1.0)
+    obj = Objective(_Plain(InMemorySource(X, y)), C=1.0)
     p = np.random.default_rng(0).normal(size=obj.n_params)
     v = np.random.default_rng(1).normal(size=obj.n_params)
     H = obj.grad_hess(p)[2]
@@ -158,7 +167,8 @@ def test_threaded_blocks_equal_one_block(dtype):
         np.testing.assert_allclose(got.hess, one.hess, rtol=rtol, atol=rtol * 10)
         v = np.random.default_rng(6).normal(size=10)
         hw, hb = src.hessp(w, 0.2, v, 0.5)
-        ref_w, ref_b = chunk_hessp(X, y, w, 0.2, v, 0.5, sw)
+        Hv = one.hess @ np.append(v, 0.5)  # the Hessian-vector product, never the Hessian
+        ref_w, ref_b = Hv[:-1], Hv[-1]
         np.testing.assert_allclose(hw, ref_w, rtol=rtol * 10, atol=rtol * 10)
         assert hb == pytest.approx(ref_b, rel=rtol * 10)
     # the same blocks and threads give bit-identical results every time
@@ -285,7 +295,7 @@ def test_along_gives_the_derivatives_of_f_along_a_direction(fit_intercept, weigh
 
 
 def test_step_length_finds_the_minimiser_along_the_direction():
-    from logistic.solvers.newton import _step_length
+    from logistic.solvers._line_search import exact_step as _step_length
 
     # a quadratic: one Newton step from t = 1
     assert _step_length(lambda t: (3.0 * (t - 2.5), 3.0), -7.5) == pytest.approx(2.5)
@@ -378,31 +388,24 @@ def test_kappa_estimate_of_the_equilibrated_hessian():
     np.testing.assert_allclose(f.solve(np.ones(12)), np.linalg.solve(H, np.ones(12)), rtol=1e-6)
 
 
-def test_sources_without_line_search_or_float32_gram_keep_plain_newton(monkeypatch):
-    """A source without ``along``/``float32_gram`` (stream, Dask): plain Newton, the same
-    optimum; the multinomial objective has neither (its own kernel)."""
+def test_sources_without_line_search_or_float32_gram_keep_plain_newton():
+    """A source without cached chunks or float32 Gram products (stream): plain Newton, the
+    same optimum; the softmax link has a line search but no float32 Gram products."""
     X, y = _problem(n=2000, d=20)
 
-    class Plain:
-        def __init__(self, inner):
-            self._inner = inner
-            self.n_samples, self.n_features = inner.n_samples, inner.n_features
-            self.dtype, self.weight_sum = inner.dtype, inner.weight_sum
+    def no_gram_scale(task):
+        assert getattr(task, "gram_scale", None) is None
 
-        def stats(self, w, b=0.0, **kw):
-            assert "gram_scale" not in kw
-            return self._inner.stats(w, b, **kw)
-
-    obj = Objective(Plain(InMemorySource(X, y)), C=1.0)
-    assert obj.along(np.zeros(21), np.ones(21)) is None and not obj.float32_gram
+    obj = Objective(_Plain(InMemorySource(X, y), no_gram_scale), C=1.0)
+    assert obj.along(np.zeros(21), np.ones(21)) is None
+    assert "float32_gram" not in obj.capabilities
     res = solve("newton", obj, np.zeros(21), tol=1e-10)
     ref = solve("newton", Objective(InMemorySource(X, y), C=1.0), np.zeros(21), tol=1e-10)
     np.testing.assert_allclose(res.x, ref.x, rtol=1e-8, atol=1e-10)
-    from logistic.multinomial import MultinomialObjective
-
-    mobj = MultinomialObjective(InMemorySource(X, (X[:, 0] > 0) + (X[:, 1] > 0.5)), 3)
-    assert mobj.along(np.zeros(mobj.n_params), np.ones(mobj.n_params)) is None
-    assert not mobj.float32_gram
+    y3 = ((X[:, 0] > 0) + (X[:, 1] > 0.5)).astype(float)
+    mobj = Objective(InMemorySource(X, y3), Softmax(3))
+    assert mobj.along(np.zeros(mobj.n_params), np.ones(mobj.n_params)) is not None
+    assert "float32_gram" not in mobj.capabilities
 
 
 def test_newton_when_the_hessian_sample_would_exceed_the_rows():
@@ -425,7 +428,7 @@ def test_lbfgs_hand_over_continues_a_thinned_history(breast_cancer, monkeypatch)
     iteration (replaying an already thinned L-BFGS record once lost all of it)."""
     from logistic.solvers import History
     from logistic.solvers._base import Tracker
-    from logistic.solvers.newton import _fallback
+    from logistic.solvers._line_search import hand_over
 
     monkeypatch.setattr(History, "DEFAULT_MAX_RECORDS", 16)
     X, y = breast_cancer
@@ -436,9 +439,10 @@ def test_lbfgs_hand_over_continues_a_thinned_history(breast_cancer, monkeypatch)
     tracker = Tracker(lambda r: seen.append(r.iteration))
     for i in range(8):  # as if Newton had taken iterations 1..7
         tracker.record(i, f, 1.0)
-    res = _fallback(
+    res = hand_over(
         obj,
         x,
+        name="newton",
         tol=0.0,
         max_iter=300,
         callback=None,

@@ -28,7 +28,7 @@ def test_one_pass_over_arriving_chunks_approaches_the_full_fit(digits):
     assert gaps[-1] < 0.5 * gaps[0]
     assert m.n_iter_[0] == 12
     # the penalty after the last call is the full-data penalty 1 / (C n)
-    assert m._partial["weight_seen"] == X.shape[0]
+    assert m._partial.weight_seen == X.shape[0]
 
 
 def test_state_is_continued_not_restarted(breast_cancer):
@@ -38,7 +38,7 @@ def test_state_is_continued_not_restarted(breast_cancer):
     coef_after_one = a.coef_.copy()
     a.partial_fit(X[300:], y[300:])
     assert not np.allclose(a.coef_, coef_after_one)
-    assert a._partial["t"] == 6 + 6  # ceil(300/50) + ceil(269/50)
+    assert a._partial.sgd.t == 6 + 6  # ceil(300/50) + ceil(269/50)
     b = LogisticRegression(random_state=3, batch_size=50)
     b.partial_fit(X[:300], y[:300], classes=[0, 1]).partial_fit(X[300:], y[300:])
     np.testing.assert_array_equal(a.coef_, b.coef_)  # seeded, reproducible

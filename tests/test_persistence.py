@@ -13,9 +13,9 @@ import pytest
 import logistic
 from logistic import LogisticRegression
 from logistic.errors import ModelFileError
-from logistic.io import TablePreprocessor, read_table, read_target
 from logistic.persistence import SCHEMA, VERSION, LoadedModel, load, save, training_record
-from test_io import FEATURES, fair_table
+from logistic.tables import TablePreprocessor, read_table, read_target
+from test_tables import FEATURES, fair_table
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +251,10 @@ def _set(path, value):
             "version 1 files hold binary models only",
         ),
         (_set(["model", "classes", "values"], ["no", "no"]), "distinct labels"),
+        (
+            _set(["model", "classes", "values"], [f"{i:04d}" for i in range(1001)]),
+            "must be 2 to 1000 str labels",
+        ),
         (_set(["model", "classes", "values"], ["yes", "no"]), "sorted order"),
         (_set(["model", "classes", "dtype"], "complex"), "'model.classes.dtype'"),
         (_set(["model", "dtype"], "float16"), "'model.dtype'"),
@@ -401,3 +405,11 @@ def test_reference_coding_round_trip(unpenalised_fit, tmp_path):
     assert m.preprocessor.drop_first and m.preprocessor.to_dict() == pre.to_dict()
     table = fair_table(missing=False)
     np.testing.assert_array_equal(m.preprocessor.transform(table), pre.transform(table))
+
+
+def test_inference_numbers_are_public():
+    from logistic import persistence
+
+    assert persistence.INFERENCE_NUMBERS is persistence._INFERENCE_NUMBERS
+    assert {"alpha", "nobs", "llf", "llnull", "aic", "bic"} <= set(persistence.INFERENCE_NUMBERS)
+    assert {"save", "load", "to_document", "INFERENCE_NUMBERS"} <= set(persistence.__all__)

@@ -70,7 +70,7 @@ def cancer_files(tmp_path_factory, breast_cancer):
 
 def _fit_stream(src, **params):
     est = LogisticRegression(**{"tol": TOL, **params})
-    return est._fit_source(src, src.classes_, dtype=src.dtype)
+    return est.fit_source(src)
 
 
 @pytest.mark.parametrize("solver", FULL_BATCH)
@@ -117,12 +117,15 @@ def test_weights_offsets_and_class_weight(cancer_files):
         batch_size=50,
     )
     est = _fit_stream(src, C=0.5)
-    # the in-memory reference: the same rows, weights and offsets, class weights by hand
+    # the in-memory reference: the same rows, weights and offsets, and scikit-learn's own
+    # "balanced" class weights, which count each class by its sample weight
+    from sklearn.utils.class_weight import compute_class_weight
+
     y01 = (d["labels"] == "malignant").astype(np.float64)
-    counts = np.bincount(y01.astype(int))
-    s = d["w"] * (y01.size / (2.0 * counts))[y01.astype(int)]
+    cw = compute_class_weight("balanced", classes=np.array([0.0, 1.0]), y=y01, sample_weight=d["w"])
+    s = d["w"] * cw[y01.astype(int)]
     ref_src = InMemorySource(d["X"], y01, s, d["off"])
-    ref = LogisticRegression(tol=TOL, C=0.5)._fit_source(ref_src, src.classes_, dtype=np.float64)
+    ref = LogisticRegression(tol=TOL, C=0.5).fit_source(ref_src, classes=src.classes_)
     assert src.weight_sum == pytest.approx(ref_src.weight_sum, rel=1e-12)
     assert rel(params(est), params(ref)) < 1e-8
     # without offsets, weights alone must match the public fit with sample_weight
@@ -251,7 +254,7 @@ def test_sgd_runs_on_a_stream(cancer_files):
     feats = [f"x{j}" for j in range(30)]
     src = StreamSource(d["dir"] / "cancer.parquet", "label", features=feats, batch_size=100)
     est = LogisticRegression(solver="sgd", tol=1e-3, max_iter=20, random_state=0)
-    est._fit_source(src, src.classes_, dtype=src.dtype)
+    est.fit_source(src)
     ref = LogisticRegression(tol=TOL).fit(d["X"], d["labels"])
     assert est.score(d["X"], d["labels"]) >= ref.score(d["X"], d["labels"]) - 0.03
 

@@ -1,11 +1,23 @@
 """logistic: the seeds' logistic regression as real software.
 
 ``z = X w + b``, ``a = sigmoid(z)``, ``L = BCE(a, y)``; ``dL/dz = a - y``, ``dL/dw = X^T (a - y)
-/ m``, ``dL/db = mean(a - y)``; trained by gradient descent or faster solvers.
+/ m``, ``dL/db = mean(a - y)``; trained by gradient descent or faster solvers, for two
+classes or more (softmax), on rows in memory, streamed from files or on a Dask cluster.
+
+The public API is what this module exports, and the documented subpackages:
+:mod:`logistic.solvers` (the registry), :mod:`logistic.sources` (the executors),
+:mod:`logistic.objective` (the objective and its links), :mod:`logistic.inference`,
+:mod:`logistic.tables` (data files and their preprocessing), :mod:`logistic.persistence`,
+:mod:`logistic.plots`, :mod:`logistic.dask` and :mod:`logistic.errors`. Modules whose name
+starts with an underscore are implementation details (docs/architecture.md).
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
 from . import errors
-from .cv import LogisticRegressionCV
+from ._cv import LogisticRegressionCV
+from ._estimator import LogisticRegression
 from .errors import (
     ConvergenceWarning,
     DataError,
@@ -14,11 +26,13 @@ from .errors import (
     ModelFileError,
     SeparationWarning,
 )
-from .estimator import LogisticRegression
 from .graph import explain, gradient_check
 from .persistence import load, save
 
-__version__ = "0.1.0"
+try:
+    __version__ = _version("logistic")
+except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "ConvergenceWarning",

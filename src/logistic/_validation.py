@@ -3,10 +3,14 @@ the bad value and what is accepted."""
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import validate_data
 
+from ._classes import MAX_CLASSES, encode_labels, too_many_classes
 from .errors import DataError, InvalidParameterError
 
 
@@ -94,3 +98,121 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     if not np.any(sw > 0):
         raise DataError("sample_weight is zero for every row; at least one weight must be > 0.")
     return sw
+
+
+# -- data ---------------------------------------------------------------------------------
+# C-ordered float arrays of at least this many elements have their NaN/infinity check
+# deferred to the first gradient pass where the source allows it.
+DEFER_FINITE_SIZE = 1 << 20
+
+
+def explain_validation_error(exc: ValueError) -> str:
+    """scikit-learn's validation message, with what is accepted where it does not say."""
+    msg = str(exc)
+    if "could not convert" in msg or "dtype='numeric'" in msg or "Complex data" in msg:
+        return f"X must be numeric (float32 or float64 convertible); {msg}"
+    if "inconsistent numbers of samples" in msg:
+        return f"X and y must have the same number of rows; {msg}"
+    return msg
+
+
+def check_finite_X(X):
+    """scikit-learn's NaN/infinity check of ``X``, raised as a DataError."""
+    from sklearn.utils.validation import _assert_all_finite
+
+    try:
+        _assert_all_finite(X, input_name="X", estimator_name="LogisticRegression")
+    except ValueError as exc:
+        raise DataError(explain_validation_error(exc)) from exc
+
+
+def check_offset(offset, n_samples, dtype, n_out=1):
+    """``offset`` as an array of shape (n_samples,) (one output) or (n_samples, n_out)."""
+    if offset is None:
+        return None
+    try:
+        off = np.asarray(offset, dtype=dtype)
+    except (TypeError, ValueError):
+        raise DataError("offset must be numbers; it accepts an array of floats.") from None
+    expected = (n_samples,) if n_out == 1 else (n_samples, n_out)
+    if off.shape != expected:
+        raise DataError(
+            f"offset has shape {off.shape}, but the model needs {expected} (one logit offset "
+            f"per row{'' if n_out == 1 else ' and class'}); offset accepts that shape."
+        )
+    if not np.all(np.isfinite(off)):
+        raise DataError("offset contains NaN or infinity; it accepts finite numbers.")
+    return off
+
+
+def validate_fit_data(estimator, X, y):
+    """``(X, classes, y_index, finite_check)`` for ``estimator.fit(X, y)``, with what
+    scikit-learn's ``validate_data(reset=True)`` sets on the estimator; ``finite_check``
+    is None when X was checked for NaN and infinity, else the check to run."""
+    fast = _validate_arrays(estimator, X, y)
+    if fast is not None:
+        return fast
+    try:
+        X, y = validate_data(
+            estimator,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order=None,
+            ensure_min_samples=1,
+        )
+    except ValueError as exc:
+        raise DataError(explain_validation_error(exc)) from exc
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        raise DataError("y contains NaN or infinity; y accepts exactly two distinct labels.")
+    kind = type_of_target(y, input_name="y")
+    if kind.startswith("continuous"):
+        raise DataError(
+            f"Unknown label type: {kind}. y holds continuous values; a classifier accepts "
+            "exactly two distinct labels (ints, strings, bools, or floats such as 0.0/1.0)."
+        )
+    classes, y_index = encode_labels(y)
+    if classes.shape[0] < 2:
+        raise DataError(
+            f"y has one class ({classes[0]!r}); a classifier needs at least two distinct "
+            "labels (two for the binary model, more for the multinomial one)."
+        )
+    if classes.shape[0] > MAX_CLASSES:
+        raise too_many_classes("y", classes)
+    return X, classes, y_index, None
+
+
+def _validate_arrays(estimator, X, y):
+    """The common case without scikit-learn's general validation (about 0.4 ms a fit,
+    a fifth of a Newton fit of breast cancer): ``X`` a finite float32/float64 NumPy
+    array, 2-D, contiguous, ``y`` a 1-D numeric array of two integral-valued labels.
+    Does what ``validate_data(reset=True)`` does for such input (``n_features_in_``
+    set, ``feature_names_in_`` removed) and returns ``(X, classes, y_index)``; returns
+    None for anything else, which then takes the general path (and its messages)."""
+    if type(X) is not np.ndarray or type(y) is not np.ndarray:
+        return None
+    if X.dtype not in (np.float64, np.float32) or X.ndim != 2 or y.ndim != 1:
+        return None
+    if y.dtype.kind not in "biuf" or y.shape[0] != X.shape[0] or 0 in X.shape:
+        return None
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        return None
+    finite_check = None
+    if X.flags.c_contiguous and X.size >= DEFER_FINITE_SIZE:
+        # Large C-ordered X: the check is a pass of its own (90 ms of a 1 s fit at
+        # 2e5 x 1000), and the solver's first gradient pass shows NaN or infinity
+        # anyway where the source says so (Objective.defer_finite_check).
+        finite_check = functools.partial(check_finite_X, X)
+    elif not np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)):
+        # one O(1)-memory reduction; NaN/inf (or an overflowing sum): general path
+        return None
+    classes, y_index = encode_labels(y)
+    if classes.shape[0] != 2:
+        return None
+    if y.dtype.kind == "f" and not np.all(classes == np.floor(classes)):
+        return None  # type_of_target: continuous
+    estimator.n_features_in_ = X.shape[1]
+    if hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    return X, classes, y_index, finite_check

@@ -622,7 +622,7 @@ def _files_record(files) -> dict:
     """data_file(s) and one SHA-256 over the files' digests, for several files."""
     import hashlib
 
-    from .io import file_sha256
+    from .tables import file_sha256
 
     if len(files) == 1:
         return {"data_file": str(files[0]), "data_sha256": file_sha256(files[0])}
@@ -634,7 +634,7 @@ def _files_record(files) -> dict:
 
 def _fit_preprocessing_streamed(files, columns, target, pre, batch_size, out, state):
     """Pass 1 over the files: the preprocessing, learned batch by batch."""
-    from .io import iter_batches
+    from .tables import iter_batches
 
     t0 = time.perf_counter()
     counted = {"rows": 0, "batches": 0}
@@ -879,7 +879,7 @@ def train(
         raise InvalidParameterError(
             "--learning-rate is not used with --cv (the cross-validated fits use 'auto')."
         )
-    from .io import check_output_path
+    from .tables import check_output_path
 
     # Every output path is checked before any work, so a typo costs nothing.
     check_output_path(output, "model")
@@ -943,9 +943,8 @@ def _progress_for(out, est_solver, max_iter, n, p, l1, state, passes=None):
 def _train_in_memory(out, o, state) -> dict:
     from sklearn.model_selection import train_test_split
 
-    from .cv import LogisticRegressionCV
-    from .estimator import LogisticRegression
-    from .io import (
+    from . import LogisticRegression, LogisticRegressionCV
+    from .tables import (
         TablePreprocessor,
         breast_cancer_table,
         read_table,
@@ -1098,8 +1097,8 @@ def _train_in_memory(out, o, state) -> dict:
 
 
 def _train_out_of_core(out, o, state, *, stream: bool) -> dict:
-    from .estimator import LogisticRegression
-    from .io import TablePreprocessor, expand_paths, read_schema, select_features
+    from . import LogisticRegression
+    from .tables import TablePreprocessor, expand_paths, read_schema, select_features
 
     data, target = o["data"], o["target"]
     files = expand_paths(data)
@@ -1222,7 +1221,7 @@ def _fit_streamed(out, o, state, est, files, columns, pre):
     t0 = time.perf_counter()
     with progress, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        est._fit_source(src, src.classes_, dtype=src.dtype)
+        est.fit_source(src)
     seconds = time.perf_counter() - t0
     est.set_params(callback=None)
     for w in caught:
@@ -1269,7 +1268,7 @@ def _fit_dask(out, o, state, est, files, columns, pre, client):
     read = [*columns, o["target"]]
     paths = [str(f.resolve()) for f in files]
     if files[0].suffix.lower() == ".csv":
-        from .io import NULL_VALUES
+        from .tables import NULL_VALUES
 
         # The same cells are missing as in pass 1 and in memory ("?", "NA", empty ...).
         ddf = dd.read_csv(paths, usecols=read, na_values=NULL_VALUES, keep_default_na=False)
@@ -1346,7 +1345,7 @@ def _report_training(out, o, r) -> None:
         record["n_rows"] = r["n_rows"]
         record["n_columns"] = int(r["X_shape"][1])
     if o["data"] is None:
-        from .io import array_sha256
+        from .tables import array_sha256
 
         record["data_file"] = None
         record["data_source"] = "sklearn.datasets.load_breast_cancer"
@@ -1426,7 +1425,7 @@ def _load(model_path: Path):
 
 
 def _read_for(model, data: Path):
-    from .io import read_table
+    from .tables import read_table
 
     types = model.preprocessor.csv_column_types() if model.preprocessor is not None else None
     return read_table(data, column_types=types)
@@ -1483,7 +1482,7 @@ def predict(
     """
     import pyarrow as pa
 
-    from .io import check_output_path, write_csv
+    from .tables import check_output_path, write_csv
 
     out = _Out(quiet, as_json)
     if output is not None:
@@ -1588,7 +1587,7 @@ def evaluate(
     AUC, the multiclass Brier score mean_i sum_k (p_ik - [y_i = k])^2, a K x K confusion
     matrix and roc.png with one curve per class (no calibration.png).
     """
-    from .io import check_output_path, read_target
+    from .tables import check_output_path, read_target
 
     out = _Out(quiet, as_json)
     plot_dir = None if no_plots else _plots_dir(plots, Path("."))
@@ -1711,7 +1710,7 @@ def explain(
     diag(a) - a a^T, dL/dz = a - onehot(y), dL/dW = x (a - onehot(y))^T.
     """
     from .graph import explain as graph_explain
-    from .io import check_output_path, read_target
+    from .tables import check_output_path, read_target
 
     out = _Out(quiet, as_json)
     plot_dir = None if no_plots else _plots_dir(plots, Path("."))

@@ -10,7 +10,7 @@ Two entries, both on top of :class:`logistic.sources.dask.DaskSource`::
     est = logistic.dask.DaskLogisticRegression(C=1.0).fit(X, y)   # the same, as a class
 
 ``X`` is a dask array or dask DataFrame (n_samples, n_features), ``y`` a dask array or
-Series of two labels. Each chunk of rows is computed once and held by a worker; each
+Series of two labels (or more: the multinomial model). Each chunk of rows is computed once and held by a worker; each
 iteration of the solver sends ``(w, b)`` to every chunk and receives one tree-reduced
 :class:`~logistic.kernel.ChunkStats`, so the fitted coefficients equal those of the
 in-memory ``LogisticRegression.fit`` on the same rows (up to the order of floating-point
@@ -24,8 +24,11 @@ the workers must be able to import :mod:`logistic`.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
-from .estimator import LogisticRegression
+from ._estimator import LogisticRegression
+from ._links import link_for
+from .errors import DataError
 from .sources.dask import DaskSource, as_dask_array, get_client
 
 __all__ = [
@@ -55,7 +58,8 @@ def fit(estimator, X, y, sample_weight=None, *, offset=None, client=None):
     y : dask array or dask Series of shape (n_samples,)
     sample_weight : dask array, array-like, scalar or None
     offset : dask array, array-like or None
-        Known term added to each logit, ``z_i = x_i . w + b + o_i``.
+        Known term added to each logit, ``z_i = x_i . w + b + o_i``: shape (n_samples,),
+        or (n_samples, n_classes) for more than two classes.
     client : distributed.Client, str or None
         A client, a scheduler address, or None for the default client.
 
@@ -77,7 +81,7 @@ def fit(estimator, X, y, sample_weight=None, *, offset=None, client=None):
             class_weight=estimator.class_weight,
         )
         try:
-            estimator._fit_source(source, source.classes_, dtype=source.dtype, sparse=False)
+            estimator.fit_source(source)
         finally:
             source.close()  # also on Ctrl-C: the chunks are released on the workers
     finally:
@@ -106,63 +110,38 @@ def decision_function(estimator, X):
     X = as_dask_array(X, "X", ndim=2)
     coef = np.asarray(estimator.coef_)
     if X.shape[1] != coef.shape[1]:
-        from .errors import DataError
-
         raise DataError(
             f"X has {X.shape[1]} features, but the model was fitted with {coef.shape[1]}."
         )
+    link = link_for(len(estimator.classes_))
     dtype = np.result_type(X.dtype, coef.dtype)
-    if coef.shape[0] > 1:
-        K = coef.shape[0]
-        return X.map_blocks(
-            _logits_multi, coef, estimator.intercept_, dtype=dtype, chunks=(X.chunks[0], (K,))
-        )
-    return X.map_blocks(_logits, coef.ravel(), estimator.intercept_[0], dtype=dtype, drop_axis=1)
+    shape = {"drop_axis": 1} if link.n_out == 1 else {"chunks": (X.chunks[0], (link.n_out,))}
+    return X.map_blocks(_decision, link, coef, estimator.intercept_, dtype=dtype, **shape)
 
 
 def predict_proba(estimator, X):
     """Lazy class probabilities: a dask array (n_samples, n_classes); rows sum to 1."""
     z = decision_function(estimator, X)
-    if z.ndim == 2:
-        return z.map_blocks(_softmax, dtype=z.dtype)
-    return z.map_blocks(_proba, dtype=z.dtype, new_axis=1, chunks=(z.chunks[0], (2,)))
+    link = link_for(len(estimator.classes_))
+    shape = {"new_axis": 1} if z.ndim == 1 else {}
+    return z.map_blocks(link.proba, dtype=z.dtype, chunks=(z.chunks[0], (link.n_classes,)), **shape)
 
 
 def predict(estimator, X):
     """Lazy labels: the class of the largest logit (``z > 0`` for two classes)."""
     z = decision_function(estimator, X)
+    link = link_for(len(estimator.classes_))
     classes = estimator.classes_
-    if z.ndim == 2:
-        return z.map_blocks(_argmax_labels, classes, dtype=classes.dtype, drop_axis=1)
-    return z.map_blocks(_labels, classes, dtype=classes.dtype)
+    shape = {"drop_axis": 1} if z.ndim == 2 else {}
+    return z.map_blocks(_labels, link, classes, dtype=classes.dtype, **shape)
 
 
-def _logits(block, coef, b):
-    return block @ coef.astype(block.dtype, copy=False) + block.dtype.type(b)
+def _decision(block, link, coef, intercept):
+    return link.decision(block, coef, intercept)
 
 
-def _logits_multi(block, coef, b):
-    return block @ coef.T.astype(block.dtype, copy=False) + b.astype(block.dtype, copy=False)
-
-
-def _proba(z):
-    from ._math import sigmoid
-
-    return np.column_stack([sigmoid(-z), sigmoid(z)])
-
-
-def _softmax(Z):
-    from .multinomial import softmax
-
-    return softmax(Z)
-
-
-def _labels(z, classes):
-    return classes[(z > 0).astype(np.intp)]
-
-
-def _argmax_labels(Z, classes):
-    return classes[np.argmax(Z, axis=1)]
+def _labels(z, link, classes):
+    return classes[link.labels(z)]
 
 
 class DaskLogisticRegression(LogisticRegression):
@@ -181,23 +160,18 @@ class DaskLogisticRegression(LogisticRegression):
 
     def decision_function(self, X):
         if _is_dask(X):
-            self._check_fitted()
+            check_is_fitted(self)
             return decision_function(self, X)
         return super().decision_function(X)
 
     def predict_proba(self, X):
         if _is_dask(X):
-            self._check_fitted()
+            check_is_fitted(self)
             return predict_proba(self, X)
         return super().predict_proba(X)
 
     def predict(self, X):
         if _is_dask(X):
-            self._check_fitted()
+            check_is_fitted(self)
             return predict(self, X)
         return super().predict(X)
-
-    def _check_fitted(self):
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self)

@@ -16,8 +16,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from ._atomic import atomic_write_bytes
 from .errors import DataError
-from .io import atomic_write_bytes
 
 __all__ = [
     "plot_calibration",

@@ -1,14 +1,26 @@
 """Solvers behind a registry, chosen by name; ``"auto"`` is resolved by one pure function.
 
 Every solver is a function ``solver(objective, x0, *, tol, max_iter, callback, **options)``
-returning a :class:`SolverResult`. Full-batch solvers stop when ``max |grad f| <= tol`` for
-the mean-form objective; each records a per-iteration :class:`History`.
+returning a :class:`SolverResult`, registered with what it declares:
+
+- ``options``: the keyword options it takes, with their defaults (anything else passed to
+  :func:`solve` is an error naming the accepted ones);
+- ``needs``: the capabilities it requires of the objective
+  (:data:`logistic.objective.CAPABILITIES`; an objective without one is an error);
+- ``handles``: problem features beyond a smooth objective it can minimise (``"l1"``).
+
+Full-batch solvers stop when ``max |grad f| <= tol`` (the minimum-norm subgradient with an
+L1 penalty) for the mean-form objective; each records a per-iteration :class:`History`.
+When a solver hands the problem over to another, ``SolverResult.solver`` says so
+(``"newton->lbfgs"``).
+
+A new solver is a module here with a registered function.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from .._blas import blas_single_thread
 from ..errors import InvalidParameterError
@@ -20,6 +32,7 @@ __all__ = [
     "IterationRecord",
     "SolverResult",
     "SolverSpec",
+    "by_capability",
     "get_solver",
     "grad_norm",
     "register",
@@ -30,24 +43,64 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SolverSpec:
-    """A registered solver and what it supports."""
+    """A registered solver and what it declares.
+
+    Attributes
+    ----------
+    name : str
+    func : callable
+    default_max_iter : int
+    options : mapping of str to default
+        The keyword options it takes.
+    needs : frozenset of str
+        Objective capabilities it requires.
+    handles : frozenset of str
+        Problem features it can minimise beyond a smooth objective: ``"l1"``.
+    stochastic : bool
+        Whether its iterations are epochs of random mini-batches.
+    summary : str
+    """
 
     name: str
     func: Callable[..., SolverResult]
     default_max_iter: int
+    options: Mapping[str, object] = field(default_factory=dict)
+    needs: frozenset = frozenset()
+    handles: frozenset = frozenset()
     stochastic: bool = False
-    supports_l1: bool = False
     summary: str = ""
+
+    @property
+    def supports_l1(self) -> bool:
+        return "l1" in self.handles
 
 
 SOLVERS: dict[str, SolverSpec] = {}
 
 
-def register(name, *, default_max_iter, stochastic=False, supports_l1=False, summary=""):
+def register(
+    name,
+    *,
+    default_max_iter,
+    options=None,
+    needs=(),
+    handles=(),
+    stochastic=False,
+    summary="",
+):
     """Decorator adding a solver function to :data:`SOLVERS` under ``name``."""
 
     def deco(func):
-        SOLVERS[name] = SolverSpec(name, func, default_max_iter, stochastic, supports_l1, summary)
+        SOLVERS[name] = SolverSpec(
+            name,
+            func,
+            default_max_iter,
+            dict(options or {}),
+            frozenset(needs),
+            frozenset(handles),
+            stochastic,
+            summary,
+        )
         return func
 
     return deco
@@ -64,34 +117,48 @@ def get_solver(name: str) -> SolverSpec:
         ) from None
 
 
-def resolve_auto(n_samples: int, n_features: int, *, sparse: bool, l1_ratio: float) -> str:
+def by_capability(*, handles=(), stochastic=None) -> list[str]:
+    """Names of the registered solvers that handle every feature in ``handles`` (and are,
+    or are not, ``stochastic`` when given), sorted."""
+    want = frozenset(handles)
+    return sorted(
+        name
+        for name, spec in SOLVERS.items()
+        if want <= spec.handles and (stochastic is None or spec.stochastic == stochastic)
+    )
+
+
+def resolve_auto(
+    n_samples: int, n_features: int, *, sparse: bool, l1_ratio: float, n_classes: int = 2
+) -> str:
     """The solver ``"auto"`` stands for, from the problem's shape, sparsity and penalty.
 
-    The choice weighs the cost of a Hessian against a pass over the data. On the
-    reference machine (2-core AMD EPYC, OpenBLAS; docs/solvers.md has the runs) one pass
-    over a 1e6 x 100 float64 ``X`` takes 20-50 ms (shared machine), a full Hessian
-    ``m n^2`` about 1 s, and Newton's Hessian estimated from 25,000 evenly spaced rows
-    (``newton``'s default when ``m`` is large) about 0.03 s:
+    The choice weighs the cost of a Hessian against a pass over the data; ``p`` below is
+    the number of parameters, ``(n_features + 1) n_out`` with ``n_out`` 1 for two classes
+    and ``n_classes`` for more. On the reference machine (docs/solvers.md has the runs)
+    one pass over a 1e6 x 100 float64 ``X`` takes 20-50 ms, a full Hessian ``m p^2`` about
+    1 s, and Newton's Hessian estimated from 25,000 evenly spaced rows (``newton``'s
+    default when ``m`` is large) about 0.03 s:
 
     * ``l1_ratio > 0``: ``"cd"``, proximal Newton with coordinate descent (glmnet's
       method): a handful of passes to a tight tolerance, exact zeros.
-    * small problems (``m n <= 2e6``): ``"newton"``; Python overhead per pass dominates
-      and Newton needs the fewest passes (breast cancer 9, digits 10 vs 50-300 for L-BFGS
-      at tight tolerances).
-    * dense with ``min(m, max(25_000, 250 n)) * n <= 200 m`` (the, possibly subsampled,
+    * small problems (``m p <= 2e6``, ``p <= 2000``): ``"newton"``; Python overhead per
+      pass dominates and Newton needs the fewest passes (breast cancer 9, digits 10 vs
+      50-300 for L-BFGS at tight tolerances).
+    * sparse: ``"newton"`` for at most 200 parameters (the Hessian ``X^T D X`` is a cheap
+      sparse product then), else ``"newton-cg"`` (Hessian-vector products, one pass each,
+      no ``p^2`` matrix). CSR 500,000 x 100,000, 50 nonzeros per row, to ``|g| <= 1e-6``:
+      Newton-CG 3.1-3.4 s, L-BFGS 31 s; sparse one-hot multinomial designs likewise.
+    * dense with ``min(m, max(25_000, 250 p)) * p <= 200 m`` (the, possibly subsampled,
       Hessian costs at most a few passes): ``"newton"``. 1e6 x 100 float64 to a relative
       objective gap of 1e-8: 0.31 s (13 passes), scikit-learn's fastest (lbfgs) 1.10 s.
     * other dense (wide): ``"lbfgs"``. 200,000 x 1,000 to ``|g| <= 1e-5``: L-BFGS 1.05 s
-      (9 passes), Newton-CG 3.3 s, Newton with the exact 1001^2 Hessian 47 s (10 s per
-      Hessian).
-    * other sparse: ``"newton-cg"`` (Hessian-vector products, one pass each, no
-      ``(n + 1)^2`` matrix). CSR 500,000 x 100,000, 50 nonzeros per row, to
-      ``|g| <= 1e-6``: Newton-CG 7.3 s, L-BFGS 31 s (before the direct CSR kernels; 3.1-3.4
-      s for Newton-CG since).
+      (9 passes), Newton-CG 3.3 s, Newton with the exact 1001^2 Hessian 47 s.
     """
     if l1_ratio > 0.0:
         return "cd"
-    m, n = max(1, int(n_samples)), int(n_features) + 1
+    n_out = 1 if int(n_classes) <= 2 else int(n_classes)
+    m, n = max(1, int(n_samples)), (int(n_features) + 1) * n_out
     if m * n <= 2_000_000 and n <= _NEWTON_MAX_FEATURES:
         return "newton"
     if sparse:
@@ -101,7 +168,7 @@ def resolve_auto(n_samples: int, n_features: int, *, sparse: bool, l1_ratio: flo
     return "lbfgs"
 
 
-# Widest problem solved by the explicit-Hessian Newton solver (see resolve_auto).
+# Most parameters solved by the explicit-Hessian Newton solver (see resolve_auto).
 _NEWTON_MAX_FEATURES = 2000
 # Sparse data: the Hessian X^T D X is formed by a sparse product, cheap for few columns.
 _SPARSE_NEWTON_MAX_FEATURES = 200
@@ -110,21 +177,45 @@ _SPARSE_NEWTON_MAX_FEATURES = 200
 def solve(name, objective, x0, *, tol, max_iter=None, callback=None, **options) -> SolverResult:
     """Minimise ``objective`` from ``x0`` with the solver registered as ``name``.
 
+    ``options`` must be among those the solver declares; the objective must have the
+    capabilities it needs, and an L1 penalty needs a solver that handles ``"l1"``: each is
+    a clear :class:`~logistic.errors.InvalidParameterError` otherwise.
+
     BLAS runs on one thread for the whole solve: the passes over the data bring their own
     threads, and OpenBLAS's threads, woken by the solver's small vector and matrix work
     (SciPy's L-BFGS-B, Cholesky factors), keep spinning and take the cores from the next
-    pass (200,000 x 1,000 L-BFGS: evaluations went from 50 ms to 75-90 ms after the
-    fourth iteration; the fit 0.60 s -> 0.45 s with one BLAS thread).
+    pass (docs/solvers.md).
     """
     spec = get_solver(name)
+    unknown = sorted(set(options) - set(spec.options))
+    if unknown:
+        accepted = ", ".join(sorted(spec.options)) or "none"
+        raise InvalidParameterError(
+            f"solver {name!r} has no option(s) {', '.join(map(repr, unknown))}; it accepts: "
+            f"{accepted}."
+        )
+    missing = sorted(spec.needs - objective.capabilities)
+    if missing:
+        raise InvalidParameterError(
+            f"solver {name!r} needs {', '.join(missing)} of the objective, which its link and "
+            f"source do not offer; choose another solver (e.g. 'lbfgs')."
+        )
+    if objective.l1 > 0.0 and not spec.supports_l1:
+        accepted = ", ".join(repr(n) for n in by_capability(handles=("l1",)))
+        raise InvalidParameterError(
+            f"solver {name!r} cannot minimise an L1 penalty (l1_ratio={objective.l1_ratio!r}); "
+            f"with l1_ratio > 0 use one of {accepted}."
+        )
     if max_iter is None:
         max_iter = spec.default_max_iter
     start = objective.n_evaluations
     with blas_single_thread():
         result = spec.func(objective, x0, tol=tol, max_iter=max_iter, callback=callback, **options)
     result.n_evaluations = objective.n_evaluations - start
+    if not result.solver:
+        result.solver = name
     return result
 
 
 # Importing the modules registers the solvers.
-from . import cd, gd, lbfgs, newton, sgd  # noqa: E402, F401
+from . import cd, gd, lbfgs, newton, newton_cg, sgd  # noqa: E402, F401

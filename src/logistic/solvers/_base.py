@@ -102,6 +102,10 @@ class SolverResult:
     history : History
     n_evaluations : int
         Passes over the data made (function/gradient/Hessian evaluations).
+    solver : str
+        The solver that produced ``x``: its name, or ``"a->b"`` when solver ``a`` handed
+        the problem over to ``b`` (e.g. ``"newton->lbfgs"``), so that a fitted model says
+        what ran.
     """
 
     x: np.ndarray
@@ -112,6 +116,7 @@ class SolverResult:
     message: str
     history: History
     n_evaluations: int = 0
+    solver: str = ""
 
 
 class Tracker:

@@ -69,10 +69,12 @@ def _quadratic_cd(g, H, w_pen, l1, n_pen, max_sweeps, inner_tol):
 @register(
     "cd",
     default_max_iter=100,
-    supports_l1=True,
+    options={"max_sweeps": 100},
+    needs=("hessian",),
+    handles=("l1",),
     summary="proximal Newton with coordinate descent (glmnet), for L1 and elastic net",
 )
-def proximal_newton_cd(objective, x0, *, tol, max_iter, callback=None, max_sweeps=100, **_):
+def proximal_newton_cd(objective, x0, *, tol, max_iter, callback=None, max_sweeps=100):
     """Minimise ``F = f + l1 ||w||_1`` by proximal Newton steps solved by coordinate descent.
 
     Parameters

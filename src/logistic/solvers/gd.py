@@ -37,10 +37,11 @@ def _diverged(f, f0, rises) -> bool:
 @register(
     "gd",
     default_max_iter=100_000,
-    supports_l1=True,
+    options={"learning_rate": "auto"},
+    handles=("l1",),
     summary="batch gradient descent (ISTA with an L1 penalty), fixed or 1/L step",
 )
-def gradient_descent(objective, x0, *, tol, max_iter, callback=None, learning_rate="auto", **_):
+def gradient_descent(objective, x0, *, tol, max_iter, callback=None, learning_rate="auto"):
     """Minimise by full-batch gradient descent (proximal gradient, ISTA, with an L1 term).
 
     Parameters
@@ -102,11 +103,12 @@ def _divergence(name, it, step, F0, F):
 @register(
     "agd",
     default_max_iter=100_000,
-    supports_l1=True,
+    options={"learning_rate": "auto"},
+    handles=("l1",),
     summary="Nesterov-accelerated gradient descent (FISTA with L1) with adaptive restart",
 )
 def accelerated_gradient_descent(
-    objective, x0, *, tol, max_iter, callback=None, learning_rate="auto", **_
+    objective, x0, *, tol, max_iter, callback=None, learning_rate="auto"
 ):
     """Minimise by Nesterov's accelerated gradient (FISTA) with adaptive restart.
 

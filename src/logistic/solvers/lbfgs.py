@@ -9,8 +9,13 @@ from . import register
 from ._base import SolverResult, Tracker, grad_norm
 
 
-@register("lbfgs", default_max_iter=1000, summary="limited-memory BFGS (SciPy's L-BFGS-B)")
-def lbfgs(objective, x0, *, tol, max_iter, callback=None, memory=20, **_):
+@register(
+    "lbfgs",
+    default_max_iter=1000,
+    options={"memory": 20},
+    summary="limited-memory BFGS (SciPy's L-BFGS-B)",
+)
+def lbfgs(objective, x0, *, tol, max_iter, callback=None, memory=20):
     """Minimise with SciPy's L-BFGS-B.
 
     SciPy's ``gtol`` is exactly our convergence test (``max |projected grad| <= tol``); its

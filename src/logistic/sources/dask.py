@@ -2,14 +2,16 @@
 
 The rows are cut into the row chunks of a Dask array, ``X = [X_1; ...; X_K]``. Each chunk
 is computed and kept in a worker's memory *once* (``client.compute`` of the array's chunks,
-then held as futures); every evaluation ships only the parameters to the chunks and the
-chunk sums back::
+then held as futures); every pass ships only a task (:mod:`logistic.sources._tasks`: the
+parameters and what to compute) to the chunks and their sums back::
 
-    stats(w, b) = sum_k chunk_stats(X_k, y_k, w, b, s_k, o_k)
+    aggregate(task) = sum_k task(X_k, y_k, s_k, o_k)
 
-with one task per chunk, ``client.map(..., chunk_futures, w=w, b=b)``, and the sums added
+with one task per chunk, ``client.map(..., chunk_futures, task=task)``, and the sums added
 on the workers by a tree of ``split_every``-ary additions, so the client receives a single
-:class:`~logistic.kernel.ChunkStats`. The solver runs on the client.
+part (a :class:`~logistic._kernel.ChunkStats` for a gradient). Each chunk keeps its cache
+(curvatures of a Newton-CG step, logits of a line search) on its worker. The solver runs on
+the client.
 
 Bytes moved per evaluation: ``8 (n_features + 1)`` bytes of parameters to each of the
 ``K`` chunk tasks (inside the task), ``K`` partial sums of ``8 (n_features + 2)`` bytes
@@ -29,11 +31,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.sparse as sp
 
+from .._classes import check_class_weight, class_weight_factors
+from .._links import BINOMIAL
 from ..errors import DataError, InvalidParameterError
-from ..kernel import ChunkStats
-from .memory import _BLOCK_BYTES, InMemorySource
+from . import _dask_chunks as _w
+from ._base import Source
+from ._tasks import StatsTask
 
 __all__ = ["DaskSource", "as_dask_array", "get_client"]
 
@@ -117,7 +121,7 @@ def _check_rows(name, n, row_chunks):
         raise DataError(f"{name} has {n} rows but X has {sum(row_chunks)}; they must match.")
 
 
-class DaskSource:
+class DaskSource(Source):
     r"""A row source whose row chunks live on the workers of a Dask cluster.
 
     Parameters
@@ -132,12 +136,14 @@ class DaskSource:
     sample_weight : dask array, array-like or None
         Non-negative weights ``s_i``.
     offset : dask array, array-like or None
-        Known offsets added to the logits.
+        Known offsets added to the logits: shape (n_samples,), or (n_samples, n_classes)
+        for a multinomial model.
     client : distributed.Client, str or None
         See :func:`get_client`.
     class_weight : dict, "balanced" or None
         Multiplied into the weights, ``s_i <- s_i c_{y_i}``; "balanced" is
-        ``c_k = n / (K n_k)``.
+        ``c_k = S / (K S_k)`` with ``S_k`` the weight of class ``k``
+        (:func:`logistic._classes.class_weight_factors`).
     split_every : int, default=8
         Fan-in of the reduction tree.
 
@@ -152,6 +158,8 @@ class DaskSource:
     n_passes : int
         Evaluations made (each one task per chunk), the setup pass included.
     """
+
+    capabilities = frozenset({"cached_chunks", "row_sampling", "fused_sample"})
 
     def __init__(
         self,
@@ -170,13 +178,7 @@ class DaskSource:
                 f"split_every={split_every!r} is not accepted; split_every accepts an int >= 2."
             )
         self.split_every = split_every
-        if not (
-            class_weight is None or class_weight == "balanced" or isinstance(class_weight, dict)
-        ):
-            raise InvalidParameterError(
-                f"class_weight={class_weight!r} is not accepted; class_weight accepts None, "
-                "'balanced' or a dict {label: weight}."
-            )
+        check_class_weight(class_weight)
         X = as_dask_array(X, "X", ndim=2)
         if X.dtype.kind not in "biuf":
             raise DataError(
@@ -195,7 +197,8 @@ class DaskSource:
                 import dask.array as da
 
                 arr = da.full(X.shape[0], arr, dtype=dtype, chunks=rows)
-            arr = as_dask_array(arr, name, ndim=1, row_chunks=rows)
+            ndim = 2 if name == "offset" and getattr(arr, "ndim", 1) == 2 else 1
+            arr = as_dask_array(arr, name, ndim=ndim, row_chunks=rows)
             if arr.shape[0] != X.shape[0]:
                 raise DataError(
                     f"{name} has {arr.shape[0]} rows but X has {X.shape[0]}; they must match."
@@ -214,7 +217,7 @@ class DaskSource:
 
         blocks = {k: v.to_delayed().ravel() for k, v in parts.items()}
         raw = [
-            delayed(_pack, pure=True)(
+            delayed(_w.pack, pure=True)(
                 blocks["X"][i],
                 blocks["y"][i],
                 blocks["sample_weight"][i] if "sample_weight" in blocks else None,
@@ -224,21 +227,21 @@ class DaskSource:
             for i in range(len(rows))
         ]
         raw = self.client.compute(raw)
-        meta = self.client.gather(self.client.map(_meta, raw, pure=False))
+        meta = self.client.gather(self.client.map(_w.meta, raw, pure=False))
         self.n_passes += 1
-        classes, counts, wsums = _check_meta(
+        classes, counts, wsums = _w.check_meta(
             meta, self.n_samples, weighted="sample_weight" in parts
         )
         self.classes_ = classes
         self.class_counts_ = counts
-        factors = _class_factors(class_weight, classes, counts)
+        factors = class_weight_factors(class_weight, classes, wsums)
         self.weight_sum = float(wsums @ (np.ones(len(classes)) if factors is None else factors))
         if not self.weight_sum > 0:
             raise DataError("the weights (with class_weight) are zero for every row.")
         # Stage 2: labels to class indices (0/1 for two classes) and class weights into the
         # weights; the raw chunks are released but stay in the lineage of the encoded ones.
         # (not waited for: the first pass depends on them, which saves a round trip)
-        self._chunks = self.client.map(_encode, raw, classes=classes, factors=factors, pure=False)
+        self._chunks = self.client.map(_w.encode, raw, classes=classes, factors=factors, pure=False)
         del raw
 
     # -- execution ----------------------------------------------------------------------
@@ -249,10 +252,10 @@ class DaskSource:
         all), one task per worker thread runs ``func`` over the chunks that worker holds
         and sends back the per-chunk results: 2 tasks a pass on 2 one-thread workers
         rather than ``K`` and a tree (500,000 x 50 in 8 chunks: a gradient pass 37 ms ->
-        25 ms). Otherwise (Hessians of wide data, other kernels' sums) one task per chunk
-        and a tree of ``split_every``-ary additions on the workers. Both add the chunk
-        results in the same tree shape over the chunk order, so the sum does not depend on
-        where the chunks live or which path ran.
+        25 ms). Otherwise (Hessians of wide data, unknown parts) one task per chunk and a
+        tree of ``split_every``-ary additions on the workers. Both add the chunk results in
+        the same tree shape over the chunk order, so the sum does not depend on where the
+        chunks live or which path ran.
         """
         self.n_passes += 1
         if result_bytes is not None and result_bytes * len(self._chunks) <= _GATHER_BYTES:
@@ -262,7 +265,7 @@ class DaskSource:
         k = self.split_every
         while len(futures) > 1:
             futures = [
-                client.submit(_add, *futures[i : i + k], pure=False)
+                client.submit(_w.add, *futures[i : i + k], pure=False)
                 for i in range(0, len(futures), k)
             ]
         return futures[0].result()
@@ -275,7 +278,7 @@ class DaskSource:
         for address, idx in groups:
             futures.append(
                 client.submit(
-                    _run_group,
+                    _w.run_group,
                     func,
                     [[it[i] for it in items] for i in idx],
                     *[self._chunks[i] for i in idx],
@@ -292,7 +295,7 @@ class DaskSource:
                 self._groups = None
             for i, part in zip(idx, parts, strict=True):
                 results[i] = part
-        return _tree_sum(results, self.split_every)
+        return _w.tree_sum(results, self.split_every)
 
     def _placement(self):
         """``[(worker address, [chunk indices]), ...]``: the chunks each worker holds, cut
@@ -315,21 +318,10 @@ class DaskSource:
             self._groups = groups
         return self._groups
 
-    def map_reduce(self, fn):
-        """``fn(X, y, s, o)`` on every chunk, on the workers, tree-reduced there (other
-        kernels, e.g. the multinomial one; ``fn`` must be picklable)."""
-        return self._map_reduce(_apply, fn=fn)
-
-    def stats(self, w, b=0.0, *, need_grad=True, need_hess=False) -> ChunkStats:
-        """Kernel sums over every chunk, computed on the workers and tree-reduced there."""
-        return self._map_reduce(
-            _chunk_stats,
-            w=np.asarray(w, dtype=np.float64),
-            b=float(b),
-            need_grad=need_grad,
-            need_hess=need_hess,
-            result_bytes=_stats_bytes(self.n_features, need_hess),
-        )
+    # -- the source API -----------------------------------------------------------------
+    def aggregate(self, task):
+        """``task`` on every chunk, on the workers that hold them, added in one tree."""
+        return self._map_reduce(_w.run_task, task=task, result_bytes=task.result_bytes)
 
     def every(self, step) -> _EveryRows:
         """The rows ``0, step, 2 step, ...`` (global row numbers) as a source whose passes
@@ -337,41 +329,18 @@ class DaskSource:
         moved). Used for subsampled Hessian estimates: ``1 / step`` of a pass's work."""
         return _EveryRows(self, int(step))
 
-    def stats_and_sample(self, w, b, step):
+    def stats_and_sample(self, w, b, step, *, link=BINOMIAL):
         """``(stats(w, b) with the gradient, every(step).stats(w, b) with the Hessian only)``
         from one task per chunk: Newton's exact gradient and row-sampled Hessian in one
         round trip to the workers."""
+        full = StatsTask(link, w, b, dtype=self.dtype, need_grad=True)
+        sample = StatsTask(link, w, b, dtype=self.dtype, need_grad=False, need_hess=True)
         return self._map_reduce(
-            _chunk_stats_and_sample,
-            self.every(step)._slices,
-            w=np.asarray(w, dtype=np.float64),
-            b=float(b),
-            result_bytes=_stats_bytes(self.n_features, True),
-        )
-
-    def hessp(self, w, b, v_w, v_b=0.0):
-        """``[X 1]^T diag(s a (1 - a)) [X 1] v`` at ``(w, b)`` as ``(vec_w, vec_b)``: one
-        round trip (Newton-CG's product)."""
-        return self._map_reduce(
-            _chunk_hessp,
-            w=np.asarray(w, dtype=np.float64),
-            b=float(b),
-            v_w=np.asarray(v_w, dtype=np.float64),
-            v_b=float(v_b),
-            result_bytes=_stats_bytes(self.n_features, False),
-        )
-
-    def gram(self) -> np.ndarray:
-        """``[X 1]^T diag(s) [X 1]`` in float64, shape (n_features + 1, n_features + 1)."""
-        return self._map_reduce(_chunk_gram)
-
-    def gram_matvec(self, v_w, v_b=0.0):
-        """``[X 1]^T diag(s) [X 1] v`` as ``(vec_w (n_features,), vec_b)``."""
-        return self._map_reduce(
-            _chunk_gram_matvec,
-            v_w=np.asarray(v_w, dtype=np.float64),
-            v_b=float(v_b),
-            result_bytes=_stats_bytes(self.n_features, False),
+            _w.run_pair,
+            self.every(step).slices,
+            full=full,
+            sample=sample,
+            result_bytes=full.result_bytes + sample.result_bytes,
         )
 
     def minibatches(self, batch_size, rng):
@@ -399,266 +368,52 @@ class DaskSource:
         )
 
 
-class _EveryRows:
-    """Every ``step``-th row of a :class:`DaskSource`, as a source with ``stats``."""
+class _Derived(Source):
+    """Rows of a :class:`DaskSource` selected on its workers (same dtype and classes)."""
+
+    def __init__(self, parent, n_samples):
+        self._parent = parent
+        self.n_samples = int(n_samples)
+        self.n_features = parent.n_features
+        self.dtype = parent.dtype
+        self.classes_ = parent.classes_
+        self.weight_sum = float("nan")  # not needed by the passes it serves
+
+    def minibatches(self, batch_size, rng):  # pragma: no cover - never asked of a selection
+        raise InvalidParameterError("a selection of a Dask source's rows has no mini-batches.")
+
+
+class _EveryRows(_Derived):
+    """Every ``step``-th row of a :class:`DaskSource`, as a source."""
 
     def __init__(self, parent, step):
-        self._parent = parent
         starts = np.concatenate([[0], np.cumsum(parent.chunk_rows)[:-1]]).astype(np.int64)
         # the first row of chunk k on the global grid 0, step, 2 step, ...
-        self._slices = [slice(int(-r % step), None, step) for r in starts]
-        self.n_samples = sum(len(range(*sl.indices(m))) for sl, m in zip(
-            self._slices, parent.chunk_rows, strict=True
-        ))  # fmt: skip
+        self.slices = [slice(int(-r % step), None, step) for r in starts]
+        n = sum(
+            len(range(*sl.indices(m))) for sl, m in zip(self.slices, parent.chunk_rows, strict=True)
+        )
+        super().__init__(parent, n)
 
-    def stats(self, w, b=0.0, *, need_grad=True, need_hess=False) -> ChunkStats:
+    def aggregate(self, task):
         return self._parent._map_reduce(
-            _chunk_stats,
-            self._slices,
-            w=np.asarray(w, dtype=np.float64),
-            b=float(b),
-            need_grad=need_grad,
-            need_hess=need_hess,
-            result_bytes=_stats_bytes(self._parent.n_features, need_hess),
+            _w.run_task, self.slices, task=task, result_bytes=task.result_bytes
         )
 
 
-class _RemoteBatch:
-    """Some rows of one chunk, as a source with ``n_samples`` and ``stats``."""
+class _RemoteBatch(_Derived):
+    """Some rows of one chunk, as a source (one task on the worker that holds it)."""
 
     def __init__(self, parent, chunk, rows):
-        self._parent = parent
+        super().__init__(parent, rows.shape[0])
         self._chunk = chunk
         self._rows = rows
-        self.n_samples = int(rows.shape[0])
 
-    def stats(self, w, b=0.0, *, need_grad=True, need_hess=False) -> ChunkStats:
-        fut = self._parent.client.submit(
-            _chunk_stats,
-            self._chunk,
-            w=np.asarray(w, dtype=np.float64),
-            b=float(b),
-            need_grad=need_grad,
-            need_hess=need_hess,
-            rows=self._rows,
-            pure=False,
-        )
-        return fut.result()
-
-    def map_reduce(self, fn):
-        fut = self._parent.client.submit(_apply, self._chunk, fn=fn, rows=self._rows, pure=False)
-        return fut.result()
+    def aggregate(self, task):
+        client = self._parent.client
+        return client.submit(_w.run_task, self._chunk, self._rows, task=task, pure=False).result()
 
 
-# -- tasks run on the workers ---------------------------------------------------------------
-class _Chunk:
-    """One chunk's arrays: X (m, n), y (m,), s (m,) or None, o (m,) or None."""
-
-    __slots__ = ("X", "o", "s", "y")
-
-    def __init__(self, X, y, s, o):
-        self.X, self.y, self.s, self.o = X, y, s, o
-
-    def __getstate__(self):
-        return (self.X, self.y, self.s, self.o)
-
-    def __setstate__(self, state):
-        self.X, self.y, self.s, self.o = state
-
-    def arrays(self, rows=None):
-        """``(X, y, s, o)`` of the chunk, or of its ``rows`` (a slice gives views)."""
-        if rows is None:
-            return self.X, self.y, self.s, self.o
-        s, o = self.s, self.o
-        return (
-            self.X[rows],
-            self.y[rows],
-            None if s is None else s[rows],
-            None if o is None else o[rows],
-        )
-
-    def source(self, rows=None) -> InMemorySource:
-        """The chunk (or its ``rows``: a slice gives views) as a one-thread source.
-
-        On a worker, Dask's parallelism is one task per thread, so a task adds no threads
-        of its own (2 one-thread workers on 2 cores: a 2e6 x 50 Hessian pass took 490 ms
-        with two threads per task, 340 ms with one), and, with no threads to feed, takes
-        blocks of up to ``_BLOCK_BYTES`` (a 62,500 x 50 float64 gradient pass: 3.3 ms in
-        blocks of 1/16 of the chunk, 1.5 ms in 8 MiB blocks, the compiled row loop).
-        """
-        X, y, s, o = self.arrays(rows)
-        block_rows = None
-        if not sp.issparse(X) and X.shape[0]:
-            block_rows = max(256, _BLOCK_BYTES // max(1, X.shape[1] * X.dtype.itemsize))
-        return InMemorySource(X, y, s, o, n_threads=1, block_rows=block_rows)
-
-
-def _pack(X, y, s, o, dtype):
-    X = np.asarray(X)
-    if X.dtype != dtype:
-        X = X.astype(dtype)
-    y = np.asarray(y)
-    s = None if s is None else np.asarray(s).astype(dtype, copy=False)
-    o = None if o is None else np.asarray(o).astype(dtype, copy=False)
-    return _Chunk(X, y, s, o)
-
-
-def _meta(chunk):
-    """What the client needs to validate a chunk and count its classes."""
-    y = chunk.y
-    out = {"rows": int(y.shape[0]), "finite_X": bool(np.all(np.isfinite(chunk.X)))}
-    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
-        out["bad_y"] = True
-        return out
-    labels, inverse = np.unique(y, return_inverse=True)
-    if labels.shape[0] > MAX_CLASSES:
-        out["labels"] = labels[:5].tolist()
-        out["too_many"] = True
-        return out
-    out["labels"] = labels.tolist()
-    out["counts"] = np.bincount(inverse, minlength=labels.shape[0]).tolist()
-    if chunk.s is not None:
-        s = chunk.s
-        out["bad_s"] = bool(not np.all(np.isfinite(s)) or np.any(s < 0))
-        out["wsums"] = np.bincount(
-            inverse, weights=s.astype(np.float64), minlength=labels.shape[0]
-        ).tolist()
-    else:
-        out["wsums"] = [float(c) for c in out["counts"]]
-    if chunk.o is not None:
-        out["bad_o"] = bool(not np.all(np.isfinite(chunk.o)))
-    return out
-
-
-def _encode(chunk, classes, factors):
-    # classes are sorted (np.unique), so the index is a binary search; 0/1 for two classes.
-    y = np.searchsorted(classes, chunk.y).astype(chunk.X.dtype)
-    s = chunk.s
-    if factors is not None:
-        c = np.asarray(factors, dtype=chunk.X.dtype)[y.astype(np.intp)]
-        s = c if s is None else s * c
-    return _Chunk(chunk.X, y, s, chunk.o)
-
-
-def _chunk_stats(chunk, rows=None, *, w, b, need_grad, need_hess):
-    return chunk.source(rows).stats(w, b, need_grad=need_grad, need_hess=need_hess)
-
-
-def _chunk_stats_and_sample(chunk, rows, *, w, b):
-    full = chunk.source().stats(w, b, need_grad=True)
-    return full, chunk.source(rows).stats(w, b, need_grad=False, need_hess=True)
-
-
-def _apply(chunk, *, fn, rows=None):
-    return fn(*chunk.arrays(rows))
-
-
-def _chunk_hessp(chunk, *, w, b, v_w, v_b):
-    return chunk.source().hessp(w, b, v_w, v_b)
-
-
-def _chunk_gram(chunk):
-    return chunk.source().gram()
-
-
-def _chunk_gram_matvec(chunk, *, v_w, v_b):
-    return chunk.source().gram_matvec(v_w, v_b)
-
-
-def _run_group(func, items, *chunks, address, kwargs):
-    """``func`` over a worker's chunks: ``(where it ran, [result per chunk])``."""
-    try:
-        from distributed import get_worker
-
-        ran_on = get_worker().address
-    except ValueError:  # pragma: no cover - not on a worker
-        ran_on = None
-    return ran_on, [func(c, *it, **kwargs) for c, it in zip(chunks, items, strict=True)]
-
-
-def _tree_sum(parts, k):
-    """The sum of ``parts`` in the shape of the workers' tree: ``k``-ary, left to right."""
-    while len(parts) > 1:
-        parts = [_add(*parts[i : i + k]) for i in range(0, len(parts), k)]
-    return parts[0]
-
-
-def _add(*parts):
-    total = parts[0]
-    for p in parts[1:]:
-        if isinstance(total, tuple):
-            total = (total[0] + p[0], total[1] + p[1])
-        else:
-            total = total + p
-    return total
-
-
-# -- client-side checks ---------------------------------------------------------------------
 # Per-chunk results sent back whole (rather than tree-added on the workers) up to this many
 # bytes a pass: gradients always, Hessians of narrow data.
 _GATHER_BYTES = 32 << 20
-
-
-def _stats_bytes(n_features, need_hess):
-    """Bytes of one chunk's ChunkStats (float64), with or without the Hessian."""
-    p = n_features + 1
-    extra = p if need_hess == "diag" else p * p if need_hess else 0
-    return 8 * (p + 4 + extra)
-
-
-# Distinct target values accepted before the target is taken for a continuous one.
-MAX_CLASSES = 1000
-
-
-def _check_meta(meta, n_samples, *, weighted):
-    if not all(m["finite_X"] for m in meta):
-        raise DataError("X contains NaN or infinity; X accepts finite numbers.")
-    if any(m.get("bad_y") for m in meta):
-        raise DataError("y contains NaN or infinity; y accepts exactly two distinct labels.")
-    per_label: dict = {}
-    for m in meta:
-        if m.get("too_many"):
-            shown = ", ".join(repr(v) for v in m["labels"])
-            raise DataError(
-                f"y has more than {MAX_CLASSES} distinct values ({shown}, ...); a classifier "
-                "accepts class labels, not a continuous target."
-            )
-        for label, count, ws in zip(m["labels"], m["counts"], m["wsums"], strict=True):
-            entry = per_label.setdefault(label, [0, 0.0])
-            entry[0] += count
-            entry[1] += ws
-    if len(per_label) < 2 or len(per_label) > MAX_CLASSES:
-        shown = ", ".join(repr(v) for v in sorted(per_label)[:5])
-        what = "one class" if len(per_label) == 1 else f"{len(per_label)} classes"
-        raise DataError(
-            f"y has {what} ({shown}); a classifier accepts from two to {MAX_CLASSES} distinct "
-            "labels."
-        )
-    if weighted:
-        if any(m.get("bad_s") for m in meta):
-            raise DataError(
-                "sample_weight contains a negative, NaN or infinite value; it accepts finite "
-                "numbers >= 0."
-            )
-    if any(m.get("bad_o") for m in meta):
-        raise DataError("offset contains NaN or infinity; it accepts finite numbers.")
-    ordered = sorted(per_label)
-    counts = np.array([per_label[v][0] for v in ordered], dtype=np.int64)
-    wsums = np.array([per_label[v][1] for v in ordered], dtype=np.float64)
-    assert counts.sum() == n_samples
-    return np.array(ordered), counts, wsums
-
-
-def _class_factors(class_weight, classes, counts):
-    if class_weight is None:
-        return None
-    if class_weight == "balanced":
-        return counts.sum() / (len(counts) * counts.astype(np.float64))
-    labels = classes.tolist()
-    unknown = [k for k in class_weight if k not in labels]
-    if unknown:
-        raise InvalidParameterError(
-            f"class_weight has labels {unknown!r} that are not in y; its keys must be among "
-            f"the classes {labels!r}."
-        )
-    return np.array([float(class_weight.get(v, 1.0)) for v in labels])

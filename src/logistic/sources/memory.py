@@ -1,7 +1,7 @@
 """In-memory dense or sparse rows, fed to the kernel in cache-sized blocks, on threads.
 
 One evaluation reads every row of ``X`` once: each block of rows goes through ``X w``,
-the fused pointwise step and ``X^T r`` while it is in cache (:mod:`logistic.kernel`). The
+the fused pointwise step and ``X^T r`` while it is in cache (:mod:`logistic._kernel`). The
 blocks are shared among a few threads, each adding its blocks into its own float64
 accumulator; the accumulators are added in a fixed order at the end, so for a given
 ``block_rows`` and ``n_threads`` the result does not depend on scheduling. NumPy's
@@ -12,7 +12,6 @@ parallelism do not oversubscribe the cores.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,19 +20,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._blas import blas_single_thread as _blas_single_thread
-from ..kernel import (
-    _FUSED_MIN_SIZE,
-    ChunkStats,
-    _Accumulator,
-    _block_pass,
-    _fused_ok,
-    chunk_curvature,
-    chunk_curvature_matvec,
-    chunk_gram,
-    chunk_gram_matvec,
-    line_sums,
-    logits_pair,
-)
+from .._kernel._compiled import FUSED_MIN_SIZE, compiled_ok
+from ._base import Source
+from ._tasks import combine
 
 __all__ = ["InMemorySource"]
 
@@ -82,7 +71,7 @@ def _pool(n_threads):
         return _POOL
 
 
-class InMemorySource:
+class InMemorySource(Source):
     """Rows held in memory: a NumPy array (C or F order) or a SciPy CSR matrix.
 
     Parameters
@@ -90,18 +79,32 @@ class InMemorySource:
     X : ndarray or sparse matrix of shape (n_samples, n_features), float32 or float64
         Used as given: never copied, never converted.
     y : ndarray of shape (n_samples,)
-        Labels in {0, 1}, in the dtype of ``X``.
+        Class indices in the dtype of ``X``: 0/1 for the binomial link, ``0 .. K-1`` for the
+        softmax one.
     sample_weight : ndarray of shape (n_samples,) or None
-    offset : ndarray of shape (n_samples,) or None
+    offset : ndarray of shape (n_samples,), (n_samples, K) or None
+        Known terms added to the logits (one per row, or per row and class).
     block_rows : int or None
         Rows per kernel call; None picks about 8 MiB of ``X`` per block.
     n_threads : int or None
         Threads sharing the blocks of one pass; None uses :func:`default_n_threads`
         (a thread per ``2^19`` elements of X, or ``2^17`` CSR nonzeros; smaller passes run on
         the calling thread).
+    classes : array_like or None
+        The labels ``y`` indexes (``classes_``), when known.
     """
 
-    def __init__(self, X, y, sample_weight=None, offset=None, *, block_rows=None, n_threads=None):
+    def __init__(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        offset=None,
+        *,
+        block_rows=None,
+        n_threads=None,
+        classes=None,
+    ):
         if sp.issparse(X) and X.format != "csr":
             X = X.tocsr()
         self.X = X
@@ -126,18 +129,26 @@ class InMemorySource:
             block_rows = max(256, min(_BLOCK_BYTES // row_bytes, cap))
         self.block_rows = int(block_rows)
         self.n_threads = n_threads
+        self.classes_ = None if classes is None else np.asarray(classes)
+        self.sparse = sp.issparse(X)
+        caps = {"cached_chunks", "row_sampling"}
         # Large C-ordered dense X: every gradient block (the last, short one too) runs the
         # compiled row loop, which multiplies every entry of X, so NaN or infinity in X
         # always shows as a non-finite loss or gradient (BLAS may skip zero factors).
-        self.detects_nonfinite = (
-            not sp.issparse(X)
-            and X.size >= _FUSED_MIN_SIZE
-            and _fused_ok(X, y, sample_weight, offset, min_size=0)
-        )
+        if (
+            not self.sparse
+            and X.size >= FUSED_MIN_SIZE
+            and compiled_ok(X, y, sample_weight, offset, min_size=0)
+        ):
+            caps.add("compiled_blocks")
         # the Hessian's Gram part may come from scaled float32 products (stats' gram_scale)
-        self.float32_gram = not sp.issparse(X) and X.dtype == np.float64
+        if not self.sparse and X.dtype == np.float64:
+            caps.add("float32_gram")
+        self.capabilities = frozenset(caps)
         # per-thread scratch blocks of the Hessian passes, kept while the source lives
         self._scratch = threading.local()
+        # per-block caches (curvatures, line-search logits), kept while the source lives
+        self._caches = {}
 
     # -- blocks and threads -----------------------------------------------------------
     def _slices(self):
@@ -193,34 +204,36 @@ class InMemorySource:
             return 1
         return max(1, min(default_n_threads(), work // _MIN_WORK_PER_THREAD, n_slices))
 
-    def _map(self, work, make_acc, combine):
-        """Run ``work(acc, slice)`` over all blocks on threads; combine accumulators in order.
+    def _map(self, work, zero):
+        """Run ``acc = work(acc, slice)`` over all blocks on threads, each thread from
+        ``zero(scratch)``; returns the accumulators in block order.
 
         Thread ``k`` takes a contiguous run of blocks, so each thread streams through its
         own part of ``X`` and the final sum is in a fixed order.
         """
         slices = self._slices()
         n_threads = self._threads_for(len(slices))
+        scratch = self._scratch
         if n_threads == 1:
-            acc = make_acc()
+            acc = zero(scratch)
             if self.n_samples * self.n_features <= _NO_BLAS_LIMIT_SIZE:
                 for sl in slices:  # too small for BLAS to thread; the limit costs ~30 us
-                    work(acc, sl)
+                    acc = work(acc, sl)
                 return [acc]
             # one BLAS thread even here: OpenBLAS's threads slow small products down
             # (digits' 1797 x 64 Hessian syrk 0.25 ms on one thread; whole fit 5.3 ms on
             # one BLAS thread, 8.2 ms on two)
             with _blas_single_thread():
                 for sl in slices:
-                    work(acc, sl)
+                    acc = work(acc, sl)
             return [acc]
         bounds = np.linspace(0, len(slices), n_threads + 1).astype(int)
         parts = [slices[bounds[k] : bounds[k + 1]] for k in range(n_threads)]
 
         def run(part):
-            acc = make_acc()
+            acc = zero(scratch)
             for sl in part:
-                work(acc, sl)
+                acc = work(acc, sl)
             return acc
 
         with _blas_single_thread():
@@ -228,85 +241,25 @@ class InMemorySource:
         return accs
 
     # -- the source API ---------------------------------------------------------------
-    def stats(self, w, b=0.0, *, need_grad=True, need_hess=False, gram_scale=None) -> ChunkStats:
-        """One pass over the rows: the kernel's sums over every block, added.
-
-        ``gram_scale``: the Hessian's Gram part from scaled float32 products (see
-        :func:`logistic.kernel.chunk_stats`)."""
-        w = np.asarray(w, dtype=np.float64).ravel().astype(self.dtype, copy=False)
-        sparse = sp.issparse(self.X)
-
-        def make_acc():
-            return _Accumulator(
-                self.n_features,
-                self.dtype,
-                need_grad,
-                need_hess,
-                sparse,
-                self._scratch,
-                gram_scale=gram_scale,
-            )
-
-        fused_min = 0 if self.detects_nonfinite else _FUSED_MIN_SIZE
+    def aggregate(self, task):
+        """``task`` over the blocks on the source's threads, the parts added in block order
+        (see :meth:`Source.aggregate`); BLAS inside runs on one thread."""
+        caches = self._caches
+        block = self._block
 
         def work(acc, sl):
-            X, y, s, off = self._block(sl)
-            _block_pass(acc, X, y, w, b, s, off, need_grad, need_hess, fused_min)
+            X, y, s, o = block(sl)
+            cache = caches.get(sl.start)
+            if cache is None:
+                cache = caches[sl.start] = {}
+            return task.add(acc, X, y, s, o, cache)
 
-        accs = self._map(work, make_acc, None)
-        total = accs[0].result()
-        for acc in accs[1:]:
-            total = total + acc.result()
-        return total
-
-    def map_reduce(self, fn):
-        """``fn(X, y, s, o)`` over the blocks on the source's threads, added in block order
-        (other kernels, e.g. the multinomial one; BLAS inside ``fn`` runs on one thread)."""
-
-        def make_acc():
-            return [None]
-
-        def work(acc, sl):
-            part = fn(*self._block(sl))
-            acc[0] = part if acc[0] is None else acc[0] + part
-
-        total = None
-        for (part,) in self._map(work, make_acc, None):
-            if part is not None:
-                total = part if total is None else total + part
-        return total
-
-    def _weights(self, s, m):
-        return np.ones(m, dtype=self.dtype) if s is None else s
-
-    def gram(self) -> np.ndarray:
-        """``[X 1]^T diag(s) [X 1]`` in float64, shape (n_features + 1, n_features + 1)."""
-        total = None
-        for X, _, s, _ in self._blocks():
-            part = chunk_gram(X, self._weights(s, X.shape[0]))
-            total = part if total is None else total + part
-        return total
-
-    def gram_matvec(self, v_w, v_b=0.0):
-        """``[X 1]^T diag(s) [X 1] v`` as ``(vec_w, vec_b)``, one pass, no matrix formed."""
-        v_w = np.asarray(v_w, dtype=np.float64)
-
-        def make_acc():
-            return [np.zeros(self.n_features), 0.0]
-
-        def work(acc, sl):
-            X, _, s, _ = self._block(sl)
-            pw, pb = chunk_gram_matvec(X, self._weights(s, X.shape[0]), v_w, v_b)
-            acc[0] += pw
-            acc[1] += pb
-
-        accs = self._map(work, make_acc, None)
-        return sum(a[0] for a in accs[1:]) + accs[0][0], float(sum(a[1] for a in accs))
+        return combine([task.finish(acc) for acc in self._map(work, task.zero)])
 
     def column_scales(self) -> np.ndarray:
         """``sqrt(sum_i x_ij^2)`` per column of dense X in float64 (1 for a column of zeros),
         computed once: the column scales of a first float32 Gram product (``stats``'
-        ``gram_scale``, for dense float64 X only: :attr:`float32_gram`)."""
+        ``gram_scale``, for dense float64 X only: the ``"float32_gram"`` capability)."""
         cached = self.__dict__.get("_column_scales")
         if cached is None:
             cached = np.sqrt(np.einsum("ij,ij->j", self.X, self.X, dtype=np.float64))
@@ -314,65 +267,25 @@ class InMemorySource:
             self._column_scales = cached
         return cached
 
-    def along(self, w, b, dw, db=0.0):
-        """``phi(t) -> (d/dt, d2/dt2)`` of the data term's sum at ``(w + t dw, b + t db)``.
-
-        One pass over X now (``z = X w + b + offset`` and ``u = X dw + db``, kept in the
-        dtype of X: two numbers a row, at most 1/8 of X from 16 columns on), none per trial
-        ``t`` (:func:`logistic.kernel.line_sums`): Newton's exact line search.
-        """
-        z, u = logits_pair(self.X, w, b, dw, db, self.offset)
-        y, s = self.y, self.sample_weight
-        return lambda t: line_sums(z, u, y, s, t)
-
-    def hessp(self, w, b, v_w, v_b=0.0):
-        """``[X 1]^T diag(s a (1 - a)) [X 1] v`` at ``(w, b)`` as ``(vec_w, vec_b)``.
-
-        One pass over the rows, without the ``(n + 1)^2`` Hessian: the product a Newton-CG
-        iteration needs. The row curvatures ``h = s a (1 - a)`` at the last ``(w, b)`` are
-        kept (``n_samples`` numbers, in the dtype of X), so the further products of one
-        Newton step cost one mat-vec pair each (``X v`` and ``X^T (h X v)`` on each cached
-        block) instead of also recomputing ``X w``.
-        """
-        w = np.asarray(w, dtype=np.float64)
-        v_w = np.asarray(v_w, dtype=np.float64).astype(self.dtype, copy=False)
-        key = (hashlib.blake2b(w.tobytes(), digest_size=16).digest(), float(b))
-        cached = self.__dict__.get("_curvature")
-        curv = cached[1] if cached is not None and cached[0] == key else None
-        fresh = {}
-        wd = w.astype(self.dtype, copy=False)
-
-        def make_acc():
-            return [np.zeros(self.n_features), 0.0]
-
-        def work(acc, sl):
-            X, _, s, off = self._block(sl)
-            if curv is None:
-                h = chunk_curvature(X, wd, b, s, off)
-                fresh[sl.start] = h
-            else:
-                h = curv[sl.start]
-            pw, pb = chunk_curvature_matvec(X, h, v_w, v_b)
-            acc[0] += pw
-            acc[1] += pb
-
-        accs = self._map(work, make_acc, None)
-        if curv is None:
-            self._curvature = (key, fresh)
-        return sum(a[0] for a in accs[1:]) + accs[0][0], float(sum(a[1] for a in accs))
+    def _derived(self, pick, **options) -> InMemorySource:
+        """A new source of ``pick(a)`` of each row array (X, y, weights, offsets)."""
+        opt = lambda a: None if a is None else pick(a)  # noqa: E731
+        return InMemorySource(
+            pick(self.X),
+            pick(self.y),
+            opt(self.sample_weight),
+            opt(self.offset),
+            n_threads=self.n_threads,
+            classes=self.classes_,
+            **options,
+        )
 
     def every(self, step) -> InMemorySource:
         """The rows ``0, step, 2 step, ...`` as a new source: a strided view of dense ``X``
         (no copy), a copy of those rows for CSR. Used for subsampled Hessian estimates
         (see :meth:`compact`)."""
         sl = slice(0, None, int(step))
-        return InMemorySource(
-            self.X[sl],
-            self.y[sl],
-            None if self.sample_weight is None else self.sample_weight[sl],
-            None if self.offset is None else self.offset[sl],
-            n_threads=self.n_threads,
-        )
+        return self._derived(lambda a: a[sl])
 
     def compact(self) -> InMemorySource:
         """This source with a C-ordered copy of a strided dense ``X`` (else itself): for a
@@ -382,24 +295,11 @@ class InMemorySource:
         X = self.X
         if sp.issparse(X) or X.flags.c_contiguous:
             return self
-        return InMemorySource(
-            np.ascontiguousarray(X),
-            np.ascontiguousarray(self.y),
-            None if self.sample_weight is None else np.ascontiguousarray(self.sample_weight),
-            None if self.offset is None else np.ascontiguousarray(self.offset),
-            n_threads=self.n_threads,
-        )
+        return self._derived(np.ascontiguousarray)
 
     def take(self, indices) -> InMemorySource:
         """The rows ``indices`` as a new source (a copy of those rows only)."""
-        return InMemorySource(
-            self.X[indices],
-            self.y[indices],
-            None if self.sample_weight is None else self.sample_weight[indices],
-            None if self.offset is None else self.offset[indices],
-            block_rows=self.block_rows,
-            n_threads=self.n_threads,
-        )
+        return self._derived(lambda a: a[indices], block_rows=self.block_rows)
 
     def minibatches(self, batch_size, rng):
         """One epoch: the rows shuffled by ``rng``, cut into sources of ``batch_size`` rows."""

@@ -1,12 +1,11 @@
 """Rows streamed from Parquet or CSV files, out of core: one pass over the files per call.
 
-Every full-batch quantity is a sum over rows (:mod:`logistic.kernel`), so a file source
+Every full-batch quantity is a sum over rows (:mod:`logistic._kernel`), so a file source
 only reads record batches one after the other, turns each into arrays and adds the kernel's
-sums. For record batches ``B_1, ..., B_K`` of the files, in file order::
-
-    stats(w, b)   = sum_k chunk_stats(X_k, y_k, w, b, s_k, o_k)      one pass
-    gram()        = sum_k [X_k 1]^T diag(s_k) [X_k 1]                one pass
-    gram_matvec(v)= sum_k [X_k 1]^T diag(s_k) [X_k 1] v              one pass
+sums: :meth:`StreamSource.aggregate` runs a task (:mod:`logistic.sources._tasks`) over the
+record batches ``B_1, ..., B_K`` of the files, in file order, one pass a call; every other
+pass (loss, gradient, Hessian, Hessian-vector products, Gram matrices) is derived from it by
+:class:`logistic.sources.Source`. Nothing is kept between passes.
 
 Peak memory is a few record batches (``batch_size`` rows of the columns read, decoded,
 plus the dense ``(batch_size, n_features)`` block handed to the kernel), never the file.
@@ -23,39 +22,32 @@ with more values is mapped to indices into the sorted ``classes_`` (the multinom
 
 from __future__ import annotations
 
-import glob
-import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
+from .._classes import (
+    MAX_CLASSES,
+    check_class_weight,
+    check_labels,
+    class_weight_factors,
+    too_many_classes,
+)
+from .._files import expand_paths, infer_format, iter_batches, read_schema
 from ..errors import DataError, InvalidParameterError
-from ..kernel import ChunkStats
+from ._base import Source
+from ._tasks import combine
 from .memory import InMemorySource
 
 __all__ = ["StreamSource"]
 
-_PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".tsv", ".txt")
-# Read buffer per Parquet column stream: pages are read through it instead of loading a
-# whole (compressed) column chunk, so memory does not grow with the row-group size.
-_PARQUET_BUFFER = 1 << 16
-# Bytes of CSV text per row and column, to turn ``batch_size`` rows into a block size.
-_CSV_BYTES_PER_CELL = 16
 
-
-# Distinct target values accepted before the target is taken for a continuous one.
-MAX_CLASSES = 1000
-
-
-class StreamSource:
+class StreamSource(Source):
     r"""A row source over Parquet or CSV files, streamed in record batches.
 
     Each call of :meth:`stats`, :meth:`gram` or :meth:`gram_matvec` is one pass over the
@@ -66,8 +58,10 @@ class StreamSource:
     Parameters
     ----------
     paths : str, path or iterable of them
-        Files to read, in this order. A string with ``*``, ``?`` or ``[`` is a glob whose
-        matches are sorted; a directory means every Parquet/CSV file in it, sorted.
+        Files to read, in this order (:func:`logistic.tables.expand_paths`: a string with
+        ``*``, ``?`` or ``[`` is a glob whose matches are sorted; a directory means every
+        Parquet/CSV file in it, sorted). CSV cells in ``logistic.tables.NULL_VALUES`` are
+        missing values, as in every reader of the library.
     target : str
         Name of the label column: two distinct values (binary model, mapped to 0/1) or more
         (multinomial, mapped to indices into ``classes_``; at most 1000).
@@ -84,9 +78,10 @@ class StreamSource:
         distinct values.
     class_weight : dict, "balanced" or None, default=None
         Multiplied into the row weights: ``s_i <- s_i * c_{y_i}``; "balanced" is
-        ``c_k = n / (K n_k)`` with ``n_k`` the count of class ``k`` (scikit-learn's rule).
+        ``c_k = S / (K S_k)`` with ``S_k`` the weight (the count, unweighted) of class
+        ``k`` (scikit-learn's rule, :func:`logistic._classes.class_weight_factors`).
     file_format : {"parquet", "csv"} or None, default=None
-        None infers it from the file suffix.
+        None infers it from each file (Parquet's magic bytes, else the suffix).
     batch_size : int, default=65536
         Rows per record batch (for CSV, the block size in bytes is derived from it).
     dtype : {numpy.float32, numpy.float64} or None, default=None
@@ -142,8 +137,8 @@ class StreamSource:
         prefetch: int = 1,
         csv_options: dict | None = None,
     ):
-        self.files = _expand_paths(paths)
-        self.file_format = _infer_format(self.files, file_format)
+        self.files = expand_paths(paths, file_format=file_format)
+        self.file_format = infer_format(self.files, file_format)
         if not isinstance(target, str):
             raise InvalidParameterError(
                 f"target={target!r} is not accepted; target accepts a column name (str)."
@@ -157,16 +152,7 @@ class StreamSource:
         self.shuffle_buffer = _check_positive_int("shuffle_buffer", shuffle_buffer)
         self.prefetch = _check_positive_int("prefetch", prefetch + 1) - 1
         self.csv_options = dict(csv_options or {})
-        if (
-            class_weight is not None
-            and class_weight != "balanced"
-            and not isinstance(class_weight, dict)
-        ):
-            raise InvalidParameterError(
-                f"class_weight={class_weight!r} is not accepted; class_weight accepts None, "
-                "'balanced' or a dict {label: weight}."
-            )
-        self.class_weight = class_weight
+        self.class_weight = check_class_weight(class_weight)
         if dtype is not None:
             dtype = np.dtype(dtype)
             if dtype not in (np.float32, np.float64):
@@ -225,53 +211,38 @@ class StreamSource:
         self._class_factors = None
         self._scan()
 
-    # -- reading ----------------------------------------------------------------------
+    # -- reading (one reader for every path: logistic._files) ----------------------------
     def _read_schema(self, path) -> pa.Schema:
-        try:
-            if self.file_format == "parquet":
-                return pq.read_schema(path)
-            return self._open_csv(path, None).schema
-        except (OSError, pa.ArrowException) as exc:
-            raise DataError(f"cannot read {path} as {self.file_format}: {exc}") from exc
-
-    def _csv_block_size(self, n_columns):
-        cells = self.batch_size * max(1, n_columns) * _CSV_BYTES_PER_CELL
-        return int(min(max(cells, 1 << 16), 1 << 28))
-
-    def _open_csv(self, path, columns):
-        n_cols = len(columns) if columns else 16
-        column_types = {}
-        if columns and self.transform is None and self.feature_names:
-            ftype = pa.float32() if self._requested_dtype == np.float32 else pa.float64()
-            column_types = {c: ftype for c in self.feature_names}
-            for c in (self.weight, self.offset):
-                if c is not None:
-                    column_types[c] = pa.float64()
-        return pacsv.open_csv(
+        return read_schema(
             path,
-            read_options=pacsv.ReadOptions(block_size=self._csv_block_size(n_cols)),
-            parse_options=pacsv.ParseOptions(**self.csv_options),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=list(columns) if columns else None,
-                column_types=column_types,
-            ),
+            file_format=self.file_format,
+            csv_options=self.csv_options,
+            batch_size=self.batch_size,
         )
 
+    def _column_types(self):
+        """CSV types forced on the columns read: the features in the requested float type
+        (so every batch agrees), weights and offsets in float64."""
+        if self.transform is not None or not self.feature_names:
+            return None
+        ftype = pa.float32() if self._requested_dtype == np.float32 else pa.float64()
+        types = {c: ftype for c in self.feature_names}
+        for c in (self.weight, self.offset):
+            if c is not None:
+                types[c] = pa.float64()
+        return types
+
     def _record_batches(self) -> Iterator[tuple[Path, pa.RecordBatch]]:
-        """Every record batch of every file, in file order."""
-        columns = self._read_columns
-        for path in self.files:
-            try:
-                if self.file_format == "parquet":
-                    pf = pq.ParquetFile(path, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
-                    batches = pf.iter_batches(batch_size=self.batch_size, columns=columns)
-                else:
-                    batches = self._open_csv(path, columns)
-                for batch in batches:
-                    if batch.num_rows:
-                        yield path, batch
-            except (OSError, pa.ArrowException) as exc:
-                raise DataError(f"cannot read {path} as {self.file_format}: {exc}") from exc
+        """Every record batch of every file, in file order, with its file."""
+        return iter_batches(
+            self.files,
+            self._read_columns,
+            self.batch_size,
+            column_types=self._column_types(),
+            file_format=self.file_format,
+            with_path=True,
+            csv_options=self.csv_options,
+        )
 
     def _features(self, batch: pa.RecordBatch) -> np.ndarray:
         """The ``(m, n_features)`` matrix of one batch (Fortran order: one copy per column)."""
@@ -377,12 +348,7 @@ class StreamSource:
                     else float(s[mask.to_numpy(zero_copy_only=False)].sum())
                 )
                 if len(per_label) > MAX_CLASSES:
-                    shown = ", ".join(repr(v) for v in list(per_label)[:5])
-                    raise DataError(
-                        f"target column {self.target!r} has more than {MAX_CLASSES} distinct "
-                        f"values ({shown}, ...) by {where}; a classifier accepts a target of "
-                        "class labels, not a continuous one."
-                    )
+                    raise too_many_classes(f"target column {self.target!r} (by {where})", per_label)
             X = self._features(batch)
             if n_features is None:
                 n_features = X.shape[1]
@@ -406,11 +372,11 @@ class StreamSource:
 
     def _set_classes(self, per_label) -> None:
         labels = list(per_label)
-        if len(labels) < 2:
-            raise DataError(
-                f"target column {self.target!r} has one class ({labels[0]!r}); a classifier "
-                "needs at least two distinct labels."
-            )
+        check_labels(
+            f"target column {self.target!r}",
+            sorted(labels),
+            [per_label[v][0] for v in sorted(labels)],
+        )
         if len(labels) > 2 and self.positive_label is not None:
             raise InvalidParameterError(
                 f"positive_label={self.positive_label!r} applies to a binary target; the "
@@ -434,58 +400,19 @@ class StreamSource:
         self.class_counts_ = counts
         self._positive = pa.scalar(ordered[1], type=self._target_arrow_type)
         self._value_set = pa.array(ordered, type=self._target_arrow_type)
-        factors = _class_factors(self.class_weight, ordered, counts)
+        factors = class_weight_factors(self.class_weight, ordered, wsums)
         self._class_factors = factors
         self.weight_sum = float(wsums @ (np.ones(len(ordered)) if factors is None else factors))
         if not self.weight_sum > 0:
             raise DataError("the weights (with class_weight) are zero for every row.")
 
     # -- the source API ---------------------------------------------------------------
-    def map_reduce(self, fn):
-        """One pass: ``fn(X, y, s, o)`` over every record batch, added (other kernels, e.g.
-        the multinomial one)."""
-        total = None
-        for X, y, s, o in self.chunks():
-            part = fn(X, y, s, o)
-            total = part if total is None else total + part
-        return total
-
-    def stats(self, w, b=0.0, *, need_grad=True, need_hess=False) -> ChunkStats:
-        """One pass over the files: the kernel's sums over every record batch, added."""
-        total = None
-        for X, y, s, o in self.chunks():
-            part = InMemorySource(X, y, s, o).stats(w, b, need_grad=need_grad, need_hess=need_hess)
-            total = part if total is None else total + part
-        return total
-
-    def hessp(self, w, b, v_w, v_b=0.0):
-        """``[X 1]^T diag(s a (1 - a)) [X 1] v`` at ``(w, b)`` as ``(vec_w, vec_b)``; one
-        pass (Newton-CG's product)."""
-        acc_w = np.zeros(self.n_features)
-        acc_b = 0.0
-        for X, y, s, o in self.chunks():
-            pw, pb = InMemorySource(X, y, s, o).hessp(w, b, v_w, v_b)
-            acc_w += pw
-            acc_b += pb
-        return acc_w, acc_b
-
-    def gram(self) -> np.ndarray:
-        """``[X 1]^T diag(s) [X 1]`` in float64, shape (n_features + 1, n_features + 1); one pass."""
-        total = None
-        for X, y, s, o in self.chunks():
-            part = InMemorySource(X, y, s, o).gram()
-            total = part if total is None else total + part
-        return total
-
-    def gram_matvec(self, v_w, v_b=0.0):
-        """``[X 1]^T diag(s) [X 1] v`` as ``(vec_w (n_features,), vec_b)``; one pass."""
-        acc_w = np.zeros(self.n_features)
-        acc_b = 0.0
-        for X, y, s, o in self.chunks():
-            pw, pb = InMemorySource(X, y, s, o).gram_matvec(v_w, v_b)
-            acc_w += pw
-            acc_b += pb
-        return acc_w, acc_b
+    def aggregate(self, task):
+        """One pass over the files: ``task`` over every record batch (each on the threads of
+        an in-memory source of its rows), the parts added in file order. Nothing is kept
+        between passes: a chunk's cache does not outlive its batch."""
+        parts = [InMemorySource(X, y, s, o).aggregate(task) for X, y, s, o in self.chunks()]
+        return combine(parts)
 
     def minibatches(self, batch_size, rng) -> Iterator[InMemorySource]:
         """One epoch of in-memory mini-batches of ``batch_size`` rows, shuffled in a buffer.
@@ -535,95 +462,12 @@ def _check_positive_int(name, value) -> int:
     return int(value)
 
 
-def _expand_paths(paths) -> list[Path]:
-    """Files from a path, a glob, a directory or an iterable of them, in order."""
-    if isinstance(paths, str | os.PathLike):
-        items: Iterable = [paths]
-    else:
-        try:
-            items = list(paths)
-        except TypeError:
-            raise InvalidParameterError(
-                f"paths={paths!r} is not accepted; paths accepts a file, a glob, a directory or "
-                "a list of files."
-            ) from None
-    files: list[Path] = []
-    for item in items:
-        text = os.fspath(item)
-        if any(ch in text for ch in "*?["):
-            matches = sorted(glob.glob(text, recursive=True))
-            if not matches:
-                raise DataError(f"the glob {text!r} matches no file.")
-            files.extend(Path(m) for m in matches)
-        elif os.path.isdir(text):
-            inside = sorted(
-                p
-                for p in Path(text).iterdir()
-                if p.is_file() and p.name.lower().endswith(_PARQUET_SUFFIXES + _CSV_SUFFIXES)
-            )
-            if not inside:
-                raise DataError(f"the directory {text!r} holds no Parquet or CSV file.")
-            files.extend(inside)
-        elif os.path.isfile(text):
-            files.append(Path(text))
-        else:
-            raise DataError(f"the file {text!r} does not exist.")
-    if not files:
-        raise DataError("paths names no file; it accepts a file, a glob, a directory or a list.")
-    return files
-
-
-def _infer_format(files, file_format) -> str:
-    if file_format is not None:
-        if file_format not in ("parquet", "csv"):
-            raise InvalidParameterError(
-                f"file_format={file_format!r} is not accepted; file_format accepts 'parquet', "
-                "'csv' or None (from the suffix)."
-            )
-        return file_format
-    kinds = set()
-    for f in files:
-        name = f.name.lower()
-        if name.endswith(_PARQUET_SUFFIXES):
-            kinds.add("parquet")
-        elif name.endswith(_CSV_SUFFIXES):
-            kinds.add("csv")
-        else:
-            raise DataError(
-                f"cannot tell the format of {f} from its suffix; pass file_format='parquet' "
-                "or 'csv'."
-            )
-    if len(kinds) > 1:
-        raise DataError("the files mix Parquet and CSV; stream one format at a time.")
-    return kinds.pop()
-
-
 def _is_numeric(t) -> bool:
     return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
 
 
 def _unique(names):
     return list(dict.fromkeys(names))
-
-
-def _class_factors(class_weight, ordered, counts):
-    """Per-class weight factors ``c`` (shape (n_classes,)) in the order of ``classes_``, or None."""
-    if class_weight is None:
-        return None
-    if class_weight == "balanced":
-        return counts.sum() / (len(counts) * counts.astype(np.float64))
-    unknown = [k for k in class_weight if k not in ordered]
-    if unknown:
-        raise InvalidParameterError(
-            f"class_weight has labels {unknown!r} that are not in the target; its keys must be "
-            f"among the classes {ordered!r}."
-        )
-    out = np.array([float(class_weight.get(v, 1.0)) for v in ordered])
-    if not np.all(np.isfinite(out)) or np.any(out < 0):
-        raise InvalidParameterError(
-            f"class_weight={class_weight!r} is not accepted; its values must be finite and >= 0."
-        )
-    return out
 
 
 _DONE = object()

@@ -7,7 +7,9 @@ and a few values removed to make missing cells.
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -16,13 +18,19 @@ import pyarrow.parquet as pq
 import pytest
 
 from logistic.errors import DataError, InvalidParameterError
-from logistic.io import (
+from logistic.tables import (
+    MAX_CLASSES,
+    NULL_VALUES,
     TablePreprocessor,
     array_sha256,
     atomic_write,
     atomic_write_bytes,
     check_output_path,
+    expand_paths,
+    file_format,
     file_sha256,
+    iter_batches,
+    read_schema,
     read_table,
     read_target,
     select_features,
@@ -193,13 +201,15 @@ def test_target_of_any_type(values, dtype, classes):
 
 
 def test_target_errors():
-    # 3 to 50 distinct values: a multinomial target.
+    # 3 to MAX_CLASSES (1000) distinct values: a multinomial target.
+    assert MAX_CLASSES == 1000
     assert read_target(pa.table({"y": ["a", "b", "b", "c"]}), "y").tolist() == list("abbc")
     assert np.unique(read_target(pa.table({"y": list(range(50)) * 2}), "y")).size == 50
-    with pytest.raises(DataError, match=r"has 51 distinct values \(0 \(2 rows\), 1 \(2 rows"):
-        read_target(pa.table({"y": list(range(51)) * 2}), "y")
+    assert np.unique(read_target(pa.table({"y": list(range(1000)) * 2}), "y")).size == 1000
+    with pytest.raises(DataError, match=r"has 1001 distinct values \(0 \(2 rows\), 1 \(2 rows"):
+        read_target(pa.table({"y": list(range(1001)) * 2}), "y")
     with pytest.raises(DataError, match="looks like a continuous quantity"):
-        read_target(pa.table({"y": np.linspace(0, 1, 300)}), "y")
+        read_target(pa.table({"y": np.linspace(0, 1, 3000)}), "y")
     with pytest.raises(DataError, match=r"one distinct value: 1 \(2 rows\)"):
         read_target(pa.table({"y": [1, 1]}), "y")
     with pytest.raises(DataError, match=r"1 missing value \(data rows 2\)"):
@@ -379,6 +389,181 @@ def test_bad_parameters_and_unsupported_types():
         TablePreprocessor().fit(pa.table({"e": pa.array([None, None], type=pa.float64())}))
     with pytest.raises(DataError, match="infinite value at data row 2"):
         TablePreprocessor().fit(pa.table({"x": [1.0, np.inf]}))
+
+
+# -- finding files and streaming them -----------------------------------------------------
+def _mixed_csv(n=20_000, *, sep=","):
+    """CSV text whose missing cells use every marker: '?' in x, 'NA' in k, empty and '?' in c;
+    long enough (> 64 KiB) to be streamed in several blocks."""
+    lines = [sep.join(["x", "k", "c"])]
+    for i in range(n):
+        x = "?" if i % 97 == 5 else f"{i * 0.25:.2f}"
+        k = "NA" if i % 89 == 7 else str(i % 13)
+        c = "" if i % 83 == 3 else "?" if i % 79 == 11 else ("red", "green", "blue")[i % 3]
+        lines.append(sep.join([x, k, c]))
+    return "\n".join(lines) + "\n"
+
+
+def test_expand_paths_directory_glob_and_list(tmp_path):
+    d = tmp_path / "parts"
+    d.mkdir()
+    for name in ["b.csv", "a.csv", "c.tsv", "e.txt"]:
+        (d / name).write_text("x,y\n1,0\n")
+    with open(d / "d.csv.gz", "wb") as fh:
+        fh.write(gzip.compress(b"x,y\n1,0\n"))
+    (d / "notes.md").write_text("not data")
+    (d / "sub").mkdir()
+    (d / "sub" / "f.csv").write_text("x,y\n1,0\n")
+    # A directory: its Parquet/CSV files (by suffix), sorted; other files and subdirectories
+    # are not read.
+    assert [p.name for p in expand_paths(d)] == ["a.csv", "b.csv", "c.tsv", "d.csv.gz", "e.txt"]
+    # A glob: its matches, sorted; "**" recurses.
+    assert [p.name for p in expand_paths(str(d / "[ab].csv"))] == ["a.csv", "b.csv"]
+    assert [p.name for p in expand_paths(str(d / "**" / "*.csv"))] == ["a.csv", "b.csv", "f.csv"]
+    # A list: each item expanded, in the given order.
+    got = expand_paths([d / "sub" / "f.csv", str(d / "b*"), d / "e.txt"])
+    assert [p.name for p in got] == ["f.csv", "b.csv", "e.txt"]
+    assert all(isinstance(p, Path) for p in got)
+
+
+def test_expand_paths_suffixes_and_formats(tmp_path, fair_complete):
+    for name in ["t.csv.gz", "t.tsv", "t.txt", "t.tsv.bz2", "t.pq", "t.parq"]:
+        (tmp_path / name).write_bytes(b"")
+        assert expand_paths(tmp_path / name) == [tmp_path / name]
+    assert file_format(tmp_path / "t.csv.gz") == "csv"
+    assert file_format(tmp_path / "t.pq") == "parquet"
+    # The content wins over the name: a Parquet file is Parquet whatever its suffix.
+    pq.write_table(fair_complete, tmp_path / "really.csv")
+    assert file_format(tmp_path / "really.csv") == "parquet"
+    pq.write_table(fair_complete, tmp_path / "data.bin")
+    assert expand_paths(tmp_path / "data.bin") == [tmp_path / "data.bin"]
+    # An unknown suffix on a file that is not Parquet cannot be told, unless file_format says.
+    (tmp_path / "data.dat").write_text("x,y\n1,0\n")
+    with pytest.raises(DataError, match=r"cannot tell the format of '.*data\.dat'.*suffix"):
+        expand_paths(tmp_path / "data.dat")
+    assert expand_paths(tmp_path / "data.dat", file_format="csv") == [tmp_path / "data.dat"]
+    with pytest.raises(InvalidParameterError, match="file_format='json' is not accepted"):
+        expand_paths(tmp_path / "t.txt", file_format="json")
+
+
+def test_expand_paths_errors(tmp_path):
+    with pytest.raises(DataError, match=r"data file '.*nope\.csv' not found.*does not exist"):
+        expand_paths(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match=r"the glob '.*' matches no file"):
+        expand_paths(str(tmp_path / "*.parquet"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="holds no Parquet or CSV file"):
+        expand_paths(tmp_path / "empty")
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    pq.write_table(pa.table({"x": [1]}), tmp_path / "b.parquet")
+    with pytest.raises(DataError, match=r"mix Parquet .* and CSV .*; stream one format at a time"):
+        expand_paths([tmp_path / "a.csv", tmp_path / "b.parquet"])
+    with pytest.raises(DataError, match="names no file"):
+        expand_paths([])
+    with pytest.raises(InvalidParameterError, match="paths=3 is not accepted"):
+        expand_paths(3)
+    with pytest.raises(InvalidParameterError, match="paths has the item 3"):
+        expand_paths([tmp_path / "a.csv", 3])
+
+
+@pytest.mark.parametrize("name", ["m.csv", "m.tsv", "m.txt", "m.csv.gz"])
+def test_iter_batches_sees_the_missing_values_of_read_table(tmp_path, name):
+    text = _mixed_csv(sep="\t" if ".tsv" in name else ",").encode()
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text) if name.endswith(".gz") else text)
+    assert {"", "?", "NA"} <= set(NULL_VALUES)
+    whole = read_table(path)
+    batches = list(iter_batches([path], ["x", "k", "c"], batch_size=1000))
+    assert len(batches) > 1  # several blocks: every one converted alike
+    streamed = pa.Table.from_batches(batches)
+    assert streamed.schema == whole.schema
+    assert streamed.equals(whole)
+    for col, marker_rows in [("x", 5), ("k", 7), ("c", 3)]:
+        assert streamed.column(col)[marker_rows].as_py() is None
+    assert streamed.column("c")[11].as_py() is None  # '?' in a text column
+    assert pa.types.is_floating(streamed.schema.field("x").type)
+    assert pa.types.is_integer(streamed.schema.field("k").type)
+    assert read_schema(path) == whole.schema
+
+
+def test_iter_batches_with_path_and_parquet(tmp_path):
+    pq.write_table(pa.table({"x": np.arange(10.0), "y": [0, 1] * 5}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"x": np.arange(4.0), "y": [1, 0] * 2}), tmp_path / "b.parquet")
+    files = expand_paths(str(tmp_path / "*.parquet"))
+    pairs = list(iter_batches(files, ["y"], batch_size=4, with_path=True))
+    assert [(p.name, b.num_rows) for p, b in pairs] == [
+        ("a.parquet", 4),
+        ("a.parquet", 4),
+        ("a.parquet", 2),
+        ("b.parquet", 4),
+    ]
+    assert all(isinstance(p, Path) and b.column_names == ["y"] for p, b in pairs)
+    assert all(isinstance(b, pa.RecordBatch) for b in iter_batches(files, None, batch_size=4))
+    with pytest.raises(DataError, match=r"data file '.*a\.parquet' lacks column 'z'"):
+        list(iter_batches(files, ["x", "z"]))
+    with pytest.raises(InvalidParameterError, match="batch_size=0"):
+        list(iter_batches(files, ["x"], batch_size=0))
+
+
+def test_iter_batches_column_types_for_csv(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("x,k,c\n1,2,a\n?,3,b\n4.5,NA,007\n")
+    types = {"x": pa.float32(), "k": pa.float64(), "c": pa.string(), "absent": pa.int8()}
+    (batch,) = iter_batches([path], ["x", "k", "c"], column_types=types)
+    assert batch.schema.field("x").type == pa.float32()
+    assert batch.schema.field("k").type == pa.float64()
+    assert batch.column("x").to_pylist() == [1.0, None, 4.5]
+    assert batch.column("k").to_pylist() == [2.0, 3.0, None]
+    assert batch.column("c").to_pylist() == ["a", "b", "007"]
+    # The same types as read_table forced with them.
+    assert read_table(path, column_types=types).schema == pa.Table.from_batches([batch]).schema
+    path.write_text("x,y\n1,0\n2,1\nabc,0\n")
+    with pytest.raises(
+        DataError, match=r"data file '.*a\.csv': column 'x' holds numbers but data row 3 has 'abc'"
+    ):
+        list(iter_batches([path], ["x", "y"], column_types={"x": pa.float32()}))
+
+
+def test_iter_batches_errors_name_file_and_row(tmp_path):
+    # Types are fixed by the first block: text in a later block names its row.
+    rows = [f"{i * 0.5},{i % 2}" for i in range(10_000)]
+    rows[9499] = "oops,1"
+    path = tmp_path / "late.csv"
+    path.write_text("x,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(
+        DataError, match=r"late\.csv': column 'x' holds numbers but data row 9500 has 'oops'"
+    ):
+        list(iter_batches([path], ["x", "y"], batch_size=1))
+    (tmp_path / "ragged.csv").write_text("a,b,y\n1,2,0\n3,4\n5,6,1\n")
+    with pytest.raises(DataError, match=r"data row 2 \(line 3 counting the header\) has 2 fields"):
+        list(iter_batches([tmp_path / "ragged.csv"], ["a", "y"]))
+    (tmp_path / "first.csv").write_text("a,b,y\n1,2,0\n")
+    (tmp_path / "other.csv").write_text("a,y\n1,0\n")
+    with pytest.raises(DataError, match=r"other\.csv' lacks column 'b'; its columns are a, y"):
+        list(iter_batches([tmp_path / "first.csv", tmp_path / "other.csv"], ["b"]))
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="is empty"):
+        list(iter_batches([tmp_path / "empty.csv"], ["a"]))
+
+
+def test_public_names_and_no_shadowed_io():
+    import importlib
+
+    import logistic.tables as tables
+
+    # Every name the former logistic.io module offered is in logistic.tables.
+    former_io = {
+        "IMPUTE_CHOICES", "MAX_CLASSES", "NULL_VALUES", "ColumnSpec", "TablePreprocessor",
+        "TransformReport", "array_sha256", "atomic_write", "atomic_write_bytes",
+        "breast_cancer_table", "check_class_count", "check_output_path", "expand_paths",
+        "file_sha256", "iter_batches", "read_schema", "read_table", "read_target",
+        "select_features", "write_csv",
+    }  # fmt: skip
+    assert former_io <= set(tables.__all__)
+    assert all(hasattr(tables, name) for name in tables.__all__)
+    # The standard library's name is not shadowed any more.
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("logistic.io")
 
 
 # -- hashing and atomic writes ------------------------------------------------------------

@@ -9,9 +9,9 @@ from sklearn.metrics import get_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import validate_data
 
-from ._validation import check_bool, check_int, check_real
+from ._estimator import LogisticRegression
+from ._validation import check_bool, check_int, check_real, explain_validation_error
 from .errors import ConvergenceWarning, DataError, InvalidParameterError
-from .estimator import LogisticRegression, _explain_validation_error
 
 __all__ = ["LogisticRegressionCV"]
 
@@ -161,7 +161,7 @@ class LogisticRegressionCV(LogisticRegression):
         try:
             X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         except ValueError as exc:
-            raise DataError(_explain_validation_error(exc)) from exc
+            raise DataError(explain_validation_error(exc)) from exc
         scorer = get_scorer("neg_log_loss" if self.scoring is None else self.scoring)
         cv = check_cv(self.cv, y, classifier=True)
         folds = list(cv.split(X, y))

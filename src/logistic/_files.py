@@ -1,0 +1,501 @@
+"""Data files, found and read: the one place where paths are expanded and files opened.
+
+Every reader of the library (a whole table in memory, the streamed passes of the command
+line, :class:`logistic.sources.StreamSource`) goes through these functions, so that they all
+accept the same files, take the same format for them, and see the same missing values and
+column types (the CSV options themselves are :mod:`logistic._csv`'s):
+
+- :func:`expand_paths`: a path, a glob, a directory or a list of them -> the files, in order;
+- :func:`file_format` / :func:`infer_format`: ``"parquet"`` when the file starts with
+  Parquet's magic bytes ``PAR1``, else by its suffix;
+- :func:`read_table`: a whole file as a pyarrow Table;
+- :func:`read_schema` and :func:`iter_batches`: a file's columns, and record batches of
+  files streamed one after the other (memory: one batch).
+
+Formats. Parquet: ``.parquet``, ``.pq``, ``.parq``. CSV: ``.csv``, ``.tsv`` (tab-separated),
+``.txt``, each optionally compressed (``.gz``, ``.bz2``; pyarrow decompresses by the suffix).
+CSV cells listed in :data:`NULL_VALUES` (empty, ``NA``, ``NaN``, ``null``, ``?`` ...) are
+missing values, in text columns too.
+
+Every mistake raises :class:`logistic.errors.DataError` (a ``ValueError``) with a one-line
+message that names the file and, where it can, the column and the data row (1-based, the
+header is not a row).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ._csv import NULL_VALUES, csv_block_size, csv_error, header_names, reader_options
+from ._text import names as _names
+from ._text import one_line as _one_line
+from ._text import quoted as _quoted
+from .errors import DataError, InvalidParameterError
+
+__all__ = [
+    "CSV_SUFFIXES",
+    "FILE_FORMATS",
+    "NULL_VALUES",
+    "PARQUET_SUFFIXES",
+    "csv_block_size",
+    "expand_paths",
+    "file_format",
+    "infer_format",
+    "iter_batches",
+    "read_schema",
+    "read_table",
+]
+
+#: The formats a data file can have.
+FILE_FORMATS = ("parquet", "csv")
+#: Suffixes of Parquet files.
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+#: Suffixes of CSV files, each optionally followed by one of :data:`_COMPRESSIONS`.
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+_COMPRESSIONS = (".gz", ".bz2")
+
+_FILE_KINDS = (
+    "CSV (.csv, .tsv, .txt, optionally .gz/.bz2 compressed) or Parquet (.parquet, .pq, .parq)"
+)
+_PARQUET_MAGIC = b"PAR1"
+# Read buffer per Parquet column stream: pages are read through it instead of loading a
+# whole (compressed) column chunk, so memory does not grow with the row-group size.
+_PARQUET_BUFFER = 1 << 16
+
+
+# -- finding files ------------------------------------------------------------------------
+def expand_paths(paths, *, file_format=None) -> list[Path]:
+    """The data files named by ``paths``, in the order in which they are read.
+
+    Parameters
+    ----------
+    paths : str, os.PathLike or iterable of them
+        Each item is a file; a glob (a string with ``*``, ``?`` or ``[``; ``**`` recurses)
+        whose matches are sorted and each expanded as a path; or a directory, meaning every
+        Parquet or CSV file directly in it (told by the suffix), sorted by name. Items are
+        expanded in the given order; a file named twice is read twice.
+    file_format : {"parquet", "csv"} or None, default=None
+        The format of every file; None infers each file's (see :func:`file_format`), and
+        the files must then all have one format.
+
+    Returns
+    -------
+    list of pathlib.Path
+        At least one file.
+
+    Raises
+    ------
+    DataError
+        A file does not exist, a glob matches nothing, a directory holds no data file, a
+        file's format cannot be told, or the files mix Parquet and CSV.
+    InvalidParameterError
+        ``paths`` is not a path or an iterable of paths, or ``file_format`` is not
+        accepted.
+    """
+    if isinstance(paths, str | os.PathLike):
+        items: Iterable = [paths]
+    else:
+        try:
+            items = list(paths)
+        except TypeError:
+            raise InvalidParameterError(
+                f"paths={paths!r} is not accepted; paths accepts a file, a glob, a directory "
+                "or a list of them."
+            ) from None
+    files: list[Path] = []
+    for item in items:
+        try:
+            text = os.fspath(item)
+        except TypeError:
+            raise InvalidParameterError(
+                f"paths has the item {item!r}; paths accepts a file, a glob, a directory or a "
+                "list of them (str or os.PathLike)."
+            ) from None
+        if any(ch in text for ch in "*?["):
+            matches = sorted(glob.glob(text, recursive=True))
+            if not matches:
+                raise DataError(f"the glob '{text}' matches no file; expected {_FILE_KINDS}.")
+            for match in matches:
+                files.extend(_expand_one(Path(match)))
+        else:
+            files.extend(_expand_one(Path(text)))
+    if not files:
+        raise DataError(
+            "paths names no file; it accepts a file, a glob, a directory or a list of them."
+        )
+    infer_format(files, file_format)
+    return files
+
+
+def _expand_one(path: Path) -> list[Path]:
+    """A path that is not a glob: itself, or the data files of a directory."""
+    if path.is_dir():
+        inside = sorted(p for p in path.iterdir() if p.is_file() and _by_suffix(p) is not None)
+        if not inside:
+            raise DataError(
+                f"the directory '{path}' holds no Parquet or CSV file; expected {_FILE_KINDS}."
+            )
+        return inside
+    if not path.exists():
+        raise DataError(
+            f"data file '{path}' not found (the path does not exist); expected {_FILE_KINDS}."
+        )
+    return [path]
+
+
+def file_format(path) -> str:
+    """The format of a data file: ``"parquet"`` or ``"csv"``.
+
+    A file that starts with Parquet's magic bytes ``PAR1`` is Parquet whatever its name;
+    otherwise (or when it cannot be opened) the suffix tells: ``.parquet``, ``.pq``,
+    ``.parq`` are Parquet; ``.csv``, ``.tsv``, ``.txt``, optionally ``.gz``/``.bz2``
+    compressed, are CSV.
+
+    Raises
+    ------
+    DataError
+        The file is not Parquet and its suffix is none of these.
+    """
+    path = Path(path)
+    if _starts_with_magic(path):
+        return "parquet"
+    kind = _by_suffix(path)
+    if kind is None:
+        raise DataError(
+            f"cannot tell the format of '{path}': it is not Parquet (no 'PAR1' header) and its "
+            f"suffix is not one of {_FILE_KINDS}; rename it, or pass file_format='parquet' "
+            "or 'csv'."
+        )
+    return kind
+
+
+# For the functions whose ``file_format`` parameter hides the function.
+_detect = file_format
+
+
+def _starts_with_magic(path: Path) -> bool:
+    """Whether the file begins with Parquet's magic bytes (False when it cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == _PARQUET_MAGIC
+    except OSError:
+        return False
+
+
+def _by_suffix(path: Path) -> str | None:
+    """The format told by the suffix alone, or None for a suffix of neither format."""
+    name = path.name.lower()
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    for ext in _COMPRESSIONS:
+        name = name.removesuffix(ext)
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    return None
+
+
+def infer_format(files, file_format=None) -> str:
+    """The one format of ``files``: ``file_format`` itself when given, else inferred.
+
+    Parameters
+    ----------
+    files : iterable of str or os.PathLike
+    file_format : {"parquet", "csv"} or None, default=None
+
+    Raises
+    ------
+    DataError
+        There are no files, a file's format cannot be told (see :func:`file_format`), or
+        the files mix Parquet and CSV.
+    InvalidParameterError
+        ``file_format`` is not accepted.
+    """
+    if file_format is not None:
+        if file_format not in FILE_FORMATS:
+            raise InvalidParameterError(
+                f"file_format={file_format!r} is not accepted; file_format accepts 'parquet', "
+                "'csv' or None (inferred from each file)."
+            )
+        return file_format
+    first: dict[str, Path] = {}
+    for f in map(Path, files):
+        first.setdefault(_detect(f), f)
+    if not first:
+        raise DataError("no data files; expected at least one Parquet or CSV file.")
+    if len(first) > 1:
+        raise DataError(
+            f"the files mix Parquet ('{first['parquet']}') and CSV ('{first['csv']}'); "
+            "stream one format at a time."
+        )
+    return next(iter(first))
+
+
+# -- reading a whole table ----------------------------------------------------------------
+def read_table(path, *, column_types=None) -> pa.Table:
+    """Read a CSV or Parquet file into a pyarrow Table.
+
+    The format is taken from the file's content (Parquet files start with ``PAR1``), so a
+    misnamed file still reads; any other file is read as CSV, ``.tsv`` files
+    tab-separated. CSV cells listed in :data:`NULL_VALUES` (empty, ``NA``, ``NaN``,
+    ``null``, ``?`` ...) are missing values.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    column_types : dict of {str: pyarrow.DataType}, optional
+        Types forced on CSV columns instead of pyarrow's inference (e.g. ``pa.string()``
+        for a categorical column whose values look like numbers). Ignored for Parquet;
+        columns not in the file are ignored.
+
+    Returns
+    -------
+    pyarrow.Table
+        At least one column and one data row.
+
+    Raises
+    ------
+    DataError
+        The file does not exist, is empty, has a header but no rows, has a ragged row (the
+        message names its row), has duplicate column names, or cannot be parsed.
+    """
+    path = Path(path)
+    if not path.exists():
+        glob_hint = (
+            " (a glob such as '*.parquet' is read with --stream or --scheduler)"
+            if any(ch in str(path) for ch in "*?[")
+            else ""
+        )
+        raise DataError(f"data file '{path}' not found{glob_hint}; expected {_FILE_KINDS}.")
+    if path.is_dir():
+        raise DataError(f"data file '{path}' is a directory; expected {_FILE_KINDS}.")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise DataError(f"cannot read data file '{path}': {exc.strerror or exc}.") from exc
+    if size == 0:
+        raise DataError(f"data file '{path}' is empty; expected a header row and data rows.")
+    if magic == _PARQUET_MAGIC:
+        table = _read_parquet(path)
+    else:
+        table = _read_csv(path, column_types or {})
+    if table.num_columns == 0:
+        raise DataError(f"data file '{path}' has no columns; expected a header row.")
+    if table.num_rows == 0:
+        raise DataError(
+            f"data file '{path}' has a header ({_names(table.column_names)}) but no data rows."
+        )
+    names = table.column_names
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise DataError(
+            f"data file '{path}' has duplicate column names {_names(dupes)}; "
+            "column names must be unique."
+        )
+    return table
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    """A whole Parquet file as a Table; a pyarrow error becomes a DataError."""
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"cannot read Parquet file '{path}': {_one_line(exc)}.") from exc
+
+
+def _read_csv(path: Path, column_types) -> pa.Table:
+    """A whole CSV file as a Table, with the options of every CSV reader."""
+    read, parse, convert = reader_options(path, column_types)
+    try:
+        return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        raise csv_error(path, exc, column_types) from exc
+
+
+# -- reading in batches -------------------------------------------------------------------
+def read_schema(
+    path, *, file_format=None, column_types=None, csv_options=None, batch_size=None
+) -> pa.Schema:
+    """The column names and types of a Parquet or CSV file, reading only its start.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    file_format : {"parquet", "csv"} or None, default=None
+        None infers it (see :func:`file_format`).
+    column_types, csv_options
+        As for :func:`iter_batches` (CSV only).
+    batch_size : int or None, default=None
+        For CSV, infer the types from the block :func:`iter_batches` reads first for this
+        many rows of every column (:func:`csv_block_size`); None: pyarrow's default block.
+
+    Returns
+    -------
+    pyarrow.Schema
+        CSV types are those the CSV readers of this module infer (or are forced to).
+
+    Raises
+    ------
+    DataError
+        The file does not exist, its format cannot be told, or it cannot be read.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(
+            f"data file '{path}' not found (the path does not exist); expected {_FILE_KINDS}."
+        )
+    kind = infer_format([path], file_format)
+    if kind == "parquet":
+        try:
+            return pq.read_schema(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read Parquet file '{path}': {_one_line(exc)}.") from exc
+    block = None if batch_size is None else csv_block_size(batch_size)
+    read, parse, convert = reader_options(
+        path, column_types or {}, block_size=block, extra=csv_options
+    )
+    try:
+        return pacsv.open_csv(
+            path, read_options=read, parse_options=parse, convert_options=convert
+        ).schema
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        raise csv_error(path, exc, column_types, extra=csv_options, in_file=True) from exc
+
+
+def iter_batches(
+    files,
+    columns=None,
+    batch_size: int = 65536,
+    *,
+    column_types=None,
+    file_format=None,
+    with_path=False,
+    csv_options=None,
+) -> Iterator:
+    """Record batches of ``columns`` from the files, one file after the other, in order.
+
+    Parquet is read through a small buffer (``batch_size`` rows per batch at most; pyarrow
+    still decodes one row group's column chunks at a time); CSV with pyarrow's streaming
+    reader in blocks of :func:`csv_block_size` bytes (one batch per block, about
+    ``batch_size`` rows), parsed and converted with exactly the options of
+    :func:`read_table`: the delimiter by the suffix, :data:`NULL_VALUES` missing in every
+    column, text columns included. Batches without rows are skipped. Memory: one batch.
+
+    What :class:`logistic.sources.StreamSource` needs, and passes: the files of
+    ``expand_paths(paths, file_format=file_format)`` and their one format
+    (:func:`infer_format`); the columns it reads (features, target, weight, offset), or
+    None with a ``transform`` and no feature list; its ``batch_size`` (the block size rule
+    of :func:`csv_block_size` is its own: 16 bytes per cell, 16 columns when all are read,
+    64 KiB .. 256 MiB); ``column_types`` forcing its feature columns to its float dtype
+    (``pa.float32()`` / ``pa.float64()``) and weight and offset to ``pa.float64()``, for
+    CSV; its ``csv_options``; and ``with_path=True``, so that its messages name the file of
+    a bad batch. Its schema comes from ``read_schema(files[0], file_format=...,
+    csv_options=..., batch_size=batch_size)``, whose CSV types are inferred from the same
+    first block. Missing cells arrive as nulls (its check of ``null_count`` then refuses
+    them, ``?`` and ``NA`` included).
+
+    Parameters
+    ----------
+    files : iterable of str or os.PathLike
+        Typically the output of :func:`expand_paths`.
+    columns : sequence of str or None, default=None
+        The columns to read, in this order for CSV; None (or empty) reads every column.
+    batch_size : int, default=65536
+        Rows per batch (for CSV, the block size in bytes is derived from it).
+    column_types : dict of {str: pyarrow.DataType}, optional
+        Types forced on CSV columns instead of pyarrow's inference (a cell that does not
+        convert is a DataError naming its column and row). Ignored for Parquet; columns not
+        read are ignored.
+    file_format : {"parquet", "csv"} or None, default=None
+        The format of every file; None infers each file's (see :func:`file_format`).
+    with_path : bool, default=False
+        Yield ``(path, batch)`` pairs (``path`` a :class:`pathlib.Path`) instead of batches.
+    csv_options : dict, optional
+        Extra keyword arguments for :class:`pyarrow.csv.ParseOptions` (``delimiter``,
+        ``quote_char`` ...), overriding those chosen by the suffix.
+
+    Yields
+    ------
+    pyarrow.RecordBatch, or (pathlib.Path, pyarrow.RecordBatch) with ``with_path``
+
+    Raises
+    ------
+    DataError
+        A file cannot be read or parsed, lacks a column of ``columns``, or has a cell that
+        does not convert to its column's type (the message names the file, and where it
+        can the column and data row).
+    """
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int | np.integer)
+        or batch_size < 1
+    ):
+        raise InvalidParameterError(
+            f"batch_size={batch_size!r} is not accepted; batch_size accepts an int >= 1."
+        )
+    columns = list(columns) if columns else None
+    fixed = None if file_format is None else infer_format((), file_format)
+    for path in map(Path, files):
+        kind = fixed or _detect(path)
+        if kind == "parquet":
+            batches = _parquet_batches(path, columns, int(batch_size))
+        else:
+            batches = _csv_batches(path, columns, int(batch_size), column_types, csv_options)
+        for batch in batches:
+            if batch.num_rows:
+                yield (path, batch) if with_path else batch
+
+
+def _parquet_batches(path: Path, columns, batch_size) -> Iterator[pa.RecordBatch]:
+    """The record batches of one Parquet file (its columns checked first)."""
+    try:
+        pf = pq.ParquetFile(path, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
+        if columns is not None:
+            _check_has_columns(path, pf.schema_arrow.names, columns)
+        yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"cannot read Parquet file '{path}': {_one_line(exc)}.") from exc
+
+
+def _csv_batches(path: Path, columns, batch_size, column_types, csv_options):
+    """The record batches of one CSV file, one per block."""
+    read, parse, convert = reader_options(
+        path,
+        column_types or {},
+        block_size=csv_block_size(batch_size, len(columns) if columns else None),
+        include_columns=columns,
+        extra=csv_options,
+    )
+    try:
+        reader = pacsv.open_csv(
+            path, read_options=read, parse_options=parse, convert_options=convert
+        )
+        yield from reader
+    except pa.ArrowKeyError as exc:
+        if "in include_columns does not exist" in str(exc):
+            names = header_names(path, csv_options)
+            if names is not None:
+                _check_has_columns(path, names, columns)
+        raise csv_error(path, exc, column_types, extra=csv_options, in_file=True) from exc
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        raise csv_error(path, exc, column_types, extra=csv_options, in_file=True) from exc
+
+
+def _check_has_columns(path: Path, names, columns) -> None:
+    """Refuse a file that lacks a column to be read, naming the file and its columns."""
+    missing = [c for c in columns if c not in names]
+    if missing:
+        what = "column" if len(missing) == 1 else "columns"
+        raise DataError(
+            f"data file '{path}' lacks {what} {_quoted(missing)}; its columns are {_names(names)} "
+            "(every file must hold every column read)."
+        )

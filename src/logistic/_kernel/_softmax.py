@@ -1,0 +1,177 @@
+"""The softmax kernel: the seeds' graph with K outputs, over a chunk of rows.
+
+For ``K`` classes the graph of one example generalises node by node::
+
+    z = W^T x + b        (K,)     linear node, W of shape (n, K), b of shape (K,)
+    a = softmax(z)       (K,)     a_k = exp(z_k) / sum_m exp(z_m)
+    L = -sum_k y_k log a_k = logsumexp(z) - z_y     (y one-hot)
+
+and the chain rule gives the same fused form as the binary case (seed 003, component 3)::
+
+    dL/dz = a - y,     dL/dW = x (a - y)^T,     dL/db = a - y
+
+The loss is computed from the logits as ``max(z) + log(sum exp(z - max(z))) - z_y``, never
+as ``log(softmax(z))``, so it is exact at any scale of ``z``. The Hessian of ``L`` in ``z``
+is ``diag(a) - a a^T``, so for a direction ``V`` (n, K), ``v_b`` (K,) with ``u = V^T x + v_b``
+the Hessian-vector product of the loss sum is::
+
+    D_i = s_i (a_i * (u_i - a_i . u_i))      (K,)   per row
+    (H v)_W = X^T D        (H v)_b = sum_i D_i
+
+one pass over the rows (two products with X), never the ``((n + 1) K)^2`` matrix. Rows are
+laid out as in :class:`~logistic._kernel._stats.ChunkStats`: ``W`` raveled in C order, then
+``b``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._linalg import matmat, rmatmat_add, squared
+
+__all__ = [
+    "add_stats",
+    "curvature",
+    "curvature_matvec",
+    "line_sums",
+    "logits_pair",
+    "probabilities",
+]
+
+# Elements of the (rows, (n + 1) K) work arrays of the explicit Hessian per block: ~16 MiB.
+_BLOCK_ELEMENTS = 1 << 21
+
+
+def logits(X, W, b, offset):
+    """``Z = X W + b (+ offset)``, shape (m, K), in the dtype of ``X``."""
+    Z = matmat(X, W)
+    Z += np.asarray(b).astype(Z.dtype, copy=False)
+    if offset is not None:
+        Z += offset.astype(Z.dtype, copy=False)
+    return Z
+
+
+def probabilities(Z):
+    """``(A, lse)``: row-wise ``softmax(Z)`` and ``logsumexp(Z)``, stable at any scale.
+
+    ``A`` is a new array in the dtype of ``Z``; ``lse`` (m,) likewise.
+    """
+    zmax = Z.max(axis=1, keepdims=True)
+    A = np.subtract(Z, zmax)
+    np.exp(A, out=A)
+    total = A.sum(axis=1, keepdims=True)
+    A /= total
+    lse = zmax[:, 0] + np.log(total[:, 0])
+    return A, lse
+
+
+def _weights(s, dtype):
+    return None if s is None else s.astype(dtype, copy=False)[:, None]
+
+
+def add_stats(acc, X, y, W, b, s, o, need_grad, need_hess):
+    """Add one block's softmax sums into ``acc`` (an accumulator with ``n_out = K``).
+
+    ``y`` holds class indices (in any numeric dtype), ``W`` is (n, K), ``b`` (K,), ``o``
+    (m, K) or None.
+    """
+    m, n = X.shape
+    K = W.shape[1]
+    Z = logits(X, W, b, o)
+    A, lse = probabilities(Z)
+    rows = np.arange(m)
+    yi = y.astype(np.intp, copy=False)
+    losses = lse - Z[rows, yi]
+    if s is None:
+        acc.add_rows(np.sum(losses, dtype=np.float64), m, None)
+    else:
+        acc.add_rows(losses.astype(np.float64) @ s.astype(np.float64), m, s)
+    if need_grad:
+        R = A.copy() if need_hess else A
+        R[rows, yi] -= 1  # dL/dz = a - y
+        if s is not None:
+            R *= _weights(s, R.dtype)
+        rmatmat_add(X, R, acc.grad_w.reshape(n, K))
+        acc.grad_b += R.sum(axis=0, dtype=np.float64)
+    if need_hess == "diag":
+        h = A * (1 - A)
+        if s is not None:
+            h *= _weights(s, h.dtype)
+        rmatmat_add(squared(X), h, acc.hess[: n * K].reshape(n, K))
+        acc.hess[n * K :] += h.sum(axis=0, dtype=np.float64)
+    elif need_hess:
+        step = max(256, _BLOCK_ELEMENTS // ((n + 1) * K))
+        for start in range(0, m, step):
+            sl = slice(start, min(start + step, m))
+            acc.hess += _hessian(X[sl], A[sl], None if s is None else s[sl])
+
+
+def _hessian(X, A, s):
+    """``sum_i s_i x1_i x1_i^T (x) (diag(a_i) - a_i a_i^T)`` for ``x1 = [x, 1]``.
+
+    Two matrix products instead of ``K^2`` Gram matrices: with ``B_i = x1_i (x) a_i`` (the
+    rows of ``B``, shape (m, (n+1) K)), the outer-product term is ``B^T diag(s) B``, and the
+    diagonal term's blocks ``X1^T diag(s a_k) X1`` all come from ``X1^T [X1 (x) (s a)]``.
+    """
+    m, K = A.shape
+    A64 = A.astype(np.float64)
+    sa = A64 if s is None else A64 * s[:, None]
+    X1 = np.empty((m, X.shape[1] + 1), dtype=np.float64)
+    X1[:, :-1] = X.toarray() if sp.issparse(X) else X
+    X1[:, -1] = 1.0
+    n1 = X1.shape[1]
+    B = (X1[:, :, None] * A64[:, None, :]).reshape(m, n1 * K)
+    Bs = B if s is None else B * s[:, None]
+    H = -(Bs.T @ B)
+    G = (X1.T @ (X1[:, :, None] * sa[:, None, :]).reshape(m, n1 * K)).reshape(n1, n1, K)
+    H4 = H.reshape(n1, K, n1, K)
+    for k in range(K):
+        H4[:, k, :, k] += G[:, :, k]
+    return H
+
+
+def curvature(X, W, b, s, o):
+    """What a Hessian-vector product at ``(W, b)`` needs from a block: ``(A, s)`` with ``A``
+    the softmax probabilities (m, K) in the dtype of ``X`` (one read of X)."""
+    A, _ = probabilities(logits(X, W, b, o))
+    return A
+
+
+def curvature_matvec(X, A, s, V, v_b):
+    """``(H v)_W`` (n, K) and ``(H v)_b`` (K,) of the block's loss sum, from its
+    probabilities ``A`` (:func:`curvature`): two products with X (module docstring)."""
+    U = matmat(X, V)
+    U += np.asarray(v_b).astype(U.dtype, copy=False)
+    au = np.einsum("ik,ik->i", A, U)
+    U -= au[:, None]
+    U *= A
+    if s is not None:
+        U *= _weights(s, U.dtype)
+    out = np.zeros((X.shape[1], A.shape[1]))
+    rmatmat_add(X, U, out)
+    return out, U.sum(axis=0, dtype=np.float64)
+
+
+def logits_pair(X, W, b, dW, db, offset):
+    """``(Z, U)``: the logits at ``(W, b)`` and their change ``X dW + db`` along a direction."""
+    Z = logits(X, W, b, offset)
+    U = matmat(X, dW)
+    U += np.asarray(db).astype(U.dtype, copy=False)
+    return Z, U
+
+
+def line_sums(Z, U, y, s, t):
+    """``(sum s (a - y) . u, sum s u^T (diag(a) - a a^T) u)`` at the logits ``Z + t U``: the
+    first two derivatives of the data term along a direction, O(m K) per trial ``t``."""
+    A, _ = probabilities(Z + t * U)
+    yi = y.astype(np.intp, copy=False)
+    au = np.einsum("ik,ik->i", A, U).astype(np.float64)
+    au2 = np.einsum("ik,ik,ik->i", A, U, U).astype(np.float64)
+    uy = U[np.arange(U.shape[0]), yi].astype(np.float64)
+    d1 = au - uy
+    d2 = au2 - au * au
+    if s is None:
+        return float(d1.sum()), float(d2.sum())
+    s = s.astype(np.float64)
+    return float(d1 @ s), float(d2 @ s)

@@ -1,0 +1,282 @@
+"""The link between the linear node and the loss: binomial (sigmoid) or softmax.
+
+A model is ``Z = X W + b`` followed by a link. Everything that differs between two classes
+and ``K`` classes lives here, behind one interface, so that the objective, the estimator, the
+executors, the graph and the command line never branch on the number of classes:
+
+================  ==================================  ====================================
+                  :class:`Binomial`                   :class:`Softmax` (``K`` classes)
+================  ==================================  ====================================
+outputs a row     1: ``z = x . w + b``                ``K``: ``z = W^T x + b``
+probabilities     ``[1 - a, a]``, ``a = sigmoid(z)``  ``a = softmax(z)``
+label             ``z > 0``                           ``argmax_k z_k``
+loss of a row     ``log(1 + e^z) - y z``              ``logsumexp(z) - z_y``
+curvature bound   ``a (1 - a) <= 1/4``                ``diag(a) - a a^T <= I / 2``
+null space        none                                ``(1, ..., 1)`` over the classes
+kernel            :mod:`logistic._kernel._binomial`   :mod:`logistic._kernel._softmax`
+================  ==================================  ====================================
+
+Parameters travel as one float64 vector ``p = [W.ravel(); b]`` with ``W`` of shape
+(n_features, n_out) in C order (``W[j, k]`` at ``j n_out + k``) and the ``n_out`` intercepts
+last (absent without ``fit_intercept``): for the binomial link this is ``[w; b]``. Fitted
+coefficients are returned in scikit-learn's layout, ``coef_`` (n_out, n_features).
+
+A new link (another loss on the same linear node) is a new class here with the same methods,
+and a kernel module in :mod:`logistic._kernel`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from scipy.special import expit
+
+from ._kernel import _binomial, _softmax
+from ._kernel._linalg import gram_matvec
+from ._math import bce, log1pexp
+
+__all__ = ["Binomial", "Link", "Softmax", "link_for"]
+
+
+class Link(ABC):
+    """What every link provides (see the module docstring); not used directly.
+
+    Attributes
+    ----------
+    name : str
+    n_classes : int
+    n_out : int
+        Outputs (logits) a row: the columns of ``W``.
+    curvature_bound : float
+        An upper bound on the largest eigenvalue of a row's Hessian in its logits.
+    capabilities : frozenset of str
+        What the kernel offers beyond loss, gradient, Hessian and Hessian-vector products:
+        ``"hess_diag"`` (the Hessian's diagonal in the gradient's pass), ``"line_search"``
+        (O(m) derivatives along a direction), ``"float32_gram"`` (Hessians from float32
+        Gram products).
+    """
+
+    name = "link"
+    n_classes = 0
+    n_out = 0
+    curvature_bound = 0.0
+    capabilities = frozenset()
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.n_classes == other.n_classes
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.n_classes))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(n_classes={self.n_classes})"
+
+    # -- parameters -------------------------------------------------------------------
+    def n_params(self, n_features: int, fit_intercept: bool) -> int:
+        """Length of ``p``."""
+        return (n_features + int(bool(fit_intercept))) * self.n_out
+
+    def split(self, p, n_features: int, fit_intercept: bool):
+        """``(w, b)``: ``W.ravel()`` (n_features * n_out,) and ``b`` (n_out,), float64."""
+        p = np.asarray(p, dtype=np.float64)
+        k = n_features * self.n_out
+        return p[:k], (p[k:] if fit_intercept else np.zeros(self.n_out))
+
+    def coef_intercept(self, p, n_features: int, fit_intercept: bool):
+        """``(coef (n_out, n_features), intercept (n_out,))``, scikit-learn's layout."""
+        w, b = self.split(p, n_features, fit_intercept)
+        return w.reshape(n_features, self.n_out).T.copy(), np.array(b, dtype=np.float64)
+
+    def params(self, coef, intercept, fit_intercept: bool):
+        """``p`` from ``coef`` (n_out, n_features) and ``intercept`` (n_out,)."""
+        w = np.asarray(coef, dtype=np.float64).reshape(self.n_out, -1).T.ravel()
+        if not fit_intercept:
+            return w.copy()
+        return np.concatenate([w, np.asarray(intercept, dtype=np.float64).reshape(self.n_out)])
+
+    def null_space(self, n_features: int, fit_intercept: bool, penalised: bool):
+        """Rows of ``W`` (``n_features`` is the intercept row) along which the data term is
+        flat: the Hessian's null directions ``e_j (x) (1, ..., 1)``. Empty for a link
+        without them."""
+        return []
+
+    # -- prediction -------------------------------------------------------------------
+    @abstractmethod
+    def decision(self, X, coef, intercept, offset=None):
+        """Logits of the rows of ``X``: (m,) for one output, (m, n_out) otherwise."""
+
+    @abstractmethod
+    def proba(self, Z):
+        """Class probabilities (m, n_classes) from the logits; rows sum to 1."""
+
+    def log_proba(self, Z):
+        """``log proba(Z)``, finite even where a probability underflows to 0.
+
+        Where the probability is a normal number this is ``log`` of exactly what
+        :meth:`proba` returns (so the two agree to the last digit); where it has underflowed
+        the log comes from the logits instead of being ``-inf``.
+        """
+        proba = self.proba(Z)
+        out = self._log_proba_from_logits(Z)
+        normal = proba >= np.finfo(proba.dtype).tiny
+        out[normal] = np.log(proba[normal])
+        return out
+
+    @abstractmethod
+    def labels(self, Z):
+        """Class indices (m,) of the largest probability."""
+
+    @abstractmethod
+    def losses(self, y, Z):
+        """The loss of each row, ``-log a_{y_i}``, from the logits (``y``: class indices)."""
+
+
+class Binomial(Link):
+    """Two classes: ``a = sigmoid(z)``, ``L = BCE(a, y)`` (the seeds' graph)."""
+
+    name = "binomial"
+    n_classes = 2
+    n_out = 1
+    curvature_bound = 0.25
+    capabilities = frozenset({"hess_diag", "line_search", "float32_gram"})
+
+    def decision(self, X, coef, intercept, offset=None):
+        w = np.asarray(coef).ravel().astype(X.dtype, copy=False)
+        z = np.asarray(X @ w).ravel()
+        z = z + np.asarray(intercept).ravel()[0].astype(z.dtype)
+        return z if offset is None else z + offset
+
+    def proba(self, Z):
+        return np.column_stack([expit(-Z), expit(Z)])
+
+    def _log_proba_from_logits(self, Z):
+        return np.column_stack([-log1pexp(Z), -log1pexp(-Z)])
+
+    def labels(self, Z):
+        return (Z > 0).astype(np.intp)
+
+    def losses(self, y, Z):
+        return bce(y, Z)
+
+    # -- chunk kernels (see logistic._kernel._binomial) -------------------------------
+    # The chunk functions take the parameters as ``kernel_params`` gives them: ``w``
+    # (n,) in X's dtype and ``b`` a float here, ``W`` (n, K) and ``b`` (K,) for the softmax.
+    @staticmethod
+    def kernel_params(w, b):
+        return w, float(b[0])
+
+    @staticmethod
+    def add_stats(acc, X, y, w, b, s, o, need_grad, need_hess, compiled_min):
+        _binomial.block_pass(acc, X, y, w, b, s, o, need_grad, need_hess, compiled_min)
+
+    @staticmethod
+    def curvature(X, w, b, s, o):
+        return _binomial.curvature(X, w, b, s, o)
+
+    @staticmethod
+    def curvature_matvec(X, h, s, v_w, v_b):
+        vw, vb = gram_matvec(X, h, v_w, v_b)
+        return vw, np.array([vb])
+
+    @staticmethod
+    def logits_pair(X, w, b, dw, db, o):
+        return _binomial.logits_pair(X, w, b, dw, db, o)
+
+    @staticmethod
+    def line_sums(z, u, y, s, t):
+        return _binomial.line_sums(z, u, y, s, t)
+
+
+class Softmax(Link):
+    """``K >= 3`` classes: ``a = softmax(z)``, ``L = -log a_y`` (the multinomial model).
+
+    scikit-learn's parametrisation: all ``K`` columns of ``W``, penalised symmetrically
+    (the intercepts are not). The model is invariant to adding one constant to every
+    class's logit, so the data term's Hessian has null directions: the intercepts'
+    ``(1, ..., 1)`` and, without a penalty, every feature's ``e_j (x) (1, ..., 1)``. The
+    gradient is always orthogonal to them, so solvers started at 0 never move along them
+    (``sum_k b_k = 0`` stays true, as in scikit-learn); second-order solvers add the
+    projector onto them to the Hessian (:meth:`null_space`), which leaves every Newton
+    step in the identifiable subspace unchanged and makes the Cholesky factor exist.
+    """
+
+    name = "softmax"
+    n_out = property(lambda self: self.n_classes)
+    curvature_bound = 0.5
+    # The kernel computes the Hessian's diagonal too (Objective.loss_grad_hess_diag), but
+    # it is not offered as Newton-CG's preconditioner: Jacobi scaling of the softmax
+    # blocks made CG slower (newton-cg to tol 1e-4, C=1: digits 10 classes 0.18 s vs
+    # 0.09 s plain; one-hot police 6 classes 0.81 vs 0.49 s; one-hot pets 4 classes 3.8
+    # vs 1.0 s; docs/solvers.md).
+    capabilities = frozenset({"line_search"})
+
+    def __init__(self, n_classes: int):
+        if n_classes < 2:
+            raise ValueError(f"a softmax link needs at least 2 classes, got {n_classes}.")
+        self.n_classes = int(n_classes)
+
+    def __getstate__(self):
+        return {"n_classes": self.n_classes}
+
+    def __setstate__(self, state):
+        self.n_classes = state["n_classes"]
+
+    def null_space(self, n_features, fit_intercept, penalised):
+        rows = [n_features] if fit_intercept else []
+        if not penalised:
+            rows.extend(range(n_features))
+        return rows
+
+    def decision(self, X, coef, intercept, offset=None):
+        Z = np.asarray(X @ np.asarray(coef).T.astype(X.dtype, copy=False))
+        Z = Z + np.asarray(intercept).astype(Z.dtype)
+        return Z if offset is None else Z + offset
+
+    def proba(self, Z):
+        return _softmax.probabilities(np.asarray(Z))[0]
+
+    def _log_proba_from_logits(self, Z):
+        return Z - _softmax.probabilities(np.asarray(Z))[1][:, None]
+
+    def labels(self, Z):
+        return np.argmax(Z, axis=1)
+
+    def losses(self, y, Z):
+        Z = np.asarray(Z)
+        y = np.asarray(y).astype(np.intp)
+        return _softmax.probabilities(Z)[1] - Z[np.arange(Z.shape[0]), y]
+
+    # -- chunk kernels (W (n, K), b (K,); see logistic._kernel._softmax) --------------
+    def kernel_params(self, w, b):
+        return w.reshape(-1, self.n_classes), np.asarray(b, dtype=np.float64)
+
+    @staticmethod
+    def add_stats(acc, X, y, w, b, s, o, need_grad, need_hess, compiled_min):
+        del compiled_min  # no compiled loops: NumPy and BLAS read every entry of X
+        _softmax.add_stats(acc, X, y, w, b, s, o, need_grad, need_hess)
+
+    @staticmethod
+    def curvature(X, w, b, s, o):
+        return _softmax.curvature(X, w, b, s, o)
+
+    @staticmethod
+    def curvature_matvec(X, A, s, v_w, v_b):
+        vw, vb = _softmax.curvature_matvec(X, A, s, v_w, v_b)
+        return vw.ravel(), vb
+
+    @staticmethod
+    def logits_pair(X, w, b, dw, db, o):
+        return _softmax.logits_pair(X, w, b, dw, db, o)
+
+    @staticmethod
+    def line_sums(Z, U, y, s, t):
+        return _softmax.line_sums(Z, U, y, s, t)
+
+
+BINOMIAL = Binomial()
+
+
+def link_for(n_classes: int) -> Link:
+    """The link of a model of ``n_classes`` labels: binomial for two, softmax for more."""
+    return BINOMIAL if int(n_classes) == 2 else Softmax(int(n_classes))

@@ -1,0 +1,336 @@
+"""The result of :func:`logistic.inference.inference`: estimates, standard errors, tests and
+likelihood statistics, and their plain-data form."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import stats
+
+from .._validation import check_real
+from ..errors import DataError
+from ._separation import SeparationReport
+from ._summary import InferenceSummary
+
+_COV_DESCRIPTIONS = {
+    "nonrobust": "inverse information I^-1 (correctly specified model, independent rows)",
+    "HC0": "heteroscedasticity robust sandwich HC0 (independent rows)",
+    "HC1": "heteroscedasticity robust sandwich HC1 = HC0 * n/(n-k) (independent rows)",
+    "cluster": "cluster robust sandwich CRV1, G/(G-1)*(n-1)/(n-k) (independent groups)",
+}
+# The scalar statistics of ``as_dict()`` besides ``alpha`` and ``C``, in its order.
+_STATISTICS = (
+    "nobs",
+    "df_model",
+    "df_resid",
+    "llf",
+    "llnull",
+    "llr",
+    "llr_pvalue",
+    "prsquared",
+    "aic",
+    "bic",
+    "edf",
+    "max_abs_gradient",
+    "newton_step_se",
+)
+_PARAM_FIELDS = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high")
+
+
+class InferenceResult:
+    """Coefficients with standard errors, tests, intervals and likelihood statistics.
+
+    Built by :func:`~logistic.inference.inference`, or read back from its plain data by
+    :meth:`from_dict`; all arrays have one entry per parameter, in the order of ``names``
+    (features, then ``"intercept"``).
+
+    Attributes
+    ----------
+    names : list of str
+    params : ndarray of shape (k,)
+    cov_params : ndarray of shape (k, k) or None
+        None only when read back by :meth:`from_dict` from data without it.
+    bse : ndarray of shape (k,)
+        Standard errors ``sqrt(diag(cov_params))``.
+    zvalues : ndarray of shape (k,)
+        ``params / bse``.
+    pvalues : ndarray of shape (k,)
+        Two-sided normal p-values ``2 Phi(-|z|)``.
+    alpha : float
+        Default level of :meth:`conf_int` and :meth:`summary`.
+    cov_type : str
+    cov_info : dict
+        ``n_groups`` and ``correction`` (the small-sample factor) where they apply.
+    penalized : bool
+        True for a finite-``C`` fit (penalised sandwich, opt-in).
+    C : float
+    nobs : float
+        ``n = sum of weights`` (rows when unweighted).
+    n_rows : int or None
+        None only when read back from data without it.
+    df_model : float
+        ``k - 1`` (``edf - 1`` when penalised): the parameters beyond the intercept-only
+        null model, also without ``fit_intercept`` (statsmodels' convention); the degrees of
+        freedom of the likelihood-ratio test.
+    df_resid : float
+        ``nobs - k`` (``nobs - edf``).
+    llf, llnull : float
+        Log-likelihood at ``params`` and of the intercept-only model (with the offset).
+    llr, llr_pvalue : float
+        ``2 (llf - llnull)`` and its chi-squared(df_model) upper tail.
+    prsquared : float
+        McFadden's pseudo R^2, ``1 - llf / llnull``.
+    aic, bic : float
+        ``-2 llf + 2 k`` and ``-2 llf + k log(nobs)`` (``k`` = number of parameters,
+        ``edf`` when penalised).
+    edf : float
+        Effective number of parameters, ``trace(B^-1 I)`` (``k`` when unpenalised).
+    information : ndarray of shape (k, k) or None
+        ``I = X~^T diag(s a (1 - a)) X~`` (not part of :meth:`as_dict`: None when read
+        back).
+    max_abs_gradient : float
+        ``max |grad f|`` of the mean-form objective at ``params`` (the solver's ``tol``).
+    newton_step_se : float
+        ``max_j |(B^-1 g)_j| / bse_j``: how many standard errors one Newton step would move
+        the estimate (0 at the exact optimum). A
+        :class:`~logistic.errors.ConvergenceWarning` is issued above 0.01.
+    rcond : float
+        Reciprocal condition number of the scaled bread matrix (NaN when read back).
+    separation : SeparationReport or None
+        Set when the separation check ran.
+    """
+
+    def __init__(self, fit, cov, cov_type, cov_info, alpha, separation, llnull, dep_var):
+        self.names = list(fit.names)
+        self.params = fit.params
+        self.cov_params = cov
+        self.cov_type = cov_type
+        self.cov_info = dict(cov_info)
+        self.alpha = float(alpha)
+        self.penalized = bool(np.any(fit.penalty))
+        self.C = float(fit.C)
+        self.fit_intercept = fit.fit_intercept
+        self.nobs = fit.nobs
+        self.n_rows = fit.n_rows
+        self.information = fit.H
+        self.rcond = fit.rcond
+        self.separation = separation
+        self.dep_var = dep_var
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.bse = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+            self.zvalues = self.params / self.bse
+            step = fit.bread_inv @ fit.grad
+            self.newton_step_se = float(np.max(np.abs(step) / self.bse, initial=0.0))
+        self.pvalues = 2.0 * stats.norm.sf(np.abs(self.zvalues))
+        self.max_abs_gradient = float(np.max(np.abs(fit.grad), initial=0.0) / fit.nobs)
+        k = fit.k
+        self.edf = float(np.trace(fit.bread_inv @ fit.H)) if self.penalized else float(k)
+        # statsmodels: df_model = (parameters) - 1, the parameters beyond the constant-only
+        # null model, with or without an intercept in the model itself.
+        self.df_model = self.edf - 1.0
+        self.df_resid = self.nobs - self.edf
+        self.llf = float(fit.llf)
+        self.llnull = float(llnull)
+        self.llr = 2.0 * (self.llf - self.llnull)
+        self.llr_pvalue = (
+            float(stats.chi2.sf(self.llr, self.df_model)) if self.df_model > 0 else float("nan")
+        )
+        self.prsquared = 1.0 - self.llf / self.llnull if self.llnull != 0 else float("nan")
+        self.aic = -2.0 * self.llf + 2.0 * self.edf
+        self.bic = -2.0 * self.llf + self.edf * np.log(self.nobs)
+
+    @classmethod
+    def from_dict(cls, d):
+        """Rebuild a result from the plain data of :meth:`as_dict`, as stored in a model file.
+
+        Model files write non-finite numbers as null (JSON has no NaN or infinity); a null
+        number is read back as NaN, except a null ``C`` of an unpenalised result, which is
+        ``inf``. The estimates, standard errors, z and p-values are taken as stored, the
+        intervals are recomputed by :meth:`conf_int` from ``params`` and ``bse`` (so
+        ``summary(alpha=...)`` works at any level), and ``cov_params`` is restored when
+        present. ``information`` (not stored) is None and ``rcond`` NaN. Thus
+        ``str(from_dict(r.as_dict()).summary()) == str(r.summary())`` and ``as_dict()``
+        returns the same data (up to null for NaN).
+
+        Parameters
+        ----------
+        d : mapping
+            The output of :meth:`as_dict`, possibly after a JSON round trip. ``cov_type``,
+            ``penalized``, ``alpha`` and ``params`` (one mapping of ``coef``, ``std_err``,
+            ``z``, ``p_value``, ``ci_low``, ``ci_high`` per parameter) are required; a
+            missing statistic is NaN.
+
+        Returns
+        -------
+        InferenceResult
+
+        Raises
+        ------
+        logistic.errors.DataError
+            ``d`` is not of that form.
+        """
+        if not isinstance(d, Mapping):
+            raise DataError(
+                f"d is a {type(d).__name__}; from_dict accepts the mapping returned by "
+                "InferenceResult.as_dict()."
+            )
+        missing = [key for key in ("cov_type", "penalized", "alpha", "params") if key not in d]
+        if missing:
+            raise DataError(
+                f"d has no {missing}; from_dict accepts the mapping returned by "
+                "InferenceResult.as_dict()."
+            )
+        if d["cov_type"] not in _COV_DESCRIPTIONS:
+            raise DataError(
+                f"d['cov_type'] is {d['cov_type']!r}; it accepts one of {list(_COV_DESCRIPTIONS)}."
+            )
+        if not isinstance(d["penalized"], bool | np.bool_):
+            raise DataError(f"d['penalized'] is {d['penalized']!r}; it accepts True or False.")
+        alpha = _number(d["alpha"], "d['alpha']")
+        if not 0.0 < alpha < 1.0:
+            raise DataError(f"d['alpha'] is {d['alpha']!r}; it accepts a number in (0, 1).")
+        params = d["params"]
+        if not isinstance(params, Mapping) or not params:
+            raise DataError("d['params'] accepts a non-empty mapping of parameter name to fields.")
+        for name, entry in params.items():
+            if not isinstance(entry, Mapping) or not all(f in entry for f in _PARAM_FIELDS):
+                raise DataError(
+                    f"d['params'][{name!r}] accepts a mapping with the fields "
+                    f"{list(_PARAM_FIELDS)}."
+                )
+
+        self = cls.__new__(cls)
+        self.names = [str(name) for name in params]
+        k = len(self.names)
+
+        def column(field):
+            return np.array(
+                [_number(params[n][field], f"d['params'][{n!r}][{field!r}]") for n in params],
+                dtype=np.float64,
+            )
+
+        self.params = column("coef")
+        self.bse = column("std_err")
+        self.zvalues = column("z")
+        self.pvalues = column("p_value")
+        cov = d.get("cov_params")
+        if cov is None:
+            self.cov_params = None
+        else:
+            if not (
+                isinstance(cov, list | tuple)
+                and len(cov) == k
+                and all(isinstance(row, list | tuple) and len(row) == k for row in cov)
+            ):
+                raise DataError(f"d['cov_params'] accepts None or {k} rows of {k} numbers.")
+            self.cov_params = np.array(
+                [[_number(v, "d['cov_params']") for v in row] for row in cov], dtype=np.float64
+            ).reshape(k, k)
+        self.cov_type = d["cov_type"]
+        self.cov_info = {
+            str(key): _number(v, f"d['cov_info'][{key!r}]")
+            for key, v in (d.get("cov_info") or {}).items()
+        }
+        self.alpha = alpha
+        self.penalized = bool(d["penalized"])
+        C = d.get("C")
+        # An unpenalised fit has C = inf, which a model file writes as null.
+        self.C = (math.nan if self.penalized else math.inf) if C is None else _number(C, "d['C']")
+        self.fit_intercept = self.names[-1] == "intercept"
+        for key in _STATISTICS:
+            setattr(self, key, _number(d.get(key), f"d[{key!r}]"))
+        n_rows = d.get("n_rows")
+        self.n_rows = None if n_rows is None else int(_number(n_rows, "d['n_rows']"))
+        self.information = None
+        self.rcond = math.nan
+        sep = d.get("separation")
+        self.separation = None if sep is None else SeparationReport.from_dict(sep)
+        self.dep_var = d.get("dep_var", "y")
+        return self
+
+    def conf_int(self, alpha=None):
+        """Normal intervals ``params -/+ Phi^-1(1 - alpha/2) bse``, shape (k, 2)."""
+        alpha = (
+            self.alpha
+            if alpha is None
+            else check_real("alpha", alpha, low=0.0, high=1.0, low_open=True)
+        )
+        q = stats.norm.ppf(1.0 - alpha / 2.0)
+        return np.column_stack([self.params - q * self.bse, self.params + q * self.bse])
+
+    @property
+    def method(self) -> str:
+        return f"penalised MLE (L2, C={self.C:g})" if self.penalized else "MLE"
+
+    @property
+    def cov_description(self) -> str:
+        text = _COV_DESCRIPTIONS[self.cov_type]
+        if self.penalized:
+            text = (
+                f"penalised sandwich (I + P/C)^-1 M (I + P/C)^-1 with M of {self.cov_type}: "
+                "variability of the biased penalised estimator, not its error"
+            )
+        return text
+
+    def summary(self, alpha=None, title=None):
+        """A :class:`InferenceSummary` whose ``str()`` is a statsmodels-style Logit table."""
+        return InferenceSummary(self, self.alpha if alpha is None else alpha, title)
+
+    def as_dict(self, alpha=None) -> dict:
+        """All results as plain Python data (floats, lists, dicts): JSON-serialisable."""
+        alpha = self.alpha if alpha is None else alpha
+        ci = self.conf_int(alpha)
+        return {
+            "dep_var": self.dep_var,
+            "method": self.method,
+            "cov_type": self.cov_type,
+            "cov_description": self.cov_description,
+            "cov_info": {k: float(v) for k, v in self.cov_info.items()},
+            "penalized": self.penalized,
+            "C": self.C,
+            "alpha": float(alpha),
+            "nobs": self.nobs,
+            "n_rows": None if self.n_rows is None else int(self.n_rows),
+            "df_model": self.df_model,
+            "df_resid": self.df_resid,
+            "llf": self.llf,
+            "llnull": self.llnull,
+            "llr": self.llr,
+            "llr_pvalue": self.llr_pvalue,
+            "prsquared": self.prsquared,
+            "aic": self.aic,
+            "bic": self.bic,
+            "edf": self.edf,
+            "max_abs_gradient": self.max_abs_gradient,
+            "newton_step_se": self.newton_step_se,
+            "params": {
+                name: {
+                    "coef": float(self.params[j]),
+                    "std_err": float(self.bse[j]),
+                    "z": float(self.zvalues[j]),
+                    "p_value": float(self.pvalues[j]),
+                    "ci_low": float(ci[j, 0]),
+                    "ci_high": float(ci[j, 1]),
+                }
+                for j, name in enumerate(self.names)
+            },
+            "cov_params": None if self.cov_params is None else self.cov_params.tolist(),
+            "separation": None if self.separation is None else self.separation.as_dict(),
+        }
+
+    def __repr__(self):
+        return (
+            f"<InferenceResult: {len(self.names)} parameters, cov_type={self.cov_type!r}, "
+            f"llf={self.llf:.6g}>"
+        )
+
+
+def _number(v, where):
+    """A stored number as a float; null (None) is NaN."""
+    if v is None:
+        return math.nan
+    if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+        raise DataError(f"{where} is {v!r}; it accepts a number or None.")
+    return float(v)

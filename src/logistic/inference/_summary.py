@@ -1,0 +1,161 @@
+"""A statsmodels-style table of an :class:`~logistic.inference.InferenceResult`."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+
+# A coefficient this many standard errors away from the optimum (one Newton step) means the
+# fit had not converged and the standard errors describe the wrong point.
+_NEWTON_STEP_WARN = 0.01
+
+
+def _num(v, width, decimals, fixed=False):
+    """Right-aligned fixed-point; 2-3 digit scientific when it would not fit or round to 0.
+
+    ``fixed`` keeps fixed-point always (p-values print as 0.000, as in statsmodels).
+    """
+    if not np.isfinite(v):
+        return f"{v!s:>{width}}"
+    text = f"{v:.{decimals}f}"
+    if not fixed and (len(text) > width - 1 or (v != 0 and abs(v) < 10.0 ** (-decimals))):
+        text = f"{v:.3e}"
+        if len(text) > width - 1:
+            text = f"{v:.1e}"
+    return f"{text:>{width}}"
+
+
+class InferenceSummary:
+    """A statsmodels-style Logit summary; ``str()`` is the table, ``as_dict()`` the data."""
+
+    _WIDTH = 78
+
+    def __init__(self, result, alpha, title=None):
+        self.result = result
+        self.alpha = float(alpha)
+        self.title = title or "Logistic Regression Results"
+
+    def header(self) -> list[tuple[str, str]]:
+        r = self.result
+        left = [
+            ("Dep. Variable:", str(r.dep_var)),
+            ("Model:", "Logit"),
+            ("Method:", "Penalised MLE" if r.penalized else "MLE"),
+            ("Covariance Type:", r.cov_type),
+            ("AIC:", f"{r.aic:#.5g}"),
+            ("BIC:", f"{r.bic:#.5g}"),
+            ("max|grad|:", f"{r.max_abs_gradient:.2e}"),
+        ]
+        right = [
+            ("No. Observations:", _count(r.nobs)),
+            ("Df Residuals:", _count(r.df_resid)),
+            ("Df Model:", _count(r.df_model)),
+            ("Pseudo R-squ.:", f"{r.prsquared:.4f}"),
+            ("Log-Likelihood:", f"{r.llf:#.5g}"),
+            ("LL-Null:", f"{r.llnull:#.5g}"),
+            ("LLR p-value:", f"{r.llr_pvalue:#.4g}"),
+        ]
+        return list(zip(left, right, strict=True))
+
+    def notes(self) -> list[str]:
+        r = self.result
+        out = [f"Covariance: {r.cov_description}."]
+        n_groups = r.cov_info.get("n_groups")
+        if n_groups and np.isfinite(n_groups):
+            out.append(f"Clusters: {int(n_groups)}.")
+        if r.penalized:
+            out.append(
+                f"Penalised fit (L2, C={r.C:g}): estimates are shrunk towards 0 (biased); "
+                "intervals and p-values do not have their nominal coverage."
+            )
+        if r.separation is not None and r.separation.separated:
+            out.append(r.separation.message())
+        if r.newton_step_se > _NEWTON_STEP_WARN:
+            out.append(
+                f"The fit is not at the optimum: one Newton step moves a coefficient by "
+                f"{r.newton_step_se:.2g} standard errors; refit with a smaller tol."
+            )
+        return out
+
+    def as_text(self) -> str:
+        r = self.result
+        W = self._WIDTH
+        half = W // 2
+        lines = [self.title.center(W).rstrip(), "=" * W]
+        for (k1, v1), (k2, v2) in self.header():
+            a = f"{k1} {v1:>{half - len(k1) - 3}}"
+            b = f"{k2} {v2:>{W - half - len(k2) - 2}}"
+            lines.append(f"{a}  {b}")
+        lines.append("=" * W)
+        lo = f"[{self.alpha / 2:.3f}"
+        hi = f"{1 - self.alpha / 2:.3f}]"
+        name_w = max(W - 62, *(len(n) + 1 for n in r.names))
+        lines.append(
+            f"{'':<{name_w}}{'coef':>10}{'std err':>10}{'z':>10}{'P>|z|':>10}{lo:>11}{hi:>11}"
+        )
+        lines.append("-" * max(W, name_w + 62))
+        ci = r.conf_int(self.alpha)
+        for j, name in enumerate(r.names):
+            lines.append(
+                f"{name:<{name_w}}"
+                + _num(r.params[j], 10, 4)
+                + _num(r.bse[j], 10, 3)
+                + _num(r.zvalues[j], 10, 3)
+                + _num(r.pvalues[j], 10, 3, fixed=True)
+                + _num(ci[j, 0], 11, 3)
+                + _num(ci[j, 1], 11, 3)
+            )
+        lines.append("=" * max(W, name_w + 62))
+        for note in self.notes():
+            lines.extend(_wrap(note, W))
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        """The summary's data: header pairs, one row per parameter, notes (plain Python)."""
+        r = self.result
+        ci = r.conf_int(self.alpha)
+        header = {}
+        for (k1, v1), (k2, v2) in self.header():
+            header[k1.rstrip(":")] = v1
+            header[k2.rstrip(":")] = v2
+        return {
+            "title": self.title,
+            "header": header,
+            "columns": [
+                "coef",
+                "std err",
+                "z",
+                "P>|z|",
+                f"[{self.alpha / 2:.3f}",
+                f"{1 - self.alpha / 2:.3f}]",
+            ],
+            "rows": [
+                [
+                    name,
+                    float(r.params[j]),
+                    float(r.bse[j]),
+                    float(r.zvalues[j]),
+                    float(r.pvalues[j]),
+                    float(ci[j, 0]),
+                    float(ci[j, 1]),
+                ]
+                for j, name in enumerate(r.names)
+            ],
+            "notes": self.notes(),
+        }
+
+    def __str__(self):
+        return self.as_text()
+
+    def __repr__(self):
+        return self.as_text()
+
+
+def _count(v):
+    """An observation count: an integer when whole, else 4 decimals (weights, edf)."""
+    return f"{round(v)}" if float(v).is_integer() else f"{v:.4f}"
+
+
+def _wrap(text, width):
+    return textwrap.wrap(text, width) or [""]
