@@ -12,12 +12,10 @@ The public API is what this module exports, and the documented subpackages:
 starts with an underscore are implementation details (docs/architecture.md).
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-
 from . import errors
 from ._cv import LogisticRegressionCV
 from ._estimator import LogisticRegression
+from ._version import __version__
 from .errors import (
     ConvergenceWarning,
     DataError,
@@ -28,11 +26,6 @@ from .errors import (
 )
 from .graph import explain, gradient_check
 from .persistence import load, save
-
-try:
-    __version__ = _version("logistic")
-except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "ConvergenceWarning",

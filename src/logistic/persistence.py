@@ -265,7 +265,7 @@ def to_document(model, *, preprocessor=None, training=None, inference=None) -> d
 
 def _library_version() -> str:
     """The version of this library, written into every file."""
-    from . import __version__
+    from ._version import __version__
 
     return __version__
 

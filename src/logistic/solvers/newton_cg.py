@@ -3,7 +3,9 @@
 The Newton system ``H d = -g`` is solved approximately by conjugate gradients on
 Hessian-vector products (:meth:`Objective.hessp`, one pass each, never the ``p^2``
 Hessian), stopping at the forcing tolerance ``min(0.5, sqrt(|g|)) |g|`` (Nocedal and
-Wright, *Numerical Optimization*, 2nd ed., Algorithm 7.1), with Jacobi preconditioning
+Wright, *Numerical Optimization*, 2nd ed., Algorithm 7.1), or once ``max |H d + g| <= tol
+/ 2`` (the residual is the model's next gradient: the step has then done all it can), with
+Jacobi preconditioning
 from the Hessian's diagonal where the objective has it (computed in the gradient's pass)
 and the Armijo backtracking shared with ``newton`` (:mod:`logistic.solvers._line_search`).
 For wide and sparse data, binary and multinomial.
@@ -20,12 +22,14 @@ from ._line_search import armijo_ok, backtrack, data_eps, hand_over, rounding_le
 __all__ = ["newton_cg"]
 
 
-def _cg(hessp, g, tol, max_cg, precond=None):
+def _cg(hessp, g, tol, max_cg, precond=None, enough=0.0):
     """Approximately solve ``H d = -g`` by (preconditioned) conjugate gradients from 0.
 
-    Stops at ``|H d + g| <= tol`` or on negative curvature (then returns the last iterate,
-    or ``-g`` when there is none), as in Nocedal and Wright's Algorithm 7.1 (5.3 with the
-    preconditioner). ``precond`` is ``M^-1`` for a diagonal ``M`` (a vector), or None.
+    Stops at ``||H d + g||_2 <= tol``, at ``max |H d + g| <= enough`` (the model's next
+    gradient already passes the solver's test), or on negative curvature (then returns the
+    last iterate, or ``-g`` when there is none), as in Nocedal and Wright's Algorithm 7.1
+    (5.3 with the preconditioner). ``precond`` is ``M^-1`` for a diagonal ``M`` (a vector),
+    or None.
     """
     d = np.zeros_like(g)
     r = g.copy()  # residual H d + g
@@ -33,7 +37,7 @@ def _cg(hessp, g, tol, max_cg, precond=None):
     p = -z
     rz = float(r @ z)
     for _ in range(max_cg):
-        if np.sqrt(float(r @ r)) <= tol:
+        if np.sqrt(float(r @ r)) <= tol or np.max(np.abs(r)) <= enough:
             break
         Hp = hessp(p)
         curv = float(p @ Hp)
@@ -102,7 +106,9 @@ def newton_cg(objective, x0, *, tol, max_iter, callback=None, max_cg=None, memor
             break
         g2 = float(np.linalg.norm(g))
         forcing = min(0.5, np.sqrt(g2)) * g2
-        d = _cg(lambda v, x=x: objective.hessp(x, v), g, forcing, max_cg, precond)
+        # the residual H d + g is the model's next gradient: once it is below tol / 2 the
+        # step has done all a step can do (the superlinear forcing term would ask for more)
+        d = _cg(lambda v, x=x: objective.hessp(x, v), g, forcing, max_cg, precond, 0.5 * tol)
         slope = float(g @ d)
         if not slope < 0.0:
             d, slope = -g, -float(g @ g)

@@ -73,6 +73,9 @@ class Task:
     __slots__ = ()
     #: Bytes of one part, for an executor that gathers small parts (None: unknown/large).
     result_bytes = None
+    #: Logits a row computes (the link's n_out): scales the work of a pass, for an executor
+    #: that decides how many threads a pass is worth.
+    outputs = 1
 
     def zero(self, scratch):
         return None
@@ -115,6 +118,7 @@ class StatsTask(Task):
         "link",
         "need_grad",
         "need_hess",
+        "outputs",
         "result_bytes",
         "w",
     )
@@ -138,7 +142,7 @@ class StatsTask(Task):
         self.need_hess = need_hess
         self.gram_scale = gram_scale
         self.compiled_min = compiled_min
-        n_out = link.n_out
+        self.outputs = n_out = link.n_out
         p = (w.shape[0] // n_out + 1) * n_out
         extra = p if need_hess == "diag" else p * p if need_hess else 0
         self.result_bytes = 8 * (p + 4 + extra)
@@ -178,13 +182,14 @@ class HesspTask(Task):
     Newton step cost one product pair with X each instead of also recomputing ``X w``.
     """
 
-    __slots__ = ("b", "key", "link", "result_bytes", "v_b", "v_w", "w")
+    __slots__ = ("b", "key", "link", "outputs", "result_bytes", "v_b", "v_w", "w")
 
     def __init__(self, link, w, b, v_w, v_b, *, dtype):
         w = np.asarray(w, dtype=np.float64).ravel()
         b = np.atleast_1d(np.asarray(b, dtype=np.float64))
         self.key = ("curvature", digest(w, b))
         self.link = link
+        self.outputs = link.n_out
         self.w, self.b = link.kernel_params(w.astype(dtype, copy=False), b)
         v_w = np.asarray(v_w, dtype=np.float64).ravel().astype(dtype, copy=False)
         self.v_w, self.v_b = link.kernel_params(v_w, np.atleast_1d(np.asarray(v_b, np.float64)))
@@ -206,7 +211,7 @@ class LineTask(Task):
     ``t`` from ``(w, b)``; the logits at ``(w, b)`` and their change along the direction
     are kept in the chunk's cache, so a trial step costs O(m), no pass over X."""
 
-    __slots__ = ("b", "db", "dw", "key", "link", "t", "w")
+    __slots__ = ("b", "db", "dw", "key", "link", "outputs", "t", "w")
     result_bytes = 64
 
     def __init__(self, link, w, b, dw, db, t, *, dtype):
@@ -216,6 +221,7 @@ class LineTask(Task):
         db = np.atleast_1d(np.asarray(db, dtype=np.float64))
         self.key = ("line", digest(w, b, dw, db))
         self.link = link
+        self.outputs = link.n_out
         self.w, self.b = link.kernel_params(w.astype(dtype, copy=False), b)
         self.dw, self.db = link.kernel_params(dw.astype(dtype, copy=False), db)
         self.t = None if t is None else float(t)  # None: only fill the caches

@@ -193,26 +193,30 @@ class InMemorySource(Source):
         for sl in self._slices():
             yield self._block(sl)
 
-    def _threads_for(self, n_slices):
-        """Threads for a pass: one per ``_MIN_WORK_PER_THREAD`` of work, the same for every
-        kind of pass over this source (so that their sums are added in the same order)."""
+    def _threads_for(self, n_slices, outputs=1):
+        """Threads for a pass: one per ``_MIN_WORK_PER_THREAD`` of work (elements of X, or 4
+        per CSR nonzero, times the ``outputs`` a row computes: a softmax row's K logits),
+        the same for every kind of pass of one link over this source (so that their sums
+        are added in the same order)."""
         if self.n_threads is not None:
             return max(1, min(int(self.n_threads), n_slices))
         X = self.X
         work = 4 * X.nnz if sp.issparse(X) else self.n_samples * self.n_features
+        work *= outputs
         if work < 2 * _MIN_WORK_PER_THREAD or n_slices == 1:
             return 1
         return max(1, min(default_n_threads(), work // _MIN_WORK_PER_THREAD, n_slices))
 
-    def _map(self, work, zero):
+    def _map(self, work, zero, outputs=1):
         """Run ``acc = work(acc, slice)`` over all blocks on threads, each thread from
-        ``zero(scratch)``; returns the accumulators in block order.
+        ``zero(scratch)``; returns the accumulators in block order. ``outputs``: logits a
+        row computes (see :meth:`_threads_for`).
 
         Thread ``k`` takes a contiguous run of blocks, so each thread streams through its
         own part of ``X`` and the final sum is in a fixed order.
         """
         slices = self._slices()
-        n_threads = self._threads_for(len(slices))
+        n_threads = self._threads_for(len(slices), outputs)
         scratch = self._scratch
         if n_threads == 1:
             acc = zero(scratch)
@@ -254,7 +258,8 @@ class InMemorySource(Source):
                 cache = caches[sl.start] = {}
             return task.add(acc, X, y, s, o, cache)
 
-        return combine([task.finish(acc) for acc in self._map(work, task.zero)])
+        parts = self._map(work, task.zero, task.outputs)
+        return combine([task.finish(acc) for acc in parts])
 
     def column_scales(self) -> np.ndarray:
         """``sqrt(sum_i x_ij^2)`` per column of dense X in float64 (1 for a column of zeros),
