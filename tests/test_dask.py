@@ -15,11 +15,13 @@ pd = pytest.importorskip("pandas")
 import logistic.dask as ldask  # noqa: E402
 from logistic import LogisticRegression  # noqa: E402
 from logistic.errors import DataError, InvalidParameterError  # noqa: E402
-from logistic.solvers import SOLVERS  # noqa: E402
+from logistic.solvers import by_capability  # noqa: E402
 from logistic.sources import Source  # noqa: E402
 from logistic.sources.dask import DaskSource  # noqa: E402
 
-FULL_BATCH = [s for s in ("lbfgs", "newton", "newton-cg") if s in SOLVERS]
+# every registered full-batch solver that uses curvature (first-order ones need thousands of
+# passes to these tolerances)
+FULL_BATCH = by_capability(stochastic=False, curvature=True)
 TOL = 1e-10
 pytestmark = [
     pytest.mark.dask,

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from logistic import ConvergenceWarning, DataError, InvalidParameterError, LogisticRegression
 from logistic.objective import Objective
+from logistic.solvers import SOLVERS
 from logistic.sources import InMemorySource
 
 
@@ -282,7 +283,7 @@ def test_errors_are_value_errors():
     assert issubclass(DataError, ValueError) and issubclass(InvalidParameterError, ValueError)
 
 
-@pytest.mark.parametrize("solver", ["lbfgs", "newton", "newton-cg", "agd", "sgd", "cd"])
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
 def test_nan_and_inf_in_large_x_are_caught_when_the_check_is_deferred(solver, monkeypatch):
     """Large C-ordered X skips the upfront NaN/inf pass: the first gradient pass (the
     compiled loop multiplies every entry) must still reveal it, wherever it is, and the

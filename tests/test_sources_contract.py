@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from logistic import LogisticRegression
 from logistic.objective import Binomial, Objective, Softmax
+from logistic.solvers import by_capability
 from logistic.sources import CAPABILITIES, InMemorySource, StreamSource
 
 KINDS = ["memory", "memory-csr", "memory-threads", "stream", "dask"]
@@ -177,7 +178,7 @@ def test_row_samples_read_every_step_th_row(case, wine):
     assert full.loss == pytest.approx(ref.stats(w, b, link=link).loss, rel=1e-12)
 
 
-@pytest.mark.parametrize("solver", ["newton", "newton-cg", "lbfgs"])
+@pytest.mark.parametrize("solver", by_capability(stochastic=False, curvature=True))
 def test_a_fit_through_the_source_reaches_the_in_memory_optimum(case, solver):
     _, link, src, ref = case
     classes = np.arange(link.n_classes)

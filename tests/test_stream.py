@@ -17,11 +17,13 @@ import pytest
 
 from logistic import LogisticRegression
 from logistic.errors import DataError, InvalidParameterError
-from logistic.solvers import SOLVERS
+from logistic.solvers import by_capability
 from logistic.sources.memory import InMemorySource
 from logistic.sources.stream import StreamSource
 
-FULL_BATCH = [s for s in ("lbfgs", "newton", "newton-cg") if s in SOLVERS]
+# every registered full-batch solver that uses curvature (first-order ones need thousands of
+# passes to these tolerances)
+FULL_BATCH = by_capability(stochastic=False, curvature=True)
 # Fits are run to max|grad| <= 1e-10, at the edge of float64 resolution for these data, so
 # L-BFGS sometimes stops a little short of it with a ConvergenceWarning; the tests assert on
 # the coefficients instead, which is what matters here.

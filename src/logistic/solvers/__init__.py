@@ -58,6 +58,10 @@ class SolverSpec:
         Problem features it can minimise beyond a smooth objective: ``"l1"``.
     stochastic : bool
         Whether its iterations are epochs of random mini-batches.
+    curvature : bool
+        Whether it uses curvature (Hessians, Hessian products or a quasi-Newton model):
+        such solvers reach tight tolerances in tens of passes, first-order ones in
+        thousands on ill-conditioned problems.
     summary : str
     """
 
@@ -68,6 +72,7 @@ class SolverSpec:
     needs: frozenset = frozenset()
     handles: frozenset = frozenset()
     stochastic: bool = False
+    curvature: bool = False
     summary: str = ""
 
     @property
@@ -86,6 +91,7 @@ def register(
     needs=(),
     handles=(),
     stochastic=False,
+    curvature=False,
     summary="",
 ):
     """Decorator adding a solver function to :data:`SOLVERS` under ``name``."""
@@ -99,6 +105,7 @@ def register(
             frozenset(needs),
             frozenset(handles),
             stochastic,
+            curvature,
             summary,
         )
         return func
@@ -117,14 +124,16 @@ def get_solver(name: str) -> SolverSpec:
         ) from None
 
 
-def by_capability(*, handles=(), stochastic=None) -> list[str]:
-    """Names of the registered solvers that handle every feature in ``handles`` (and are,
-    or are not, ``stochastic`` when given), sorted."""
+def by_capability(*, handles=(), stochastic=None, curvature=None) -> list[str]:
+    """Names of the registered solvers that handle every feature in ``handles`` and, where
+    given, are (or are not) ``stochastic`` and use ``curvature``; sorted."""
     want = frozenset(handles)
     return sorted(
         name
         for name, spec in SOLVERS.items()
-        if want <= spec.handles and (stochastic is None or spec.stochastic == stochastic)
+        if want <= spec.handles
+        and (stochastic is None or spec.stochastic == stochastic)
+        and (curvature is None or spec.curvature == curvature)
     )
 
 

@@ -71,6 +71,7 @@ def _quadratic_cd(g, H, w_pen, l1, n_pen, max_sweeps, inner_tol):
     default_max_iter=100,
     options={"max_sweeps": 100},
     needs=("hessian",),
+    curvature=True,
     handles=("l1",),
     summary="proximal Newton with coordinate descent (glmnet), for L1 and elastic net",
 )

@@ -13,6 +13,7 @@ from ._base import SolverResult, Tracker, grad_norm
     "lbfgs",
     default_max_iter=1000,
     options={"memory": 20},
+    curvature=True,
     summary="limited-memory BFGS (SciPy's L-BFGS-B)",
 )
 def lbfgs(objective, x0, *, tol, max_iter, callback=None, memory=20):

@@ -394,6 +394,7 @@ def _accept(state, policy, trial, d, tol, max_iter, reuse_ratio, tracker):
         "memory": 20,
     },
     needs=("hessian",),
+    curvature=True,
     summary="Newton's method: Hessian from one pass, Cholesky solve, reused factor",
 )
 def newton(

@@ -60,6 +60,7 @@ def _cg(hessp, g, tol, max_cg, precond=None, enough=0.0):
     default_max_iter=100,
     options={"max_cg": None, "memory": 20},
     needs=("hessp",),
+    curvature=True,
     summary="truncated Newton: conjugate gradients on Hessian-vector products",
 )
 def newton_cg(objective, x0, *, tol, max_iter, callback=None, max_cg=None, memory=20):
