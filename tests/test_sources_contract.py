@@ -189,3 +189,34 @@ def test_a_fit_through_the_source_reaches_the_in_memory_optimum(case, solver):
     f_want = obj.loss(obj.link.params(want.coef_, want.intercept_, True))
     assert abs(f_got - f_want) <= 1e-12 * abs(f_want)
     np.testing.assert_allclose(got.coef_, want.coef_, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.dask
+def test_offsets_per_row_and_class_for_the_softmax(wine, tmp_path, request):
+    """A multinomial model takes one offset per row and class, in memory and on Dask alike;
+    a stream's single offset column is refused for it, naming what is accepted."""
+    X, y, s = wine
+    off = np.random.default_rng(2).normal(scale=0.5, size=(y.shape[0], 3))
+    mem = LogisticRegression(tol=1e-10).fit(X, y, sample_weight=s, offset=off)
+    cols = {f"f{j}": X[:, j] for j in range(X.shape[1])}
+    table = pa.table({**cols, "y": y.astype(np.int64), "o": off[:, 0]})
+    pq.write_table(table, tmp_path / "rows.parquet")
+    from logistic.errors import DataError
+
+    with pytest.raises(DataError, match="one offset per class"):
+        StreamSource(tmp_path / "rows.parquet", "y", offset="o")
+    da = pytest.importorskip("dask.array")
+    from logistic.sources import DaskSource
+
+    client = request.getfixturevalue("dask_client")
+    parts = [da.from_array(a, chunks=60) for a in (y, s)]
+    src = DaskSource(
+        da.from_array(X, chunks=(60, -1)),
+        *parts,
+        da.from_array(off, chunks=(60, -1)),
+        client=client,
+    )
+    got = LogisticRegression(tol=1e-10).fit_source(src)
+    np.testing.assert_allclose(got.coef_, mem.coef_, rtol=1e-7, atol=1e-8)
+    with pytest.raises(DataError, match="needs"):
+        DaskSource(da.from_array(X, chunks=(60, -1)), *parts, off[:, 0], client=client)

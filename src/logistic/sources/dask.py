@@ -232,6 +232,13 @@ class DaskSource(Source):
         classes, counts, wsums = _w.check_meta(
             meta, self.n_samples, weighted="sample_weight" in parts
         )
+        n_out = 1 if len(classes) == 2 else len(classes)
+        if "offset" in parts and parts["offset"].shape[1:] != (() if n_out == 1 else (n_out,)):
+            raise DataError(
+                f"offset has shape {parts['offset'].shape}, but a model of {len(classes)} "
+                f"classes needs {(self.n_samples,) if n_out == 1 else (self.n_samples, n_out)} "
+                "(one logit offset per row, or per row and class)."
+            )
         self.classes_ = classes
         self.class_counts_ = counts
         factors = class_weight_factors(class_weight, classes, wsums)

@@ -377,6 +377,13 @@ class StreamSource(Source):
             sorted(labels),
             [per_label[v][0] for v in sorted(labels)],
         )
+        if len(labels) > 2 and self.offset is not None:
+            raise DataError(
+                f"offset={self.offset!r} is one column, but the target column {self.target!r} "
+                f"has {len(labels)} classes: a multinomial model needs one offset per class; "
+                "stream the offsets of a binary target only (or fit in memory with an offset "
+                "array of shape (n_samples, n_classes))."
+            )
         if len(labels) > 2 and self.positive_label is not None:
             raise InvalidParameterError(
                 f"positive_label={self.positive_label!r} applies to a binary target; the "
