@@ -110,10 +110,10 @@ def _warm_up():
     import dask_ml.linear_model  # noqa: F401
 
     import logistic.sources.dask  # noqa: F401
-    from logistic.kernel import chunk_stats
+    from logistic.sources import InMemorySource
 
     Z = np.ones((4, 3))
-    chunk_stats(Z, np.array([0.0, 1, 0, 1]), np.zeros(3), 0.0)
+    InMemorySource(Z, np.array([0.0, 1, 0, 1])).stats(np.zeros(3), 0.0)
 
 
 def main(argv=None):

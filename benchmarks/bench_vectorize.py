@@ -2,7 +2,7 @@
 
 Times one gradient evaluation (cost, dw, db) of :func:`logistic.reference.gradients_loop`
 (seed 004's loop, corrected) and :func:`logistic.reference.gradients_vectorized` (its
-vectorised form), and of the library kernel :func:`logistic.kernel.chunk_stats`, on the
+vectorised form), and of the library kernel (one pass of :class:`logistic.sources.InMemorySource`), on the
 standardised breast-cancer data (569 x 30) and digits (1797 x 64). Reports medians over
 repeats and the speed ratio.
 
@@ -20,8 +20,8 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.preprocessing import StandardScaler
 
-from logistic.kernel import chunk_stats
 from logistic.reference import gradients_loop, gradients_vectorized
+from logistic.sources import InMemorySource
 
 
 def _median_seconds(fn, repeats, min_time=0.2):
@@ -71,7 +71,8 @@ def main(argv=None):
         t_vec = _median_seconds(
             lambda X=X, y=y, w=w, b=b: gradients_vectorized(X, y, w, b), args.repeats
         )
-        t_ker = _median_seconds(lambda X=X, y=y, w=w, b=b: chunk_stats(X, y, w, b), args.repeats)
+        src = InMemorySource(X, np.asarray(y, dtype=X.dtype))
+        t_ker = _median_seconds(lambda src=src, w=w, b=b: src.stats(w, b), args.repeats)
         print(
             f"| {name} | {X.shape[0]} x {X.shape[1]} | {t_loop * 1e3:.2f} ms | "
             f"{t_vec * 1e6:.1f} us | {t_ker * 1e6:.1f} us | {t_loop / t_vec:.0f}x | "

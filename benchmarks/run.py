@@ -30,11 +30,20 @@ or caches.
 
 Output, on stdout and in ``--out``: a markdown table of times (problem, each solver's
 time, ours / fastest peer, our time in one-pass units, our extra peak memory as a
-fraction of X), then a second table with each solver's extra peak memory in MB.
+fraction of X), then a second table with each solver's extra peak memory in MB. With
+``--json PATH``, every problem's results as JSON, for programs (:mod:`ab` reads them):
+``{"settings": {...}, "problems": {name: {"reference": {...}, "results": {solver: {...}},
+"below_f_star": [...]}}}``, a solver's dict holding ``seconds`` (the median), ``times``,
+``tol``, ``trials`` (the ladder), ``info`` (ours: ``solver``, ``passes``), or ``error``;
+every child's dict also says which ``logistic`` it imported (``library``: the package's
+directory), since ``PYTHONPATH`` chooses the version measured.
 
     python benchmarks/run.py                 # everything, full sizes (tens of minutes)
     python benchmarks/run.py --quick         # small problems, no saga, about 30 s
     python benchmarks/run.py --problems dense_f64 --solvers logistic sklearn-lbfgs
+    PYTHONPATH=/tmp/old/src python benchmarks/run.py --solvers logistic --json old.json
+
+(``benchmarks/ab.py`` runs it under two versions of the library, alternating: an A/B.)
 
 C = 1.0 (scikit-learn's default) for every problem.
 """
@@ -68,7 +77,9 @@ MAX_REPEATS = 200
 # numba row loop (blocks of >= 2^18 elements) to be loaded as in the timed fits.
 WARMUP_ELEMENTS = 1 << 19
 # Imported once by the forkserver, inherited by every child ("__main__" is this file,
-# which puts benchmarks/ on sys.path for problems and peers).
+# which puts benchmarks/ on sys.path for problems and peers). Only the library's public
+# modules, which every version has (benchmarks/ab.py runs this file against two versions);
+# the forkserver skips a module that raises ImportError, and the children import it again.
 PRELOAD = [
     "__main__",
     "numpy",
@@ -77,7 +88,9 @@ PRELOAD = [
     "sklearn.linear_model",
     "glum",
     "logistic",
-    "logistic.kernel",
+    "logistic.objective",
+    "logistic.solvers",
+    "logistic.sources",
     "peers",
 ]
 
@@ -115,21 +128,32 @@ def _trim_heap():
         pass
 
 
-def objective_value(X, y, coef, intercept, C):
-    """Our mean-form objective at ``(coef, intercept)``, in float64 whatever X's dtype."""
-    from logistic.kernel import chunk_stats
+def objective_value(X, y, coef, intercept, C, block=65_536):
+    """Our mean-form objective at ``(coef, intercept)``, in float64 whatever X's dtype.
 
+    ``f = sum_i (log(1 + exp(z_i)) - y_i z_i) / m + ||w||^2 / (2 C m)`` with
+    ``z = X w + b``, computed here with NumPy alone (``np.logaddexp``: no overflow for any
+    ``z``), so that the same runner judges every version of the library: it depends on no
+    private module. Over blocks of ``block`` rows, each converted to float64 on its own, so
+    that the extra memory is one block's, not a float64 copy of ``X``.
+    """
     coef = np.asarray(coef, dtype=np.float64)
     m = X.shape[0]
     total = 0.0
-    step = 65_536
-    for s in range(0, m, step):
-        Xb = X[s : s + step]
+    for s in range(0, m, block):
+        Xb = X[s : s + block]
         Xb = Xb.astype(np.float64) if Xb.dtype != np.float64 else Xb
-        total += chunk_stats(
-            Xb, np.asarray(y[s : s + step], dtype=np.float64), coef, intercept, need_grad=False
-        ).loss
-    return total / m + 0.5 * float(coef @ coef) / (C * m)
+        z = np.asarray(Xb @ coef).ravel() + intercept
+        yb = np.asarray(y[s : s + block], dtype=np.float64)
+        total += float(np.sum(np.logaddexp(0.0, z) - yb * z))
+    return total / m + float(coef @ coef) / (2.0 * C * m)
+
+
+def _library():
+    """The directory of the ``logistic`` package this process imports."""
+    import logistic
+
+    return str(Path(logistic.__file__).resolve().parent)
 
 
 def read_time(X, repeats=7):
@@ -165,6 +189,7 @@ def child_reference(name, scale):
         "shape": list(X.shape),
         "dtype": str(X.dtype),
         "sparse": bool(sp.issparse(X)),
+        "library": _library(),
     }
 
 
@@ -238,6 +263,7 @@ def child_fit(
         "trials": trials,
         "reached": reached is not None,
         "best_gap": min(t["gap"] for t in trials),
+        "library": _library(),
     }
     if reached is not None:
         times = [reached["seconds"]]
@@ -360,7 +386,8 @@ def main(argv=None):
         help=f"most timed fits (default {MAX_REPEATS})",
     )
     ap.add_argument("--target", type=float, default=TARGET)
-    ap.add_argument("--out", type=Path, default=HERE / "results.md")
+    ap.add_argument("--out", type=Path, default=HERE / "results.md", help="the markdown tables")
+    ap.add_argument("--json", type=Path, default=None, help="also every result, as JSON")
     args = ap.parse_args(argv)
 
     import peers
@@ -371,12 +398,28 @@ def main(argv=None):
     solvers = args.solvers or (peers.QUICK if args.quick else list(peers.SOLVERS))
     repeats = args.repeats if not args.quick else min(args.repeats, 3)
     ctx = _context()
+    settings = {
+        "argv": sys.argv[1:] if argv is None else list(argv),
+        "problems": names,
+        "solvers": solvers,
+        "scale": scale,
+        "budget": budget,
+        "repeats": repeats,
+        "min_time": args.min_time,
+        "max_repeats": args.max_repeats,
+        "target": args.target,
+        "pythonpath": os.environ.get("PYTHONPATH", ""),
+        "python": sys.executable,
+    }
+    done = {}
 
     rows = []
     for name in names:
         ref = _run_child(ctx, {"kind": "ref", "name": name, "scale": scale}, timeout=3600)
         if "f_star" not in ref:
             print(f"{name}: reference failed: {ref}", file=sys.stderr)
+            done[name] = {"reference": ref, "results": {}, "below_f_star": []}
+            _write_json(args.json, settings, done)
             continue
         print(
             f"# {name} {ref['shape']} {ref['dtype']}{' CSR' if ref['sparse'] else ''}: "
@@ -407,11 +450,28 @@ def main(argv=None):
             print(f"  {solver:24s} {_fmt_time(r):>14s}  {json.dumps(shown)}", file=sys.stderr)
         below = [s for s, r in results.items() for t in r.get("trials", []) if t["gap"] < -1e-12]
         rows.append((name, ref, results, below))
+        done[name] = {"reference": ref, "results": results, "below_f_star": sorted(set(below))}
+        _write_json(args.json, settings, done)  # after every problem: survives a stopped run
 
     md = _table(rows, solvers, args.target, scale) + "\n" + _memory_table(rows, solvers)
     print(md)
     args.out.write_text(md)
     return 0
+
+
+def _plain(o):
+    """NumPy scalars as Python numbers, anything else JSON cannot hold as text."""
+    return o.item() if isinstance(o, np.generic) else str(o)
+
+
+def _write_json(path, settings, done):
+    """``--json``: the settings and the problems done so far (nothing when ``path`` is None)."""
+    if path is None:
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    data = {"settings": settings, "problems": done}
+    tmp.write_text(json.dumps(data, indent=1, default=_plain))
+    tmp.replace(path)
 
 
 def _label(name, ref, below=()):

@@ -296,7 +296,8 @@ def test_explain_row(fair_model, fair_files, tmp_path, capsys):
     check_png(tmp_path / "graph.png")
     code, out, _ = invoke(capsys, "explain", fair_model, fair_files[0], "--row", "7", "--no-plots")
     assert code == 0
-    for text in ("dL/dz (fused)", "da/dz", "dL/dw[age [years]]", "dz/dw[occupation="):
+    # the node table, then the per-feature table (x = dz/dw and dL/dw columns per feature)
+    for text in ("dL/dz (fused)", "da/dz", "x = dz/dw", "dL/dw", "age [years]", "occupation="):
         assert text in out
     assert "features with x = 0 not shown" in out
 
@@ -483,16 +484,16 @@ def test_unwritable_output_fails_before_training(mistake_files, capsys, monkeypa
 
 # -- Ctrl-C -------------------------------------------------------------------------------
 def test_interrupt_writes_nothing(tmp_path, monkeypatch, capsys):
-    import logistic.cli as cli
+    from logistic.cli._progress import BarProgress
 
-    real = cli._Progress.__call__
+    real = BarProgress.iteration
 
     def interrupt_at_3(self, rec):
         real(self, rec)
         if rec.iteration == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli._Progress, "__call__", interrupt_at_3)
+    monkeypatch.setattr(BarProgress, "iteration", interrupt_at_3)
     code, _, err = invoke(
         capsys, "train", "--solver", "gd", "-o", tmp_path / "m.json", "--plots", tmp_path / "plots"
     )
@@ -610,7 +611,8 @@ def test_penalised_fit_says_why_and_sandwich_is_labelled(fair_model, fair_files,
     code, out, err = invoke(capsys, "summary", fair_model)
     assert code == 0
     (why,) = [line for line in out.splitlines() if line.startswith("no standard errors")]
-    assert "penalised (C=1)" in why and "--C inf" in why and "sandwich" in why
+    # logistic.inference.why_no_standard_errors' wording: "a penalised fit (--C 1)"
+    assert "penalised fit (--C 1)" in why and "--C inf" in why and "sandwich" in why
     model = tmp_path / "s.json"
     code, out, err = invoke(
         capsys,

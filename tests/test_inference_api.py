@@ -292,6 +292,8 @@ def test_public_names():
         "COV_TYPES",
         "InferenceResult",
         "InferenceSummary",
+        "PARAM_FIELDS",
+        "STATISTICS",
         "SeparationReport",
         "SeparationWarning",
         "covariance",

@@ -11,7 +11,7 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from logistic import LogisticRegression, explain
+from logistic import ConvergenceWarning, LogisticRegression, explain, gradient_check
 from logistic.objective import Objective, Softmax
 from logistic.sources import InMemorySource
 
@@ -104,12 +104,94 @@ def test_graph_chain_rule_equals_fused_kernel(digits10):
     t = explain(m, X[5], y[5])
     np.testing.assert_allclose(t.dL_dz_chain, t.dL_dz, rtol=1e-9, atol=1e-15)
     np.testing.assert_allclose(t.a.sum(), 1.0, rtol=1e-15)
-    np.testing.assert_allclose(t.dL_dW, np.outer(X[5], t.dL_dz))
+    np.testing.assert_allclose(t.dL_dw, np.outer(X[5], t.dL_dz))  # dL/dW = x (a - y)^T
     batch = explain(m, X[:300], y[:300])
     W = m.coef_.T
     st = chunk_stats_multinomial(X[:300], y[:300], W, m.intercept_)
     np.testing.assert_allclose(batch.dJ_dw.ravel(), st.grad_w / 300, rtol=1e-10, atol=1e-14)
     assert "a_k - y_k" in str(t)
+
+
+def test_graph_gradient_check_on_real_multinomial_data(digits10):
+    X, y = digits10
+    m = LogisticRegression(C=1.0, tol=1e-8).fit(X, y)
+    chk = gradient_check(m, X, y)
+    assert chk.analytic.shape == (65 * 10,)  # [W.ravel(); b], the links' layout
+    assert chk.ok, chk.max_rel_error
+    Xi, yi = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[yi]
+    with pytest.warns(ConvergenceWarning):
+        far = LogisticRegression(max_iter=2).fit(Xi, names)  # far from the optimum
+    assert gradient_check(far, Xi, names).max_rel_error < 1e-7
+
+
+def test_graph_softmax_rows_and_feature_rows():
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    m = LogisticRegression(tol=1e-8).fit(X, names)
+    x = X[60].copy()
+    x[1] = 0.0  # a feature with x = 0 feeds nothing
+    t = explain(m, x, names[60], feature_names=["sl", "sw", "pl", "pw"])
+    assert t.link == "softmax" and t.n_out == 3 and t.label == "versicolor"
+    np.testing.assert_array_equal(t.y, [0.0, 1.0, 0.0])  # one-hot
+    rows = t.rows()
+    assert len(rows) == 7 * 3 + 2  # 7 quantities per class, L and dz/db once
+    q = {r[0]: r for r in rows}
+    assert q["dL/dz[versicolor] (fused)"][2] == f"{t.dL_dz[1]:.6g}"
+    assert q["da/dz[virginica,virginica]"][2] == f"{t.da_dz[2, 2]:.6g}"
+    assert q["L"][2] == f"{t.L:.6g}"
+    np.testing.assert_allclose(t.da_dz, np.diag(t.a) - np.outer(t.a, t.a), rtol=1e-15)
+    np.testing.assert_allclose(t.dL_da, np.where(t.y > 0, -1 / t.a, 0.0), rtol=1e-15)
+    table = t.feature_rows()
+    assert table.hidden == 1 and "1 feature with x = 0" in table.note
+    assert table.header == (
+        "feature",
+        "x = dz/dw",
+        "W x [setosa]",
+        "W x [versicolor]",
+        "W x [virginica]",
+        "dL/dW [setosa]",
+        "dL/dW [versicolor]",
+        "dL/dW [virginica]",
+    )
+    assert [r[0] for r in table.rows] == ["sl", "pl", "pw"]
+    pl = table.rows[1]
+    assert pl[3] == f"{m.coef_[1, 2] * x[2]:.6g}" and pl[7] == f"{t.dL_dw[2, 2]:.6g}"
+    assert len(t.feature_rows(all_features=True).rows) == 4
+    assert t.feature_rows(contributions=False).header[2:] == table.header[5:]
+    d = t.as_dict()
+    assert d["dL_dw"]["pl"] == pytest.approx(list(t.dL_dw[2]), rel=1e-15)
+    assert d["classes"] == ["setosa", "versicolor", "virginica"] and d["y"] == [0.0, 1.0, 0.0]
+    batch = explain(m, X[:40], names[:40])
+    assert batch.dJ_dw.shape == (4, 3) and batch.dJ_db.shape == (3,)
+    assert [r[0] for r in batch.rows()][2:5] == [
+        "dJ/db[setosa]",
+        "dJ/db[versicolor]",
+        "dJ/db[virginica]",
+    ]
+    assert batch.feature_rows().header == (
+        "feature",
+        "dJ/dW [setosa]",
+        "dJ/dW [versicolor]",
+        "dJ/dW [virginica]",
+    )
+    with pytest.raises(ValueError, match="not one of the model's classes"):
+        explain(m, X[0], "rose")
+
+
+def test_graph_softmax_saturation_where_the_true_class_underflows():
+    # a_y = e^-800 is 0 in float64: dL/da_y = -1/a_y = -inf, and the literal chain is nan.
+    t = explain((np.array([[800.0, 0.0, 0.0]]), np.zeros(3)), np.array([1.0]), 2)
+    assert t.saturated and np.all(np.isnan(t.dL_dz_chain))
+    np.testing.assert_array_equal(t.dL_dz, [1.0, 0.0, -1.0])  # a - y: exact
+    assert t.L == pytest.approx(800.0, rel=1e-15) and np.isinf(t.L_literal)
+    assert "a - y = [1, 0, -1]" in t.note and "literal chain product is [nan, nan, nan]" in t.note
+    # At a gap of 40 the softmax, unlike the sigmoid, never forms 1 - a, so its literal chain
+    # stays exact although a rounds to 1; only the Jacobian's diagonal entry cancels.
+    t = explain((np.array([[40.0, 0.0, -40.0]]), np.zeros(3)), np.array([1.0]), 2)
+    assert t.saturated and t.da_dz[0, 0] == 0.0
+    assert t.da_dz_stable[0, 0] == pytest.approx(np.exp(-40.0), rel=1e-12)
+    np.testing.assert_allclose(t.dL_dz_chain, t.dL_dz, rtol=1e-15)
 
 
 def test_estimator_contract_for_many_classes():

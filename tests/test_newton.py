@@ -428,7 +428,7 @@ def test_lbfgs_hand_over_continues_a_thinned_history(breast_cancer, monkeypatch)
     iteration (replaying an already thinned L-BFGS record once lost all of it)."""
     from logistic.solvers import History
     from logistic.solvers._base import Tracker
-    from logistic.solvers._line_search import hand_over
+    from logistic.solvers._line_search import HandOver
 
     monkeypatch.setattr(History, "DEFAULT_MAX_RECORDS", 16)
     X, y = breast_cancer
@@ -439,17 +439,8 @@ def test_lbfgs_hand_over_continues_a_thinned_history(breast_cancer, monkeypatch)
     tracker = Tracker(lambda r: seen.append(r.iteration))
     for i in range(8):  # as if Newton had taken iterations 1..7
         tracker.record(i, f, 1.0)
-    res = hand_over(
-        obj,
-        x,
-        name="newton",
-        tol=0.0,
-        max_iter=300,
-        callback=None,
-        tracker=tracker,
-        it=7,
-        reason="test",
-        warn=False,
+    res = HandOver(obj, "newton", tracker, tol=0.0, max_iter=307, callback=None)(
+        x, 7, "test", warn=False
     )
     it = res.history.iteration
     assert res.n_iter == 7 + (it[-1] - 7) and it[-1] > 200

@@ -33,7 +33,6 @@ import numpy as np
 from scipy.special import expit
 
 from ._kernel import _binomial, _softmax
-from ._kernel._linalg import gram_matvec
 from ._math import bce, log1pexp
 
 __all__ = ["Binomial", "Link", "Softmax", "link_for"]
@@ -55,6 +54,11 @@ class Link(ABC):
         ``"hess_diag"`` (the Hessian's diagonal in the gradient's pass), ``"line_search"``
         (O(m) derivatives along a direction), ``"float32_gram"`` (Hessians from float32
         Gram products).
+    kernel : module
+        Its chunk kernels, with the functions of the kernel protocol
+        (:mod:`logistic._kernel`): ``add_stats``, ``curvature``, ``curvature_matvec``,
+        ``logits_pair``, ``line_sums``, taking the parameters as :meth:`kernel_params`
+        gives them.
     """
 
     name = "link"
@@ -159,33 +163,12 @@ class Binomial(Link):
     def losses(self, y, Z):
         return bce(y, Z)
 
-    # -- chunk kernels (see logistic._kernel._binomial) -------------------------------
-    # The chunk functions take the parameters as ``kernel_params`` gives them: ``w``
-    # (n,) in X's dtype and ``b`` a float here, ``W`` (n, K) and ``b`` (K,) for the softmax.
+    # -- chunk kernels --------------------------------------------------------------
+    kernel = _binomial
+
     @staticmethod
     def kernel_params(w, b):
         return w, float(b[0])
-
-    @staticmethod
-    def add_stats(acc, X, y, w, b, s, o, need_grad, need_hess, compiled_min):
-        _binomial.block_pass(acc, X, y, w, b, s, o, need_grad, need_hess, compiled_min)
-
-    @staticmethod
-    def curvature(X, w, b, s, o):
-        return _binomial.curvature(X, w, b, s, o)
-
-    @staticmethod
-    def curvature_matvec(X, h, s, v_w, v_b):
-        vw, vb = gram_matvec(X, h, v_w, v_b)
-        return vw, np.array([vb])
-
-    @staticmethod
-    def logits_pair(X, w, b, dw, db, o):
-        return _binomial.logits_pair(X, w, b, dw, db, o)
-
-    @staticmethod
-    def line_sums(z, u, y, s, t):
-        return _binomial.line_sums(z, u, y, s, t)
 
 
 class Softmax(Link):
@@ -247,31 +230,11 @@ class Softmax(Link):
         y = np.asarray(y).astype(np.intp)
         return _softmax.probabilities(Z)[1] - Z[np.arange(Z.shape[0]), y]
 
-    # -- chunk kernels (W (n, K), b (K,); see logistic._kernel._softmax) --------------
+    # -- chunk kernels --------------------------------------------------------------
+    kernel = _softmax
+
     def kernel_params(self, w, b):
         return w.reshape(-1, self.n_classes), np.asarray(b, dtype=np.float64)
-
-    @staticmethod
-    def add_stats(acc, X, y, w, b, s, o, need_grad, need_hess, compiled_min):
-        del compiled_min  # no compiled loops: NumPy and BLAS read every entry of X
-        _softmax.add_stats(acc, X, y, w, b, s, o, need_grad, need_hess)
-
-    @staticmethod
-    def curvature(X, w, b, s, o):
-        return _softmax.curvature(X, w, b, s, o)
-
-    @staticmethod
-    def curvature_matvec(X, A, s, v_w, v_b):
-        vw, vb = _softmax.curvature_matvec(X, A, s, v_w, v_b)
-        return vw.ravel(), vb
-
-    @staticmethod
-    def logits_pair(X, w, b, dw, db, o):
-        return _softmax.logits_pair(X, w, b, dw, db, o)
-
-    @staticmethod
-    def line_sums(Z, U, y, s, t):
-        return _softmax.line_sums(Z, U, y, s, t)
 
 
 BINOMIAL = Binomial()

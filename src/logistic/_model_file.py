@@ -16,6 +16,7 @@ import numpy as np
 
 from ._classes import MAX_CLASSES
 from .errors import DataError, ModelFileError, UserInputError
+from .inference import COV_TYPES, PARAM_FIELDS, STATISTICS
 from .tables import TablePreprocessor
 
 __all__ = ["INFERENCE_NUMBERS", "SCHEMA", "VERSION"]
@@ -273,23 +274,7 @@ def _from_document(doc, path) -> tuple:
 
 #: The numbers of a stored inference block besides its per-parameter table: each finite or
 #: null (undefined).
-INFERENCE_NUMBERS = (
-    "alpha",
-    "nobs",
-    "df_model",
-    "df_resid",
-    "llf",
-    "llnull",
-    "llr",
-    "llr_pvalue",
-    "prsquared",
-    "aic",
-    "bic",
-    "edf",
-    "max_abs_gradient",
-    "newton_step_se",
-)
-_PARAM_FIELDS = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high")
+INFERENCE_NUMBERS = ("alpha", *STATISTICS)
 
 
 def _check_inference(d, names, coef, intercept) -> None:
@@ -304,8 +289,6 @@ def _check_inference(d, names, coef, intercept) -> None:
     if not isinstance(d, dict):
         raise ModelFileError(f"'inference' must be an object or absent, got {type(d).__name__}.")
     cov_type = _require(d, "cov_type", str, w)
-    from .inference import COV_TYPES
-
     if cov_type not in COV_TYPES:
         raise ModelFileError(f"'inference.cov_type' is {cov_type!r}; expected one of {COV_TYPES}.")
     _require(d, "penalized", bool, w)
@@ -328,7 +311,7 @@ def _check_inference(d, names, coef, intercept) -> None:
         entry = params[name]
         if not isinstance(entry, dict):
             raise ModelFileError(f"'inference.params.{name}' must be an object.")
-        for key in _PARAM_FIELDS:
+        for key in PARAM_FIELDS:
             if key not in entry:
                 raise ModelFileError(f"'inference.params.{name}.{key}' is missing.")
             if entry[key] is not None:

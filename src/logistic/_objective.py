@@ -125,6 +125,7 @@ class Objective:
         self._null_rows = np.asarray(rows, dtype=np.intp)
         self.capabilities = _capabilities(link.capabilities, source.capabilities)
         self.n_evaluations = 0
+        self._no_intercept = np.zeros(link.n_out)
         self._finite_check = None  # see defer_finite_check
         self._subsample_cache = None
 
@@ -171,7 +172,9 @@ class Objective:
     # -- parameters -------------------------------------------------------------------
     def split(self, p):
         """``(w, b)``: ``W.ravel()`` (n_coef,) and the intercepts (n_out,) (zeros without)."""
-        return self.link.split(p, self.n_features, self.fit_intercept)
+        p = np.asarray(p, dtype=np.float64)
+        k = self.n_coef
+        return p[:k], (p[k:] if self.fit_intercept else self._no_intercept)
 
     def join(self, w, b=0.0):
         """The parameter vector from ``w = W.ravel()`` and ``b`` (a scalar or (n_out,))."""

@@ -88,9 +88,6 @@ __all__ = [
     "training_record",
 ]
 
-# The name the command line has read; INFERENCE_NUMBERS is the public one.
-_INFERENCE_NUMBERS = INFERENCE_NUMBERS
-
 
 # -- saving -------------------------------------------------------------------------------
 def training_record(model, *, X=None, y=None, data_path=None, seconds=None, **extra) -> dict:

@@ -11,6 +11,18 @@ one kernel per link over a chunk of rows, and everything that holds data (the ex
 - :mod:`._linalg` dense and CSR products in the block's dtype;
 - :mod:`._stats` the sums (:class:`ChunkStats`) and the in-place :class:`Accumulator`.
 
+Each link's kernel module offers the same functions (the kernel protocol the tasks of
+:mod:`logistic.sources._tasks` call through ``link.kernel``), its parameters in the link's
+``kernel_params`` form:
+
+- ``add_stats(acc, X, y, w, b, s, o, need_grad, need_hess, compiled_min)``: add one block's
+  loss, gradient and Hessian (or its diagonal) into an :class:`Accumulator`;
+- ``curvature(X, w, b, s, o)`` and ``curvature_matvec(X, h, s, v_w, v_b)``: what a
+  Hessian-vector product needs from a block at ``(w, b)``, then the product itself (one
+  pass, never the Hessian);
+- ``logits_pair(X, w, b, dw, db, o)`` and ``line_sums(z, u, y, s, t)``: the logits and
+  their change along a direction, then the loss sum's first two derivatives at step ``t``.
+
 Nothing here knows where the rows come from.
 """
 

@@ -47,13 +47,15 @@ import scipy.sparse as sp
 
 from . import _compiled
 from ._compiled import EMPTY, FUSED_MIN_SIZE, compiled_ok
-from ._linalg import linear, matvec, rmatvec_add, squared
+from ._linalg import gram_matvec, linear, matvec, rmatvec_add, squared
 from ._stats import Accumulator, ChunkStats
 
 __all__ = [
+    "add_stats",
     "block_pass",
     "chunk_stats",
     "curvature",
+    "curvature_matvec",
     "line_sums",
     "logits_pair",
     "pointwise",
@@ -130,7 +132,7 @@ def block_pass(
         if need_grad:
             if grad is not acc.grad_w:
                 acc.grad_w += grad
-            acc.grad_b += float(gb)
+            acc.grad_b[0] += gb
         return
     z = linear(X, w, b, offset)
     m = z.shape[0]
@@ -147,7 +149,7 @@ def block_pass(
             h *= s
     if need_grad:
         rmatvec_add(X, r, acc.grad_w)
-        acc.grad_b += float(np.sum(r, dtype=np.float64))
+        acc.grad_b[0] += np.sum(r, dtype=np.float64)
     if need_hess == "diag":
         n = X.shape[1]
         Xsq = squared(X, None if sp.issparse(X) else acc.scaled_buffer(m))
@@ -241,7 +243,7 @@ def _fused_hess_pass(acc, X, y, w, b, sample_weight, offset, need_grad, need_hes
     acc.add_rows(loss, m, sample_weight)
     if need_grad:
         acc.grad_w += grad
-        acc.grad_b += float(gb)
+        acc.grad_b[0] += gb
     hess = acc.hess
     if full:
         acc.add_gram(Xs)
@@ -311,3 +313,15 @@ def curvature(X, w, b, sample_weight=None, offset=None):
     if sample_weight is not None:
         h *= sample_weight.astype(h.dtype, copy=False)
     return h
+
+
+# -- the kernel protocol (logistic._kernel): what the binomial link's tasks call ----------
+add_stats = block_pass
+
+
+def curvature_matvec(X, h, s, v_w, v_b):
+    """``[X 1]^T diag(h) [X 1] v`` for the rows' curvatures ``h`` (:func:`curvature`, the
+    weights already in): ``(vec_w (n,), vec_b (1,))``."""
+    del s  # in h
+    vw, vb = gram_matvec(X, h, v_w, v_b)
+    return vw, np.array([vb])

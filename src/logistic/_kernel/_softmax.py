@@ -70,11 +70,12 @@ def _weights(s, dtype):
     return None if s is None else s.astype(dtype, copy=False)[:, None]
 
 
-def add_stats(acc, X, y, W, b, s, o, need_grad, need_hess):
+def add_stats(acc, X, y, W, b, s, o, need_grad, need_hess, compiled_min=None):
     """Add one block's softmax sums into ``acc`` (an accumulator with ``n_out = K``).
 
     ``y`` holds class indices (in any numeric dtype), ``W`` is (n, K), ``b`` (K,), ``o``
-    (m, K) or None.
+    (m, K) or None. ``compiled_min`` is the binomial kernel's (no compiled loops here:
+    NumPy and BLAS read every entry of X).
     """
     m, n = X.shape
     K = W.shape[1]
@@ -139,7 +140,7 @@ def curvature(X, W, b, s, o):
 
 
 def curvature_matvec(X, A, s, V, v_b):
-    """``(H v)_W`` (n, K) and ``(H v)_b`` (K,) of the block's loss sum, from its
+    """``(H v)_W`` (n K,) raveled and ``(H v)_b`` (K,) of the block's loss sum, from its
     probabilities ``A`` (:func:`curvature`): two products with X (module docstring)."""
     U = matmat(X, V)
     U += np.asarray(v_b).astype(U.dtype, copy=False)
@@ -150,7 +151,7 @@ def curvature_matvec(X, A, s, V, v_b):
         U *= _weights(s, U.dtype)
     out = np.zeros((X.shape[1], A.shape[1]))
     rmatmat_add(X, U, out)
-    return out, U.sum(axis=0, dtype=np.float64)
+    return out.ravel(), U.sum(axis=0, dtype=np.float64)
 
 
 def logits_pair(X, W, b, dW, db, offset):

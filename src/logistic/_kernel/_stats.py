@@ -117,8 +117,7 @@ class Accumulator:
         self.weight_sum = 0.0
         self.n_rows = 0
         self.grad_w = np.zeros(n * n_out) if need_grad else None
-        # the binomial kernels add a Python float; the softmax one an array of n_out
-        self.grad_b = (0.0 if n_out == 1 else np.zeros(n_out)) if need_grad else None
+        self.grad_b = np.zeros(n_out) if need_grad else None
         self.diag_only = need_hess == "diag"
         size = (n + 1) * n_out
         if not need_hess:
@@ -166,7 +165,4 @@ class Accumulator:
             k = self.n if self.n_out == 1 else hess.shape[0]
             block = hess[:k, :k]
             block[...] = 0.5 * (block + block.T)
-        grad_b = self.grad_b
-        if grad_b is not None and self.n_out == 1:
-            grad_b = np.array([grad_b], dtype=np.float64)
-        return ChunkStats(self.loss, self.weight_sum, self.n_rows, self.grad_w, grad_b, hess)
+        return ChunkStats(self.loss, self.weight_sum, self.n_rows, self.grad_w, self.grad_b, hess)

@@ -83,12 +83,14 @@ from ..errors import SeparationWarning
 from ._api import inference
 from ._checks import COV_TYPES, why_no_standard_errors
 from ._covariance import covariance, information_matrix, log_likelihood, null_log_likelihood
-from ._result import InferenceResult
+from ._result import PARAM_FIELDS, STATISTICS, InferenceResult
 from ._separation import SeparationReport, detect_separation
 from ._summary import InferenceSummary
 
 __all__ = [
     "COV_TYPES",
+    "PARAM_FIELDS",
+    "STATISTICS",
     "InferenceResult",
     "InferenceSummary",
     "SeparationReport",

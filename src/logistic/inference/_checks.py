@@ -58,27 +58,27 @@ def _check_arrays(X, y01, sample_weight, offset=None):
         )
     if not np.all((y == 0) | (y == 1)):
         raise DataError("y contains values other than 0 and 1; y01 accepts labels in {0, 1}.")
-    s = None
-    if sample_weight is not None:
-        s = np.asarray(sample_weight, dtype=np.float64).ravel()
-        if s.shape[0] != n:
-            raise DataError(
-                f"sample_weight has {s.shape[0]} values, but X has {n} rows; sample_weight "
-                f"accepts a 1-d array of length {n}."
-            )
-        if not np.all(np.isfinite(s)) or np.any(s < 0) or not np.any(s > 0):
-            raise DataError("sample_weight must be finite and >= 0 with at least one weight > 0.")
+    s = _row_values("sample_weight", sample_weight, n)
+    if s is not None and (np.any(s < 0) or not np.any(s > 0)):
+        raise DataError("sample_weight must be finite and >= 0 with at least one weight > 0.")
     if offset is not None:
-        offset = np.asarray(offset, dtype=np.float64).ravel()
-        if offset.shape[0] != n:
-            raise DataError(
-                f"offset has {offset.shape[0]} values, but X has {n} rows; offset accepts a "
-                f"1-d array of length {n}."
-            )
-        if not np.all(np.isfinite(offset)):
-            raise DataError("offset contains NaN or infinity; offset accepts finite numbers.")
-        return X, y, s, offset
+        return X, y, s, _row_values("offset", offset, n)
     return X, y, s
+
+
+def _row_values(name, values, n):
+    """``values`` as float64 (n,): one finite number a row, or None when not given."""
+    if values is None:
+        return None
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.shape[0] != n:
+        raise DataError(
+            f"{name} has {v.shape[0]} values, but X has {n} rows; {name} accepts a 1-d array "
+            f"of length {n}."
+        )
+    if not np.all(np.isfinite(v)):
+        raise DataError(f"{name} contains NaN or infinity; {name} accepts finite numbers.")
+    return v
 
 
 def _check_params(X, coef, intercept, fit_intercept):

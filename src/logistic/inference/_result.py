@@ -20,8 +20,8 @@ _COV_DESCRIPTIONS = {
     "HC1": "heteroscedasticity robust sandwich HC1 = HC0 * n/(n-k) (independent rows)",
     "cluster": "cluster robust sandwich CRV1, G/(G-1)*(n-1)/(n-k) (independent groups)",
 }
-# The scalar statistics of ``as_dict()`` besides ``alpha`` and ``C``, in its order.
-_STATISTICS = (
+#: The scalar statistics of ``as_dict()`` besides ``alpha`` and ``C``, in its order.
+STATISTICS = (
     "nobs",
     "df_model",
     "df_resid",
@@ -36,7 +36,8 @@ _STATISTICS = (
     "max_abs_gradient",
     "newton_step_se",
 )
-_PARAM_FIELDS = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high")
+#: The fields of each parameter's entry in ``as_dict()["params"]``.
+PARAM_FIELDS = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high")
 
 
 class InferenceResult:
@@ -195,10 +196,9 @@ class InferenceResult:
         if not isinstance(params, Mapping) or not params:
             raise DataError("d['params'] accepts a non-empty mapping of parameter name to fields.")
         for name, entry in params.items():
-            if not isinstance(entry, Mapping) or not all(f in entry for f in _PARAM_FIELDS):
+            if not isinstance(entry, Mapping) or not all(f in entry for f in PARAM_FIELDS):
                 raise DataError(
-                    f"d['params'][{name!r}] accepts a mapping with the fields "
-                    f"{list(_PARAM_FIELDS)}."
+                    f"d['params'][{name!r}] accepts a mapping with the fields {list(PARAM_FIELDS)}."
                 )
 
         self = cls.__new__(cls)
@@ -239,7 +239,7 @@ class InferenceResult:
         # An unpenalised fit has C = inf, which a model file writes as null.
         self.C = (math.nan if self.penalized else math.inf) if C is None else _number(C, "d['C']")
         self.fit_intercept = self.names[-1] == "intercept"
-        for key in _STATISTICS:
+        for key in STATISTICS:
             setattr(self, key, _number(d.get(key), f"d[{key!r}]"))
         n_rows = d.get("n_rows")
         self.n_rows = None if n_rows is None else int(_number(n_rows, "d['n_rows']"))

@@ -11,11 +11,11 @@ from ..errors import ConvergenceWarning
 
 __all__ = [
     "MAX_HALVINGS",
+    "HandOver",
     "armijo_ok",
     "backtrack",
     "data_eps",
     "exact_step",
-    "hand_over",
     "rounding_level",
 ]
 
@@ -96,32 +96,49 @@ def exact_step(phi, slope, *, rtol=_LINE_RTOL, max_trials=_LINE_MAX_TRIALS) -> f
     return t
 
 
-def hand_over(
-    objective, x, *, name, tol, max_iter, callback, tracker, it, reason, warn=True, memory=20
-):
-    """Finish with L-BFGS from ``x`` after ``it`` iterations of solver ``name``.
+class HandOver:
+    """Finishing a second-order solve with L-BFGS from where it stopped.
 
-    With ``warn`` (a failure: the Hessian is not positive definite, a line search failed)
-    a :class:`~logistic.errors.ConvergenceWarning` says why; without (a planned hand-over)
+    Made once per solve with what does not change (the solver's ``name``, its ``tracker``,
+    ``tol``, ``max_iter``, ``callback`` and L-BFGS's ``memory``); called with the iterate
+    ``x`` and the iterations ``it`` taken so far. With ``warn`` (a failure: the Hessian is
+    not positive definite, a line search failed) a
+    :class:`~logistic.errors.ConvergenceWarning` says why; without (a planned hand-over)
     nothing. L-BFGS's iterations continue the same record (and reach the callback as they
     happen); the result's ``solver`` is ``"name->lbfgs"``.
     """
-    from .lbfgs import lbfgs
 
-    if warn:
-        warnings.warn(
-            f"{name}: {reason} at iteration {it}; continuing with lbfgs from the current point.",
-            ConvergenceWarning,
-            stacklevel=4,
+    def __init__(self, objective, name, tracker, tol, max_iter, callback, memory=20):
+        self.objective, self.name, self.tracker = objective, name, tracker
+        self.tol, self.max_iter, self.callback, self.memory = tol, max_iter, callback, memory
+
+    def __call__(self, x, it, reason, warn=True):
+        from .lbfgs import lbfgs
+
+        name, tracker = self.name, self.tracker
+        if warn:
+            warnings.warn(
+                f"{name}: {reason} at iteration {it}; continuing with lbfgs from the current "
+                "point.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+        def record(r):  # L-BFGS's iteration 0 is this solver's last iterate, recorded already
+            if r.iteration > 0:
+                tracker.record(it + r.iteration, r.loss, r.grad_norm, r.step)
+
+        res = lbfgs(
+            self.objective,
+            x,
+            tol=self.tol,
+            max_iter=max(1, self.max_iter - it),
+            callback=record,
+            memory=self.memory,
         )
-
-    def record(r):  # L-BFGS's iteration 0 is this solver's last iterate, recorded already
-        if r.iteration > 0:
-            tracker.record(it + r.iteration, r.loss, r.grad_norm, r.step)
-
-    res = lbfgs(objective, x, tol=tol, max_iter=max(1, max_iter), callback=record, memory=memory)
-    res.history = tracker.history
-    res.n_iter = it + res.n_iter
-    res.message = f"{name} {'stopped' if warn else 'handed over'} ({reason}); lbfgs: {res.message}"
-    res.solver = f"{name}->lbfgs"
-    return res
+        res.history = tracker.history
+        res.n_iter = it + res.n_iter
+        how = "stopped" if warn else "handed over"
+        res.message = f"{name} {how} ({reason}); lbfgs: {res.message}"
+        res.solver = f"{name}->lbfgs"
+        return res

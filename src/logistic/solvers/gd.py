@@ -34,13 +34,15 @@ def _diverged(f, f0, rises) -> bool:
     return (not np.isfinite(f)) or f > _GROWTH_FACTOR * (abs(f0) + 1.0) or rises >= _MAX_RISES
 
 
-@register(
-    "gd",
-    default_max_iter=100_000,
-    options={"learning_rate": "auto"},
-    handles=("l1",),
-    summary="batch gradient descent (ISTA with an L1 penalty), fixed or 1/L step",
-)
+# What both first-order solvers here declare: a step size, and L1 by their proximal step.
+_FIRST_ORDER = {
+    "default_max_iter": 100_000,
+    "options": {"learning_rate": "auto"},
+    "handles": ("l1",),
+}
+
+
+@register("gd", **_FIRST_ORDER, summary="batch gradient descent (ISTA with L1), fixed or 1/L step")
 def gradient_descent(objective, x0, *, tol, max_iter, callback=None, learning_rate="auto"):
     """Minimise by full-batch gradient descent (proximal gradient, ISTA, with an L1 term).
 
@@ -102,9 +104,7 @@ def _divergence(name, it, step, F0, F):
 
 @register(
     "agd",
-    default_max_iter=100_000,
-    options={"learning_rate": "auto"},
-    handles=("l1",),
+    **_FIRST_ORDER,
     summary="Nesterov-accelerated gradient descent (FISTA with L1) with adaptive restart",
 )
 def accelerated_gradient_descent(

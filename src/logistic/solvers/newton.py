@@ -51,11 +51,11 @@ from scipy.linalg.lapack import dpocon, dpotrf, dpotrs
 from . import register
 from ._base import SolverResult, Tracker, grad_norm
 from ._line_search import (
+    HandOver,
     armijo_ok,
     backtrack,
     data_eps,
     exact_step,
-    hand_over,
     rounding_level,
 )
 
@@ -458,25 +458,12 @@ def newton(
     x = np.array(x0, dtype=np.float64)
     policy = _HessianPolicy(objective, hessian_rows)
 
-    def finish_with_lbfgs(state_it, xk, reason, warn=True):
-        return hand_over(
-            objective,
-            xk,
-            name="newton",
-            tol=tol,
-            max_iter=max_iter - state_it,
-            callback=callback,
-            tracker=tracker,
-            it=state_it,
-            reason=reason,
-            warn=warn,
-            memory=memory,
-        )
+    finish_with_lbfgs = HandOver(objective, "newton", tracker, tol, max_iter, callback, memory)
 
     kappa = policy.well_conditioned_kappa(x, well_conditioned)
     if kappa is not None and kappa <= well_conditioned:
         reason = f"well-conditioned: kappa(H) ~ {kappa:.3g} at the start"
-        return finish_with_lbfgs(0, x, reason, warn=False)
+        return finish_with_lbfgs(x, 0, reason, warn=False)
     f, g, H, H_single = policy.with_gradient(x)
     state = _State(x, f, g, grad_norm(g), H, H_single)
     state.hess_at_trial, state.sample_at_trial = not policy.subsample, policy.subsample
@@ -512,7 +499,7 @@ def newton(
                 continue
             _accept(state, policy, trial, d, tol, max_iter, reuse_ratio, tracker)
     except _HandOver as stop:
-        return finish_with_lbfgs(state.it, state.x, str(stop))
+        return finish_with_lbfgs(state.x, state.it, str(stop))
     converged = state.gn <= tol
     return SolverResult(
         state.x, float(state.f), state.gn, state.it, converged, state.message, tracker.history

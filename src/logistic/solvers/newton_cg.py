@@ -17,7 +17,7 @@ import numpy as np
 
 from . import register
 from ._base import SolverResult, Tracker, grad_norm
-from ._line_search import armijo_ok, backtrack, data_eps, hand_over, rounding_level
+from ._line_search import HandOver, armijo_ok, backtrack, data_eps, rounding_level
 
 __all__ = ["newton_cg"]
 
@@ -81,6 +81,7 @@ def newton_cg(objective, x0, *, tol, max_iter, callback=None, max_cg=None, memor
         Correction pairs of the L-BFGS hand-over after a failed line search.
     """
     tracker = Tracker(callback)
+    finish_with_lbfgs = HandOver(objective, "newton-cg", tracker, tol, max_iter, callback, memory)
     x = np.array(x0, dtype=np.float64)
     eps = data_eps(objective)
     # Jacobi preconditioner from the Hessian's diagonal, computed in the gradient's pass
@@ -131,18 +132,7 @@ def newton_cg(objective, x0, *, tol, max_iter, callback=None, max_cg=None, memor
         if not armijo_ok(f_new, f, t, slope):
             found = backtrack(objective, x, d, f, t, slope)
             if found is None:
-                return hand_over(
-                    objective,
-                    x,
-                    name="newton-cg",
-                    tol=tol,
-                    max_iter=max_iter - it,
-                    callback=callback,
-                    tracker=tracker,
-                    it=it,
-                    reason="the line search failed",
-                    memory=memory,
-                )
+                return finish_with_lbfgs(x, it, "the line search failed")
             t, x_new, f_new = found
             f_new, g_new, p_new = evaluate(x_new)
         it += 1

@@ -123,16 +123,15 @@ class Source(ABC):
     def along(self, w, b, dw, db=0.0, *, link=BINOMIAL):
         """``phi(t) -> (d/dt, d2/dt2)`` of the loss sum at ``(w + t dw, b + t db)``.
 
-        With ``"cached_chunks"`` one pass now keeps the logits and their change along the
-        direction with each chunk, and each ``phi(t)`` costs O(n_samples) and no pass over
-        X; without, each ``phi(t)`` is one pass.
+        The first ``phi(t)`` is one pass; with ``"cached_chunks"`` it keeps the logits and
+        their change along the direction with each chunk, and every further ``phi(t)``
+        costs O(n_samples) and no pass over X; without, each ``phi(t)`` is one pass.
         """
-        dtype = self.dtype
-        if "cached_chunks" in self.capabilities:
-            self.aggregate(LineTask(link, w, b, dw, db, None, dtype=dtype))
+        task = LineTask(link, w, b, dw, db, dtype=self.dtype)
 
         def phi(t):
-            return self.aggregate(LineTask(link, w, b, dw, db, t, dtype=dtype))
+            task.t = float(t)
+            return self.aggregate(task)
 
         return phi
 

@@ -20,6 +20,8 @@ The parts are ``ChunkStats``, floats, arrays or tuples of them, added by :func:`
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 
 import numpy as np
 import scipy.sparse as sp
@@ -57,6 +59,14 @@ def _add(a, b):
     if isinstance(a, tuple):
         return tuple(_add(x, y) for x, y in zip(a, b, strict=True))
     return a + b
+
+
+def _vector(a, dtype):
+    """``a`` as a 1-d array of ``dtype`` (no copy when it is one already: the common case,
+    on every pass)."""
+    if type(a) is np.ndarray and a.dtype == dtype and a.ndim == 1:
+        return a
+    return np.asarray(a, dtype=np.float64).reshape(-1).astype(dtype, copy=False)
 
 
 def digest(*arrays) -> bytes:
@@ -135,15 +145,14 @@ class StatsTask(Task):
         gram_scale=None,
         compiled_min=FUSED_MIN_SIZE,
     ):
-        w = np.asarray(w, dtype=np.float64).ravel().astype(dtype, copy=False)
         self.link = link
-        self.w, self.b = link.kernel_params(w, np.atleast_1d(np.asarray(b, dtype=np.float64)))
+        self.w, self.b = link.kernel_params(_vector(w, dtype), _vector(b, np.float64))
         self.need_grad = need_grad
         self.need_hess = need_hess
         self.gram_scale = gram_scale
         self.compiled_min = compiled_min
         self.outputs = n_out = link.n_out
-        p = (w.shape[0] // n_out + 1) * n_out
+        p = (self.w.size // n_out + 1) * n_out
         extra = p if need_hess == "diag" else p * p if need_hess else 0
         self.result_bytes = 8 * (p + 4 + extra)
 
@@ -165,7 +174,7 @@ class StatsTask(Task):
                 gram_scale=self.gram_scale,
                 n_out=link.n_out,
             )
-        self.link.add_stats(
+        self.link.kernel.add_stats(
             acc, X, y, self.w, self.b, s, o, self.need_grad, self.need_hess, self.compiled_min
         )
         return acc
@@ -200,43 +209,47 @@ class HesspTask(Task):
         if kept is not None and kept[0] == self.key:
             h = kept[1]
         else:
-            h = self.link.curvature(X, self.w, self.b, s, o)
+            h = self.link.kernel.curvature(X, self.w, self.b, s, o)
             if cache is not None:
                 cache["curvature"] = (self.key, h)  # only the latest point is kept
-        return self.link.curvature_matvec(X, h, s, self.v_w, self.v_b)
+        return self.link.kernel.curvature_matvec(X, h, s, self.v_w, self.v_b)
 
 
 class LineTask(Task):
     """``(d1, d2)``: the data term's first two derivatives along ``(dw, db)`` at step
     ``t`` from ``(w, b)``; the logits at ``(w, b)`` and their change along the direction
-    are kept in the chunk's cache, so a trial step costs O(m), no pass over X."""
+    are kept in the chunk's cache, so a trial step costs O(m), no pass over X.
+
+    One task serves a whole line search: ``t`` is set before each pass, and its ``key`` is
+    drawn once, unique to this search, so that a chunk tells its kept logits from those of
+    an earlier direction without hashing parameters.
+    """
 
     __slots__ = ("b", "db", "dw", "key", "link", "outputs", "t", "w")
     result_bytes = 64
 
-    def __init__(self, link, w, b, dw, db, t, *, dtype):
-        w = np.asarray(w, dtype=np.float64).ravel()
-        b = np.atleast_1d(np.asarray(b, dtype=np.float64))
-        dw = np.asarray(dw, dtype=np.float64).ravel()
-        db = np.atleast_1d(np.asarray(db, dtype=np.float64))
-        self.key = ("line", digest(w, b, dw, db))
+    def __init__(self, link, w, b, dw, db, *, dtype):
+        self.key = next(_LINE_KEYS)
         self.link = link
         self.outputs = link.n_out
-        self.w, self.b = link.kernel_params(w.astype(dtype, copy=False), b)
-        self.dw, self.db = link.kernel_params(dw.astype(dtype, copy=False), db)
-        self.t = None if t is None else float(t)  # None: only fill the caches
+        self.w, self.b = link.kernel_params(_vector(w, dtype), _vector(b, np.float64))
+        self.dw, self.db = link.kernel_params(_vector(dw, dtype), _vector(db, np.float64))
+        self.t = None
 
     def __call__(self, X, y, s, o, cache):
         kept = None if cache is None else cache.get("line")
         if kept is not None and kept[0] == self.key:
             z, u = kept[1]
         else:
-            z, u = self.link.logits_pair(X, self.w, self.b, self.dw, self.db, o)
+            z, u = self.link.kernel.logits_pair(X, self.w, self.b, self.dw, self.db, o)
             if cache is not None:
-                cache["line"] = (self.key, (z, u))
-        if self.t is None:
-            return None
-        return self.link.line_sums(z, u, y, s, self.t)
+                cache["line"] = (self.key, (z, u))  # only the latest search is kept
+        return self.link.kernel.line_sums(z, u, y, s, self.t)
+
+
+# Keys of line searches: unique in this process, and across processes that share workers
+# (a Dask cluster serving several clients) by the process's random prefix.
+_LINE_KEYS = zip(itertools.repeat(os.urandom(8)), itertools.count())
 
 
 class GramTask(Task):

@@ -39,7 +39,7 @@ _BLOCK_BYTES = 1 << 23
 # rows whatever their width.)
 _MIN_WORK_PER_THREAD = 1 << 19
 
-# Passes over at most this many elements of X skip the BLAS thread limit (see _map).
+# Passes over at most this many elements of X skip the BLAS thread limit (see aggregate).
 _NO_BLAS_LIMIT_SIZE = 1 << 15
 
 _POOL = None
@@ -147,119 +147,100 @@ class InMemorySource(Source):
         self.capabilities = frozenset(caps)
         # per-thread scratch blocks of the Hessian passes, kept while the source lives
         self._scratch = threading.local()
-        # per-block caches (curvatures, line-search logits), kept while the source lives
-        self._caches = {}
 
     # -- blocks and threads -----------------------------------------------------------
-    def _slices(self):
-        """The blocks' row ranges (built once: a pass over small data is ~50 us)."""
-        slices = self.__dict__.get("_slice_list")
-        if slices is None:
+    def _blocks(self):
+        """Every block's ``(X, y, s, o, cache)``, built once: views of dense X, and for CSR
+        matrices sharing X's data and indices (SciPy's row slicing would copy them on every
+        pass); ``cache`` is the block's dict kept while the source lives. A pass over small
+        data is ~50 us, so nothing of this is rebuilt per pass."""
+        blocks = self.__dict__.get("_block_list")
+        if blocks is None:
             n, step = self.n_samples, self.block_rows
-            slices = [slice(start, min(start + step, n)) for start in range(0, n, step)]
-            self._slice_list = slices
-        return slices
+            blocks = []
+            for start in range(0, n, step):
+                sl = slice(start, min(start + step, n))
+                blocks.append(
+                    (
+                        self._rows(sl),
+                        self.y[sl],
+                        None if self.sample_weight is None else self.sample_weight[sl],
+                        None if self.offset is None else self.offset[sl],
+                        {},
+                    )
+                )
+            self._block_list = blocks
+        return blocks
 
     def _rows(self, sl):
-        """Rows ``sl`` of X: a view for dense X; for CSR a matrix sharing X's data and
-        indices (SciPy's row slicing would copy them on every pass), built once."""
-        if not sp.issparse(self.X):
-            return self.X[sl]
-        cache = self.__dict__.setdefault("_csr_blocks", {})
-        key = (sl.start, sl.stop)
-        blk = cache.get(key)
-        if blk is None:
-            X = self.X
-            lo, hi = int(X.indptr[sl.start]), int(X.indptr[sl.stop])
-            # attributes set directly: SciPy's constructor would copy data and indices
-            blk = sp.csr_matrix((sl.stop - sl.start, X.shape[1]), dtype=X.dtype)
-            blk.data = X.data[lo:hi]
-            blk.indices = X.indices[lo:hi]
-            blk.indptr = X.indptr[sl.start : sl.stop + 1] - lo
-            cache[key] = blk
+        """Rows ``sl`` of X: a view for dense X, a CSR matrix sharing X's arrays."""
+        X = self.X
+        if not sp.issparse(X):
+            return X[sl]
+        lo, hi = int(X.indptr[sl.start]), int(X.indptr[sl.stop])
+        # attributes set directly: SciPy's constructor would copy data and indices
+        blk = sp.csr_matrix((sl.stop - sl.start, X.shape[1]), dtype=X.dtype)
+        blk.data = X.data[lo:hi]
+        blk.indices = X.indices[lo:hi]
+        blk.indptr = X.indptr[sl.start : sl.stop + 1] - lo
         return blk
 
-    def _block(self, sl):
-        if sl.step not in (None, 1):  # pragma: no cover - blocks are contiguous
-            raise ValueError("blocks are contiguous row ranges")
-        return (
-            self._rows(sl),
-            self.y[sl],
-            None if self.sample_weight is None else self.sample_weight[sl],
-            None if self.offset is None else self.offset[sl],
-        )
-
-    def _blocks(self):
-        for sl in self._slices():
-            yield self._block(sl)
-
-    def _threads_for(self, n_slices, outputs=1):
+    def _threads_for(self, n_blocks, outputs=1):
         """Threads for a pass: one per ``_MIN_WORK_PER_THREAD`` of work (elements of X, or 4
         per CSR nonzero, times the ``outputs`` a row computes: a softmax row's K logits),
         the same for every kind of pass of one link over this source (so that their sums
         are added in the same order)."""
+        key = ("threads", n_blocks, outputs)
+        known = self.__dict__.get(key)
+        if known is None:
+            known = self.__dict__[key] = self._count_threads(n_blocks, outputs)
+        return known
+
+    def _count_threads(self, n_blocks, outputs):
         if self.n_threads is not None:
-            return max(1, min(int(self.n_threads), n_slices))
+            return max(1, min(int(self.n_threads), n_blocks))
         X = self.X
         work = 4 * X.nnz if sp.issparse(X) else self.n_samples * self.n_features
         work *= outputs
-        if work < 2 * _MIN_WORK_PER_THREAD or n_slices == 1:
+        if work < 2 * _MIN_WORK_PER_THREAD or n_blocks == 1:
             return 1
-        return max(1, min(default_n_threads(), work // _MIN_WORK_PER_THREAD, n_slices))
-
-    def _map(self, work, zero, outputs=1):
-        """Run ``acc = work(acc, slice)`` over all blocks on threads, each thread from
-        ``zero(scratch)``; returns the accumulators in block order. ``outputs``: logits a
-        row computes (see :meth:`_threads_for`).
-
-        Thread ``k`` takes a contiguous run of blocks, so each thread streams through its
-        own part of ``X`` and the final sum is in a fixed order.
-        """
-        slices = self._slices()
-        n_threads = self._threads_for(len(slices), outputs)
-        scratch = self._scratch
-        if n_threads == 1:
-            acc = zero(scratch)
-            if self.n_samples * self.n_features <= _NO_BLAS_LIMIT_SIZE:
-                for sl in slices:  # too small for BLAS to thread; the limit costs ~30 us
-                    acc = work(acc, sl)
-                return [acc]
-            # one BLAS thread even here: OpenBLAS's threads slow small products down
-            # (digits' 1797 x 64 Hessian syrk 0.25 ms on one thread; whole fit 5.3 ms on
-            # one BLAS thread, 8.2 ms on two)
-            with _blas_single_thread():
-                for sl in slices:
-                    acc = work(acc, sl)
-            return [acc]
-        bounds = np.linspace(0, len(slices), n_threads + 1).astype(int)
-        parts = [slices[bounds[k] : bounds[k + 1]] for k in range(n_threads)]
-
-        def run(part):
-            acc = zero(scratch)
-            for sl in part:
-                acc = work(acc, sl)
-            return acc
-
-        with _blas_single_thread():
-            accs = list(_pool(n_threads).map(run, parts))
-        return accs
+        return max(1, min(default_n_threads(), work // _MIN_WORK_PER_THREAD, n_blocks))
 
     # -- the source API ---------------------------------------------------------------
     def aggregate(self, task):
         """``task`` over the blocks on the source's threads, the parts added in block order
-        (see :meth:`Source.aggregate`); BLAS inside runs on one thread."""
-        caches = self._caches
-        block = self._block
+        (see :meth:`Source.aggregate`); BLAS inside runs on one thread.
 
-        def work(acc, sl):
-            X, y, s, o = block(sl)
-            cache = caches.get(sl.start)
-            if cache is None:
-                cache = caches[sl.start] = {}
-            return task.add(acc, X, y, s, o, cache)
+        Thread ``k`` takes a contiguous run of blocks, so each thread streams through its
+        own part of ``X`` and the final sum is in a fixed order.
+        """
+        blocks = self._blocks()
+        n_threads = self._threads_for(len(blocks), task.outputs)
+        scratch = self._scratch
+        if n_threads == 1:
+            acc = task.zero(scratch)
+            if self.n_samples * self.n_features <= _NO_BLAS_LIMIT_SIZE:
+                for blk in blocks:  # too small for BLAS to thread; the limit costs ~30 us
+                    acc = task.add(acc, *blk)
+                return task.finish(acc)
+            # one BLAS thread even here: OpenBLAS's threads slow small products down
+            # (digits' 1797 x 64 Hessian syrk 0.25 ms on one thread; whole fit 5.3 ms on
+            # one BLAS thread, 8.2 ms on two)
+            with _blas_single_thread():
+                for blk in blocks:
+                    acc = task.add(acc, *blk)
+                return task.finish(acc)
+        bounds = np.linspace(0, len(blocks), n_threads + 1).astype(int)
+        parts = [blocks[bounds[k] : bounds[k + 1]] for k in range(n_threads)]
 
-        parts = self._map(work, task.zero, task.outputs)
-        return combine([task.finish(acc) for acc in parts])
+        def run(part):
+            acc = task.zero(scratch)
+            for blk in part:
+                acc = task.add(acc, *blk)
+            return task.finish(acc)
+
+        with _blas_single_thread():
+            return combine(list(_pool(n_threads).map(run, parts)))
 
     def column_scales(self) -> np.ndarray:
         """``sqrt(sum_i x_ij^2)`` per column of dense X in float64 (1 for a column of zeros),

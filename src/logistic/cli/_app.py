@@ -1,0 +1,79 @@
+"""The ``logistic`` Typer application and the entry point that turns every way a command can
+end into an exit status and at most one line on stderr."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import typer
+
+from logistic.errors import UserInputError
+
+from ._output import one_line
+
+__all__ = ["EXIT_INTERRUPTED", "EXIT_USAGE", "app", "main", "run"]
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="logistic",
+    help=(
+        "Logistic regression from the command line: the seeds' computation graph "
+        "z = Xw + b, a = sigmoid(z), L = BCE(a, y), trained by gradient descent or faster "
+        "solvers, on CSV or Parquet files with numeric and categorical columns."
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
+
+    User mistakes are reported as one ``error: ...`` line on stderr with code 2; Ctrl-C
+    outside training is one line and code 130.
+    """
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="logistic", standalone_mode=False)
+    except typer.TyperException as exc:
+        # Typer's own (vendored click) usage errors: bad option, missing argument...
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            # `logistic` alone: the help text is the answer, not an error.
+            print(ctx.get_help())
+            return 0
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        message = message.replace("Value error, ", "")  # pydantic's prefix, no information
+        print(f"error: {one_line(message)}{hint}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except (typer.Abort, KeyboardInterrupt):
+        print("interrupted; nothing written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except UserInputError as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # `logistic predict ... | head`: the reader left; stop quietly.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")
+        return 1
+    except OSError as exc:
+        where = f" '{exc.filename}'" if getattr(exc, "filename", None) else ""
+        print(f"error: cannot access{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return rv if isinstance(rv, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point (``logistic``)."""
+    sys.exit(run())

@@ -1,0 +1,166 @@
+"""``logistic summary``: a model file's coefficients, standard errors and training record."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.markup import escape
+from rich.table import Table
+
+from logistic.inference import InferenceResult, why_no_standard_errors
+
+from ._app import app
+from ._inputs import load_model
+from ._options import JsonOpt, ModelArg, QuietOpt, cli_spelling
+from ._output import Output, num, py
+
+__all__ = ["summary"]
+
+
+@app.command(epilog="**Example**\n\n```\nlogistic summary model.json\n```")
+def summary(
+    model: ModelArg,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Coefficients with odds ratios (and standard errors when stored), and the training record.
+
+    A numeric feature was standardised, so its coefficient is the change in log-odds per
+    standard deviation (shown in the 'per' column); a one-hot feature's coefficient is the
+    change for rows in that category (against the reference category with --C inf). A model
+    trained with --C inf also shows a statsmodels-style table: standard errors, z,
+    p-values and confidence intervals; a penalised one says why it has none. A multinomial
+    model shows one coefficient table per class.
+    """
+    m = load_model(model)
+    out = Output(quiet, as_json)
+    est = m.estimator
+    classes = [py(c) for c in m.classes_]
+    K = len(classes)
+    scales = {}
+    if m.preprocessor is not None:
+        scales = {s.name: s.scale for s in m.preprocessor.columns_ if s.kind == "numeric"}
+    coef = est.coef_.astype(np.float64)
+    icpt = est.intercept_.astype(np.float64)
+    doc = {
+        "model": str(model),
+        "classes": classes,
+        "library_version": m.metadata.get("library_version"),
+        "created": m.metadata.get("created"),
+    }
+    if K == 2:
+        doc.update(
+            positive_class=classes[1],
+            intercept=float(icpt[0]),
+            coefficients=_coefficients(m.feature_names, coef[0], scales),
+        )
+    else:
+        doc["per_class"] = [
+            {
+                "class": c,
+                "intercept": float(icpt[k]),
+                "coefficients": _coefficients(m.feature_names, coef[k], scales),
+            }
+            for k, c in enumerate(classes)
+        ]
+    doc["standard_errors"] = m.inference
+    doc["standard_errors_note"] = None if m.inference is not None else _why_no_se(m)
+    doc["training"] = m.training
+    out.json(doc)
+
+    if K == 2:
+        _coefficient_table(
+            out,
+            doc["coefficients"],
+            doc["intercept"],
+            f"{model.name}: log-odds of {classes[1]!r} (vs {classes[0]!r})",
+        )
+    else:
+        for k, entry in enumerate(doc["per_class"]):
+            _coefficient_table(
+                out,
+                entry["coefficients"],
+                entry["intercept"],
+                f"{model.name}: class {entry['class']!r} ({k + 1} of {K}), logit z_k of the "
+                "softmax a_k = exp(z_k) / sum_j exp(z_j)",
+            )
+    if m.inference is not None:
+        stored = InferenceResult.from_dict(m.inference)
+        out.line(stored.summary(title="Logistic Regression Results").as_text())
+    else:
+        out.line(doc["standard_errors_note"])
+    out.table(_record_table(m.training), "training record")
+
+
+def _coefficients(names, coef, scales) -> list[dict]:
+    """One entry a feature: coefficient, odds ratio (None where it overflows) and what a
+    unit of the feature is (a standard deviation, or being in the category)."""
+    rows = []
+    for name, c in zip(names, coef, strict=True):
+        with np.errstate(over="ignore"):
+            odds = float(np.exp(c))
+        rows.append(
+            {
+                "feature": name,
+                "coefficient": float(c),
+                "odds_ratio": odds if math.isfinite(odds) else None,
+                "per": f"1 sd = {scales[name]:.4g}" if name in scales else "category",
+            }
+        )
+    return rows
+
+
+def _coefficient_table(out, rows, b, title) -> None:
+    tbl = Table()
+    tbl.add_column("feature")
+    tbl.add_column("coefficient", justify="right")
+    tbl.add_column("odds ratio", justify="right")
+    tbl.add_column("per")
+    tbl.add_row("(intercept)", f"{b:.6g}", f"{math.exp(b) if b < 700 else math.inf:.4g}", "")
+    for r in rows:
+        tbl.add_row(
+            escape(r["feature"]), f"{r['coefficient']:.6g}", num(r["odds_ratio"], 4), r["per"]
+        )
+    out.table(tbl, title)
+
+
+def _record_table(training: dict) -> Table:
+    """The training record, one field a row; lists, metrics and the CV record in a line."""
+    rec = Table(show_header=False)
+    rec.add_column("field")
+    rec.add_column("value", overflow="fold")
+    for k, v in training.items():
+        if k == "cv" and isinstance(v, dict):
+            v = (
+                f"{v.get('folds')}-fold, C = {v.get('C')}, l1_ratio = {v.get('l1_ratio')} "
+                f"(grid of {len(v.get('Cs') or [])} C x {len(v.get('l1_ratios') or [])} l1)"
+            )
+        elif isinstance(v, list):
+            v = ", ".join(str(x) for x in v)
+        elif k == "metrics" and isinstance(v, dict):
+            v = ", ".join(
+                f"{a}={x:.4f}" if isinstance(x, float) else f"{a}={x}" for a, x in v.items()
+            )
+        elif isinstance(v, float):
+            v = num(v)
+        rec.add_row(escape(k), escape(str(v)))
+    return rec
+
+
+def _why_no_se(m) -> str:
+    """One line: why this model file has no standard errors (the record's note, else the
+    library's policy for this model)."""
+    note = m.training.get("standard_errors")
+    if isinstance(note, str) and note != "stored":
+        return note
+    est = m.estimator
+    reason = why_no_standard_errors(
+        n_classes=len(m.classes_),
+        C=float(est.C),
+        l1_ratio=float(est.l1_ratio),
+        class_weight=est.class_weight,
+    )
+    if reason is not None:
+        return cli_spelling(reason)
+    return "no standard errors in this model file (train it again with --C inf to store them)."

@@ -1,0 +1,90 @@
+"""Standard errors of a fit in memory, or the one-line reason there are none."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+import logistic.inference
+from logistic.errors import ConvergenceWarning, DataError, SeparationWarning
+
+from ._result import one_line
+
+__all__ = ["separation_line", "standard_errors"]
+
+
+def standard_errors(est, X, y, plan, names, progress) -> tuple[dict | None, str | None]:
+    """``(InferenceResult.as_dict(), None)`` for the fit ``est`` on its training rows
+    ``X``, ``y`` (labels), or ``(None, reason)``.
+
+    The refusals are :func:`logistic.inference.why_no_standard_errors`'s. A separation
+    that leaves no finite estimate (a singular information matrix) raises a
+    :class:`~logistic.errors.DataError` naming the features; a separation with a finite
+    information matrix is a warning, and the results are kept with it. Any other singular
+    information matrix is a warning and the reason.
+    """
+    reason = logistic.inference.why_no_standard_errors(
+        n_classes=len(est.classes_),
+        C=float(est.C),
+        l1_ratio=float(est.l1_ratio),
+        class_weight=est.class_weight,
+        penalized=plan.penalized,
+    )
+    if reason is not None:
+        return None, reason
+    y01 = (np.asarray(y) == est.classes_[1]).astype(np.float64)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SeparationWarning)
+            warnings.simplefilter("always", ConvergenceWarning)
+            result = logistic.inference.inference(
+                X,
+                y01,
+                est.coef_.ravel().astype(np.float64),
+                float(est.intercept_[0]),
+                fit_intercept=est.fit_intercept,
+                C=float(est.C),
+                cov_type=plan.cov_type,
+                penalized=plan.penalized,
+                feature_names=names,
+                dep_var=plan.target,
+            )
+    except DataError as exc:
+        report = logistic.inference.detect_separation(X, y01, est.fit_intercept, names)
+        if report.separated:
+            raise DataError(separation_line(report, plan.target, fatal=True)) from None
+        reason = f"no standard errors: {one_line(exc)}"
+        progress.warning(reason)
+        return None, reason
+    for w in caught:
+        if issubclass(w.category, SeparationWarning) and result.separation is not None:
+            text = separation_line(result.separation, plan.target, fatal=False)
+        elif issubclass(w.category, ConvergenceWarning | SeparationWarning):
+            text = one_line(w.message)
+        else:
+            continue
+        progress.warning(text, w.category)
+    return result.as_dict(), None
+
+
+def separation_line(report, target, fatal: bool) -> str:
+    """One line on a separation ``report`` of the training rows: what predicts ``target``
+    perfectly and what to do; ``fatal`` when no finite estimate exists."""
+    shown = ", ".join(f"'{f}'" for f in report.features[:8])
+    if len(report.features) > 8:
+        shown += ", ..."
+    what = f"feature(s) {shown}" if report.features else "the intercept alone"
+    head = (
+        f"{report.kind} separation: {what} predict {target!r} perfectly for "
+        f"{len(report.rows)} of {report.n_rows} training rows"
+    )
+    if fatal:
+        return (
+            f"{head}, so the unpenalised estimate does not exist (the coefficients grow "
+            "without bound); remove or merge those features, or train with a finite C."
+        )
+    return (
+        f"{head}; their coefficients and standard errors are not finite estimates (stored "
+        "with this warning); remove or merge those features, or train with a finite C."
+    )
