@@ -77,7 +77,7 @@ def child(path: str, batch_size: int, solver: str, tol: float, max_iter: int) ->
     one_pass = time.perf_counter() - t0
     est = LogisticRegression(solver=solver, tol=tol, max_iter=max_iter)
     t0 = time.perf_counter()
-    est._fit_source(src, src.classes_, dtype=src.dtype)
+    est.fit_source(src)
     fit = time.perf_counter() - t0
     print(
         json.dumps(

@@ -12,7 +12,7 @@ Two entries, both on top of :class:`logistic.sources.dask.DaskSource`::
 ``X`` is a dask array or dask DataFrame (n_samples, n_features), ``y`` a dask array or
 Series of two labels (or more: the multinomial model). Each chunk of rows is computed once and held by a worker; each
 iteration of the solver sends ``(w, b)`` to every chunk and receives one tree-reduced
-:class:`~logistic.kernel.ChunkStats`, so the fitted coefficients equal those of the
+:class:`~logistic._kernel.ChunkStats`, so the fitted coefficients equal those of the
 in-memory ``LogisticRegression.fit`` on the same rows (up to the order of floating-point
 additions). A worker lost mid-fit is survived: its chunks are recomputed from their graph
 and its tasks rescheduled (see :mod:`logistic.sources.dask`).

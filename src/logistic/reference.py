@@ -8,7 +8,7 @@ features to ``n``; :func:`gradients_vectorized` is the seed's vectorised form. T
 rounding (``tests/test_reference.py``); ``benchmarks/bench_vectorize.py`` times them.
 
 These are teaching and testing references. The library's hot path is
-:func:`logistic.kernel.chunk_stats`.
+the kernels of :mod:`logistic._kernel`.
 """
 
 from __future__ import annotations

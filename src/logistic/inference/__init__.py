@@ -13,7 +13,7 @@ dropped), the model is::
     score (gradient)   U(beta) = sum_i s_i (y_i - a_i) x~_i
     information        I(beta) = -d^2 l / d beta^2 = X~^T diag(s a (1 - a)) X~     (k, k)
 
-``I`` is the kernel's Hessian sum (:func:`logistic.kernel.chunk_stats`, ``need_hess=True``,
+``I`` is the kernel's Hessian sum (:mod:`logistic._kernel`, ``need_hess=True``,
 fed block by block by :class:`logistic.sources.InMemorySource`); it is not re-derived here.
 ``k = n_features + fit_intercept`` and ``n = sum_i s_i`` (weights are *frequency* weights:
 an integer weight is the same as repeating the row, so ``n`` counts observations, not rows).
