@@ -17,9 +17,10 @@ Each link's kernel module offers the same functions (the kernel protocol the tas
 
 - ``add_stats(acc, X, y, w, b, s, o, need_grad, need_hess, compiled_min)``: add one block's
   loss, gradient and Hessian (or its diagonal) into an :class:`Accumulator`;
-- ``curvature(X, w, b, s, o)`` and ``curvature_matvec(X, h, s, v_w, v_b)``: what a
-  Hessian-vector product needs from a block at ``(w, b)``, then the product itself (one
-  pass, never the Hessian);
+- ``curvature(X, w, b, s, o)`` and ``curvature_matvec(X, h, s, v_w, v_b, out_w, out_b,
+  scratch)``: what a Hessian-vector product needs from a block at ``(w, b)``, then the
+  product itself added into float64 ``out_w``, ``out_b`` (one pass, never the Hessian;
+  ``scratch`` a holder of reused buffers, or None);
 - ``logits_pair(X, w, b, dw, db, o)`` and ``line_sums(z, u, y, s, t)``: the logits and
   their change along a direction, then the loss sum's first two derivatives at step ``t``.
 

@@ -319,9 +319,9 @@ def curvature(X, w, b, sample_weight=None, offset=None):
 add_stats = block_pass
 
 
-def curvature_matvec(X, h, s, v_w, v_b):
-    """``[X 1]^T diag(h) [X 1] v`` for the rows' curvatures ``h`` (:func:`curvature`, the
-    weights already in): ``(vec_w (n,), vec_b (1,))``."""
-    del s  # in h
-    vw, vb = gram_matvec(X, h, v_w, v_b)
-    return vw, np.array([vb])
+def curvature_matvec(X, h, s, v_w, v_b, out_w, out_b, scratch=None):
+    """Add ``[X 1]^T diag(h) [X 1] v`` for the rows' curvatures ``h`` (:func:`curvature`,
+    the weights already in) into ``out_w`` (n,) and ``out_b`` (1,)."""
+    del s, scratch  # the weights are in h; the products need no buffer of X's size
+    _, vb = gram_matvec(X, h, v_w, v_b, out=out_w)
+    out_b[0] += vb

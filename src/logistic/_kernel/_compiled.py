@@ -20,7 +20,16 @@ import threading
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["compiled_ok", "get_fused", "get_fused_hess", "get_line", "get_pair", "use_backend"]
+__all__ = [
+    "compiled_ok",
+    "get_fused",
+    "get_fused_hess",
+    "get_line",
+    "get_pair",
+    "get_softmax_hessp_rows",
+    "get_softmax_rows",
+    "use_backend",
+]
 
 # The rows are taken a chunk at a time (``_chunk_rows``: ~16 KiB of X, in L1): the chunk's
 # logits (one dot product a row), then its pointwise step as one branch-free loop the
@@ -81,7 +90,7 @@ def _build_row_terms(njit):
     new key in every process). They live in this file, so any edit here invalidates every
     cached kernel that inlined them.
     """
-    global _bits_as_float, _prefetch, _row_terms, _chunk_logits, _chunk_rows
+    global _bits_as_float, _prefetch, _exp_nonpos, _row_terms, _chunk_logits, _chunk_rows
     global _chunk_buffers, _chunk_terms
     from llvmlite import ir
     from numba import types
@@ -132,24 +141,11 @@ def _build_row_terms(njit):
         return types.void(X, types.intp, types.intp), codegen
 
     @njit(error_model="numpy", inline="always")
-    def _row_terms(t, pos, s):  # pragma: no cover - compiled
-        """``(s L, s (a - y), s a (1 - a))`` of one row from its signed logit ``t`` (the
-        module docstring's fused step), in float64, without a branch or a libm call.
-
-        ``e = exp(-|t|)`` as ``p(r) 2^k1 2^k2`` (``k = k1 + k2`` split in halves so that
-        both powers are normal numbers down to the subnormal ``e`` of ``|t| <= 745``;
-        ``2^k`` built from its exponent bits); ``log1p(e)`` as ``log(u)`` of ``u = 1 + e``
-        (``u`` halved above sqrt 2, then ``log u = 2 atanh(v)``, ``v = (u-1)/(u+1)``,
-        ``|v| <= 0.172``, series to ``v^21``) corrected by ``((u - 1) - e) / u`` for the
-        rounding of ``u``. Relative error against libm's ``exp``/``log1p`` and SciPy's
-        ``expit``: below 1e-15 over the normal range (measured over 4e5 logits in
-        [-745, 745]); NaN stays NaN, ``|t| = inf`` gives the limits. Inlined (numba IR),
-        it runs under the calling kernel's fastmath flags (reassoc, contract): LLVM keeps
-        the Cody-Waite split and the ``log1p`` correction under them (never add ``nsz``,
-        which would let it fold ``(u - 1) - e``); ``tests/test_kernel_speedpaths.py``
-        checks the accuracy with these flags.
-        """
-        x = -abs(t)
+    def _exp_nonpos(x):  # pragma: no cover - compiled
+        """``exp(x)`` for ``x <= 0`` as ``p(r) 2^k1 2^k2`` (``k = k1 + k2`` split in halves
+        so that both powers are normal numbers down to the subnormal results of
+        ``x >= -745``; ``2^k`` built from its exponent bits), without a branch or a libm
+        call; ``-inf`` gives 0 and NaN stays NaN."""
         xc = -746.0 if x < -746.0 else x  # exp underflows to 0 below -745.2; NaN stays
         kf = np.floor(xc * _LOG2E + 0.5)
         ki = np.int64(kf if kf == kf else 0.0)  # a NaN is not cast to an integer
@@ -169,7 +165,25 @@ def _build_row_terms(njit):
         p = p * r + 1.0
         p = p * r + 1.0
         k1 = ki >> 1
-        e = (p * _bits_as_float((k1 + 1023) << 52)) * _bits_as_float((ki - k1 + 1023) << 52)
+        return (p * _bits_as_float((k1 + 1023) << 52)) * _bits_as_float((ki - k1 + 1023) << 52)
+
+    @njit(error_model="numpy", inline="always")
+    def _row_terms(t, pos, s):  # pragma: no cover - compiled
+        """``(s L, s (a - y), s a (1 - a))`` of one row from its signed logit ``t`` (the
+        module docstring's fused step), in float64, without a branch or a libm call.
+
+        ``e = exp(-|t|)`` by ``_exp_nonpos``; ``log1p(e)`` as ``log(u)`` of ``u = 1 + e``
+        (``u`` halved above sqrt 2, then ``log u = 2 atanh(v)``, ``v = (u-1)/(u+1)``,
+        ``|v| <= 0.172``, series to ``v^21``) corrected by ``((u - 1) - e) / u`` for the
+        rounding of ``u``. Relative error against libm's ``exp``/``log1p`` and SciPy's
+        ``expit``: below 1e-15 over the normal range (measured over 4e5 logits in
+        [-745, 745]); NaN stays NaN, ``|t| = inf`` gives the limits. Inlined (numba IR),
+        it runs under the calling kernel's fastmath flags (reassoc, contract): LLVM keeps
+        the Cody-Waite split and the ``log1p`` correction under them (never add ``nsz``,
+        which would let it fold ``(u - 1) - e``); ``tests/test_kernel_speedpaths.py``
+        checks the accuracy with these flags.
+        """
+        e = _exp_nonpos(-abs(t))
         u = 1.0 + e
         big = u > _SQRT2
         u2 = u * 0.5 if big else u
@@ -266,7 +280,7 @@ def _build_row_terms(njit):
         return loss, gb, hsum
 
 
-_bits_as_float = _prefetch = _row_terms = _chunk_logits = _chunk_rows = None
+_bits_as_float = _prefetch = _exp_nonpos = _row_terms = _chunk_logits = _chunk_rows = None
 _chunk_buffers = _chunk_terms = None
 
 
@@ -341,7 +355,7 @@ def _lazy_kernel(name, build):
 
 
 # The kernels built on first use by _lazy_kernel (module globals, as numba's cache wants).
-_fused_hess = _line = _pair = None
+_fused_hess = _line = _pair = _softmax_rows = _softmax_hessp_rows = None
 
 
 def get_fused_hess():
@@ -369,6 +383,17 @@ def get_pair():
     """The compiled loop of :func:`logistic._kernel._binomial.logits_pair` (None without
     numba)."""
     return _lazy_kernel("_pair", _build_pair)
+
+
+def get_softmax_rows():
+    """The compiled pointwise loop of a softmax gradient pass (None without numba)."""
+    return _lazy_kernel("_softmax_rows", _build_softmax_rows)
+
+
+def get_softmax_hessp_rows():
+    """The compiled pointwise loop of a softmax Hessian-vector product (None without
+    numba)."""
+    return _lazy_kernel("_softmax_hessp_rows", _build_softmax_hessp_rows)
 
 
 def _build_fused_hess(njit):
@@ -470,3 +495,64 @@ def _build_pair(njit):
             u[i] = c
 
     return pair_rows
+
+
+# -- the softmax kernel's pointwise loops -------------------------------------------------
+#
+# The products with X (CSR or dense) are SciPy's and BLAS's; between them, the (m, K)
+# pointwise step in NumPy is a chain of reductions along short rows and temporaries of
+# (m, K), each a sweep, and a libm exp per entry. One loop a row does it while the row's K
+# values are in registers (docs/solvers.md has the measurements).
+
+
+def _build_softmax_rows(njit):
+    @njit(**_JIT)
+    def softmax_rows(Z, y, s, need_grad, grad_b):  # pragma: no cover - compiled
+        """The loss sum of the logits ``Z`` (m, K) with classes ``y``, weights ``s``
+        (empty: 1), as ``logsumexp(z) - z_y`` from the logits; with ``need_grad``, ``Z``
+        is overwritten by ``s (a - y)`` and its column sums added to ``grad_b``."""
+        m, K = Z.shape
+        weighted = s.shape[0] > 0
+        e = np.empty(K)
+        loss = 0.0
+        for i in range(m):
+            zmax = np.float64(Z[i, 0])
+            for k in range(1, K):
+                zmax = max(zmax, np.float64(Z[i, k]))
+            total = 0.0
+            for k in range(K):
+                e[k] = _exp_nonpos(np.float64(Z[i, k]) - zmax)
+                total += e[k]
+            yi = np.int64(y[i])
+            w = np.float64(s[i]) if weighted else 1.0
+            loss += w * ((zmax + np.log(total)) - np.float64(Z[i, yi]))
+            if need_grad:
+                q = w / total
+                for k in range(K):
+                    r = e[k] * q - (w if k == yi else 0.0)  # s (a - y), in float64
+                    Z[i, k] = r
+                    grad_b[k] += r
+        return loss
+
+    return softmax_rows
+
+
+def _build_softmax_hessp_rows(njit):
+    @njit(**_JIT)
+    def softmax_hessp_rows(A, U, vb, s, out_b):  # pragma: no cover - compiled
+        """``U`` (m, K), the product ``X V``, overwritten by ``D_i = s_i a_i * (u_i - a_i .
+        u_i)`` with ``u_i = U_i + vb`` (the docstring of ``logistic._kernel._softmax``);
+        its column sums added to ``out_b``."""
+        m, K = U.shape
+        weighted = s.shape[0] > 0
+        for i in range(m):
+            au = 0.0
+            for k in range(K):
+                au += np.float64(A[i, k]) * (np.float64(U[i, k]) + vb[k])
+            w = np.float64(s[i]) if weighted else 1.0
+            for k in range(K):
+                d = w * np.float64(A[i, k]) * ((np.float64(U[i, k]) + vb[k]) - au)
+                U[i, k] = d
+                out_b[k] += d
+
+    return softmax_hessp_rows

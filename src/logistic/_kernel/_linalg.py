@@ -66,11 +66,22 @@ def rmatvec_add(X, r, out):
     out += np.asarray(X.T @ r, dtype=np.float64).ravel()
 
 
-def matmat(X, W):
-    """``X W`` as a new C-ordered (m, K) array in the dtype of ``X``; ``W`` (n, K)."""
+def matmat(X, W, out=None):
+    """``X W`` as a C-ordered (m, K) array in the dtype of ``X``; ``W`` (n, K).
+
+    Written into ``out`` (C-ordered (m, K) in X's dtype, e.g. a reused scratch buffer:
+    fresh pages cost more than a sparse product with few columns) when it is given, else
+    into a new array.
+    """
     W = np.ascontiguousarray(W, dtype=X.dtype)
+    if out is not None and not sp.issparse(X) and isinstance(X, np.ndarray):
+        return np.matmul(X, W, out=out)
     if csr_ready(X):
-        Z = np.zeros((X.shape[0], W.shape[1]), dtype=X.dtype)
+        if out is None:
+            Z = np.zeros((X.shape[0], W.shape[1]), dtype=X.dtype)
+        else:
+            Z = out
+            Z.fill(0)
         _spt.csr_matvecs(
             X.shape[0], X.shape[1], W.shape[1], X.indptr, X.indices, X.data, W.ravel(), Z.ravel()
         )
@@ -112,15 +123,17 @@ def linear(X, w, b, offset):
     return z
 
 
-def gram_matvec(X, h, v_w, v_b=0.0):
+def gram_matvec(X, h, v_w, v_b=0.0, out=None):
     """``[X 1]^T diag(h) [X 1] v`` without forming the matrix: ``(vec_w, vec_b)``.
 
     With ``h = s a (1 - a)`` the binomial Hessian-vector product, with ``h = s`` the
     weighted Gram matrix's (power iterations when ``n`` is too large for the matrix).
+    ``vec_w`` is added into ``out`` (float64, (n,)) when it is given.
     """
     u = linear(X, np.asarray(v_w), v_b, None)
     u *= np.asarray(h).astype(u.dtype, copy=False)
-    out = np.zeros(X.shape[1])
+    if out is None:
+        out = np.zeros(X.shape[1])
     rmatvec_add(X, u, out)
     return out, float(np.sum(u, dtype=np.float64))
 

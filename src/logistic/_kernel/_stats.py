@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Accumulator", "ChunkStats", "gram64"]
+__all__ = ["Accumulator", "ChunkStats", "gram64", "scratch_array"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,27 @@ def gram64(P):
     return out
 
 
+def scratch_array(holder, name, shape, dtype):
+    """A C-ordered array of ``shape`` and ``dtype`` with undefined contents, kept on
+    ``holder`` (any object with attributes, such as a source's per-thread
+    ``threading.local``) under ``name`` and reused by later calls that fit in it; a new
+    array when ``holder`` is None.
+
+    Reused memory is already mapped: a new array of a few hundred KiB or more comes from
+    fresh pages, whose first touch can cost more than a sparse product over them.
+    """
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    if holder is None:
+        return np.empty(shape, dtype=dtype)
+    key = f"buf_{name}_{dtype.char}"
+    buf = getattr(holder, key, None)
+    if buf is None or buf.shape[0] < size:
+        buf = np.empty(size, dtype=dtype)
+        setattr(holder, key, buf)
+    return buf[:size].reshape(shape)
+
+
 class Accumulator:
     """In-place float64 sums of one or many blocks (one per thread in a source).
 
@@ -134,20 +155,15 @@ class Accumulator:
         )
 
     def scaled_buffer(self, m):
-        """A C-ordered (m, n) scratch block in the dtype of X.
+        """A C-ordered (m, n) scratch block in the dtype of X (see :func:`scratch_array`):
+        fresh pages cost more than the scaling itself on small data (digits, 1797 x 64:
+        45 us into new memory, 15 us into used)."""
+        return self.buffer("x", (m, self.n), self.dtype)
 
-        Reused across blocks, and across passes when the accumulator was given a
-        ``scratch`` holder: fresh pages cost more than the scaling itself on small data
-        (digits, 1797 x 64: 45 us into new memory, 15 us into used).
-        """
-        size = m * self.n
-        holder = self if self._scratch is None else self._scratch
-        key = "buf_" + self.dtype.char
-        buf = getattr(holder, key, None)
-        if buf is None or buf.shape[0] < size:
-            buf = np.empty(size, dtype=self.dtype)
-            setattr(holder, key, buf)
-        return buf[:size].reshape(m, self.n)
+    def buffer(self, name, shape, dtype):
+        """A C-ordered scratch array reused across blocks, and across passes when the
+        accumulator was given a ``scratch`` holder (:func:`scratch_array`)."""
+        return scratch_array(self if self._scratch is None else self._scratch, name, shape, dtype)
 
     def add_gram(self, Xs):
         """``hess[:n, :n] += Xs^T Xs`` for a C-ordered block ``Xs`` of shape (m, n), the

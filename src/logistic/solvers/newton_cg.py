@@ -5,10 +5,10 @@ Hessian-vector products (:meth:`Objective.hessp`, one pass each, never the ``p^2
 Hessian), stopping at the forcing tolerance ``min(0.5, sqrt(|g|)) |g|`` (Nocedal and
 Wright, *Numerical Optimization*, 2nd ed., Algorithm 7.1), or once ``max |H d + g| <= tol
 / 2`` (the residual is the model's next gradient: the step has then done all it can), with
-Jacobi preconditioning
-from the Hessian's diagonal where the objective has it (computed in the gradient's pass)
-and the Armijo backtracking shared with ``newton`` (:mod:`logistic.solvers._line_search`).
-For wide and sparse data, binary and multinomial.
+Jacobi preconditioning from the Hessian's diagonal where the objective has it (computed in
+the gradient's pass; binomial, docs/solvers.md has why not multinomial) and the Armijo
+backtracking shared with ``newton`` (:mod:`logistic.solvers._line_search`). For wide and
+sparse data, binary and multinomial.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def _cg(hessp, g, tol, max_cg, precond=None, enough=0.0):
     r = g.copy()  # residual H d + g
     z = r if precond is None else precond * r
     p = -z
+    tmp = np.empty_like(g)  # the updates in place: on wide models temporaries are costly
     rz = float(r @ z)
     for _ in range(max_cg):
         if np.sqrt(float(r @ r)) <= tol or np.max(np.abs(r)) <= enough:
@@ -46,11 +47,12 @@ def _cg(hessp, g, tol, max_cg, precond=None, enough=0.0):
                 d = -g.copy()
             break
         alpha = rz / curv
-        d += alpha * p
-        r += alpha * Hp
+        d += np.multiply(p, alpha, out=tmp)
+        r += np.multiply(Hp, alpha, out=tmp)
         z = r if precond is None else precond * r
         rz_new = float(r @ z)
-        p = -z + (rz_new / rz) * p
+        p *= rz_new / rz
+        p -= z  # p = -z + beta p
         rz = rz_new
     return d
 

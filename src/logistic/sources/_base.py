@@ -6,7 +6,9 @@ An executor (rows in memory, files streamed from disk, chunks on a Dask cluster,
 - its shape and weight: ``n_samples``, ``n_features``, ``dtype``, ``weight_sum`` (the sum
   of the row weights, class weights included), and ``classes_`` (the labels that ``y``
   indexes: 0/1 for two classes, ``0 .. K-1`` for more; None where unknown), ``sparse``,
-  ``feature_names`` (or None);
+  ``feature_names`` (or None), and ``class_totals`` (the row weights of each class, class
+  weights included, where the source has no offsets and knows them without a pass over
+  ``X``, else None: the start of a fit, see :meth:`logistic._objective.Objective.start`);
 - :meth:`Source.aggregate`: run a task (:mod:`logistic.sources._tasks`) over its chunks of
   rows and add the parts in a fixed order, wherever the rows are;
 - :meth:`Source.minibatches`: one shuffled epoch of small in-memory sources;
@@ -39,10 +41,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+import numpy as np
+
 from .._kernel._compiled import FUSED_MIN_SIZE
 from .._links import BINOMIAL
 from ..errors import InvalidParameterError
-from ._tasks import FnTask, GramMatvecTask, GramTask, HesspTask, LineTask, StatsTask
+from ._tasks import FnTask, GramMatvecTask, GramTask, HesspTask, LineTask, StatsTask, new_key
 
 __all__ = ["CAPABILITIES", "Source"]
 
@@ -56,14 +60,15 @@ class Source(ABC):
     """Rows to fit on: the executor contract (see :mod:`logistic.sources._base`).
 
     Subclasses set ``n_samples``, ``n_features``, ``dtype``, ``weight_sum`` (and
-    ``classes_``, ``sparse``, ``feature_names``, ``capabilities`` where they apply) and
-    implement :meth:`aggregate` and :meth:`minibatches`.
+    ``classes_``, ``sparse``, ``feature_names``, ``class_totals``, ``capabilities`` where
+    they apply) and implement :meth:`aggregate` and :meth:`minibatches`.
     """
 
     capabilities: frozenset = frozenset()
     classes_ = None
     sparse = False
     feature_names = None
+    class_totals = None
 
     @abstractmethod
     def aggregate(self, task):
@@ -118,7 +123,24 @@ class Source(ABC):
         One pass and never the Hessian itself; with ``"cached_chunks"`` the curvatures at
         ``(w, b)`` are kept, so further products at the same point cost less.
         """
-        return self.aggregate(HesspTask(link, w, b, v_w, v_b, dtype=self.dtype))
+        key = (link.name, link.n_out, self.point_key(w, b))  # curvatures are the link's
+        return self.aggregate(HesspTask(link, w, b, v_w, v_b, dtype=self.dtype, key=key))
+
+    def point_key(self, w, b):
+        """A key for the point ``(w, b)``: the last call's key when the point equals the
+        last call's, else a new one (:func:`~logistic.sources._tasks.new_key`).
+
+        A Newton-CG step asks for many products at one point: comparing it with a kept copy
+        reads it once, where hashing it would cost several times that on wide models.
+        """
+        w = np.asarray(w, dtype=np.float64).ravel()
+        b = np.atleast_1d(np.asarray(b, dtype=np.float64))
+        last = self.__dict__.get("_last_point")
+        if last is not None and np.array_equal(last[0], w) and np.array_equal(last[1], b):
+            return last[2]
+        key = new_key()
+        self._last_point = (w.copy(), b.copy(), key)  # one assignment: safe across threads
+        return key
 
     def along(self, w, b, dw, db=0.0, *, link=BINOMIAL):
         """``phi(t) -> (d/dt, d2/dt2)`` of the loss sum at ``(w + t dw, b + t db)``.
@@ -148,6 +170,12 @@ class Source(ABC):
         raise InvalidParameterError(
             f"{type(self).__name__} cannot sample rows (it has no 'row_sampling' capability)."
         )
+
+    def compact(self) -> Source:
+        """These rows laid out for many passes, where a copy pays (in memory: a C-ordered
+        copy of a strided row sample, which the compiled loops take); by default the source
+        itself."""
+        return self
 
     def stats_and_sample(self, w, b, step, *, link=BINOMIAL):
         """``(stats(w, b) with the gradient, every(step).stats(w, b) with the Hessian)``;

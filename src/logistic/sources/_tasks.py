@@ -19,7 +19,6 @@ The parts are ``ChunkStats``, floats, arrays or tuples of them, added by :func:`
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 
@@ -39,7 +38,7 @@ __all__ = [
     "StatsTask",
     "Task",
     "combine",
-    "digest",
+    "new_key",
 ]
 
 
@@ -69,12 +68,15 @@ def _vector(a, dtype):
     return np.asarray(a, dtype=np.float64).reshape(-1).astype(dtype, copy=False)
 
 
-def digest(*arrays) -> bytes:
-    """A key for parameters (float64 arrays), to find what a chunk cached for them."""
-    h = hashlib.blake2b(digest_size=16)
-    for a in arrays:
-        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
-    return h.digest()
+# Keys of kept chunk values (a line search's logits, a Newton step's curvatures): unique in
+# this process, and across processes that share workers (a Dask cluster serving several
+# clients) by the process's random prefix.
+_KEYS = zip(itertools.repeat(os.urandom(8)), itertools.count())
+
+
+def new_key():
+    """A key no other kept value has, to find what a chunk cached for one computation."""
+    return next(_KEYS)
 
 
 class Task:
@@ -187,16 +189,17 @@ class HesspTask(Task):
     """The loss sum's Hessian at ``(w, b)`` times ``(v_w, v_b)``: ``(vec_w, vec_b)``.
 
     The chunk's curvatures at ``(w, b)`` (``a (1 - a)`` a row, or the softmax
-    probabilities) are kept in its cache under ``key``, so the further products of one
-    Newton step cost one product pair with X each instead of also recomputing ``X w``.
+    probabilities) are kept in its cache under ``key`` (one key per point, see
+    :meth:`logistic.sources.Source.point_key`), so the further products of one Newton step
+    cost one product pair with X each instead of also recomputing ``X w``.
     """
 
     __slots__ = ("b", "key", "link", "outputs", "result_bytes", "v_b", "v_w", "w")
 
-    def __init__(self, link, w, b, v_w, v_b, *, dtype):
+    def __init__(self, link, w, b, v_w, v_b, *, dtype, key):
         w = np.asarray(w, dtype=np.float64).ravel()
         b = np.atleast_1d(np.asarray(b, dtype=np.float64))
-        self.key = ("curvature", digest(w, b))
+        self.key = key
         self.link = link
         self.outputs = link.n_out
         self.w, self.b = link.kernel_params(w.astype(dtype, copy=False), b)
@@ -204,7 +207,12 @@ class HesspTask(Task):
         self.v_w, self.v_b = link.kernel_params(v_w, np.atleast_1d(np.asarray(v_b, np.float64)))
         self.result_bytes = 8 * (v_w.shape[0] + link.n_out + 4)
 
-    def __call__(self, X, y, s, o, cache):
+    def zero(self, scratch):
+        # one float64 sum per thread, added into by each of its chunks
+        return np.zeros(self.v_w.size), np.zeros(self.outputs), scratch
+
+    def add(self, acc, X, y, s, o, cache):
+        out_w, out_b, scratch = acc
         kept = None if cache is None else cache.get("curvature")
         if kept is not None and kept[0] == self.key:
             h = kept[1]
@@ -212,7 +220,13 @@ class HesspTask(Task):
             h = self.link.kernel.curvature(X, self.w, self.b, s, o)
             if cache is not None:
                 cache["curvature"] = (self.key, h)  # only the latest point is kept
-        return self.link.kernel.curvature_matvec(X, h, s, self.v_w, self.v_b)
+        self.link.kernel.curvature_matvec(
+            X, h, s, self.v_w, self.v_b, out_w.reshape(self.v_w.shape), out_b, scratch
+        )
+        return acc
+
+    def finish(self, acc):
+        return acc[0], acc[1]
 
 
 class LineTask(Task):
@@ -229,7 +243,7 @@ class LineTask(Task):
     result_bytes = 64
 
     def __init__(self, link, w, b, dw, db, *, dtype):
-        self.key = next(_LINE_KEYS)
+        self.key = new_key()
         self.link = link
         self.outputs = link.n_out
         self.w, self.b = link.kernel_params(_vector(w, dtype), _vector(b, np.float64))
@@ -245,11 +259,6 @@ class LineTask(Task):
             if cache is not None:
                 cache["line"] = (self.key, (z, u))  # only the latest search is kept
         return self.link.kernel.line_sums(z, u, y, s, self.t)
-
-
-# Keys of line searches: unique in this process, and across processes that share workers
-# (a Dask cluster serving several clients) by the process's random prefix.
-_LINE_KEYS = zip(itertools.repeat(os.urandom(8)), itertools.count())
 
 
 class GramTask(Task):
