@@ -82,6 +82,69 @@ def test_softmax_gradient_and_hessian_match_finite_differences(
     np.testing.assert_allclose(H - P, num_H, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize(
+    ("layout", "dtype", "fit_intercept", "weighted", "C"),
+    [
+        ("dense", np.float64, True, False, 0.5),
+        ("csr", np.float64, True, True, 0.5),
+        ("csr", np.float32, False, True, 0.5),
+        ("dense", np.float32, True, True, np.inf),
+        ("csr", np.float64, False, False, np.inf),
+    ],
+)
+def test_hessian_products_and_diagonal_equal_the_full_hessian(
+    layout, dtype, fit_intercept, weighted, C
+):
+    """The compiled pointwise kernels' products are ``H v`` (the projector included), and
+    the pass's gradient and diagonal the full pass's, on every layout and precision."""
+    import scipy.sparse as sp
+
+    X, y = _problem(n=300, d=6, K=4)
+    X = X.astype(dtype)
+    X[np.random.default_rng(2).random(X.shape) < 0.6] = 0.0
+    if layout == "csr":
+        X = sp.csr_matrix(X)
+    rng = np.random.default_rng(3)
+    sw = rng.uniform(0.2, 2.0, size=X.shape[0]) if weighted else None
+    obj = MultinomialObjective(InMemorySource(X, y, sw), 4, C=C, fit_intercept=fit_intercept)
+    p = rng.normal(size=obj.n_params)
+    f, g, H = obj.grad_hess(p)
+    f2, g2, diag = obj.loss_grad_hess_diag(p)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert obj.loss(p) == pytest.approx(f, rel=rtol) and f2 == pytest.approx(f, rel=rtol)
+    np.testing.assert_allclose(obj.grad(p), g, rtol=rtol, atol=rtol * 1e-2)
+    np.testing.assert_allclose(g2, g, rtol=rtol, atol=rtol * 1e-2)
+    np.testing.assert_allclose(diag, np.diag(H), rtol=rtol, atol=1e-14)
+    v = rng.normal(size=obj.n_params)
+    np.testing.assert_allclose(obj.hessp(p, v), H @ v, rtol=rtol, atol=rtol * 1e-2)
+
+
+def test_newton_cg_reaches_newtons_optimum_on_sparse_one_hot():
+    """Sparse one-hot columns of very different frequencies, started from the
+    intercept-only model: Newton-CG lands on Newton's optimum."""
+    import scipy.sparse as sp
+
+    from logistic.solvers import solve
+
+    rng = np.random.default_rng(4)
+    n = 4000
+    levels = rng.zipf(1.6, size=(n, 3)) % 60  # a few frequent levels, many rare ones
+    cols = (levels + 60 * np.arange(3)).ravel()
+    X = sp.csr_matrix((np.ones(3 * n), (np.repeat(np.arange(n), 3), cols)), shape=(n, 180))
+    y = (levels[:, 0] % 3 + (rng.random(n) < 0.3)) % 3
+    obj = MultinomialObjective(InMemorySource(X, y.astype(float)), 3, C=2.0)
+    ref = solve("newton", obj, obj.start(), tol=1e-11)
+    res = solve("newton-cg", obj, obj.start(), tol=1e-9)
+    assert res.converged
+    assert obj.loss(res.x) == pytest.approx(obj.loss(ref.x), rel=1e-12)
+    # a rare level's coefficient is only as exact as |g| / (its curvature, ~ lambda):
+    # compare the model's probabilities
+    from scipy.special import softmax
+
+    proba = [softmax(X @ x[:540].reshape(180, 3) + x[540:], axis=1) for x in (res.x, ref.x)]
+    np.testing.assert_allclose(proba[0], proba[1], atol=1e-6)
+
+
 def test_gradient_is_orthogonal_to_the_null_directions():
     X, y = _problem()
     obj = MultinomialObjective(InMemorySource(X, y), 3, C=np.inf)

@@ -192,6 +192,34 @@ def test_a_fit_through_the_source_reaches_the_in_memory_optimum(case, solver):
 
 
 @pytest.mark.dask
+def test_class_totals_start_a_fit_at_the_intercept_only_optimum(case):
+    """Every source's class totals are the weighted class counts; the objective's start
+    is ``W = 0`` with the intercept-only model's ``b``, where the gradient in ``b`` is 0."""
+    _, link, src, ref = case
+    if isinstance(src, InMemorySource):
+        assert src.class_totals is None  # the labels are unknown without classes_
+        classes = np.arange(max(2, link.n_out))
+        src = InMemorySource(src.X, src.y, src.sample_weight, classes=classes)
+    want = np.bincount(ref.y.astype(np.intp), weights=ref.sample_weight)
+    np.testing.assert_allclose(src.class_totals, want, rtol=1e-14)
+    obj = Objective(src, link, C=1.0)
+    p = obj.start()
+    assert not p[: obj.n_coef].any() and p[obj.n_coef :].any()
+    np.testing.assert_allclose(obj.grad(p)[obj.n_coef :], 0.0, atol=1e-12)
+
+
+def test_no_intercept_only_start_with_offsets_or_an_empty_class(wine):
+    X, y, s = wine
+    link = LINKS["softmax"]
+    with_offset = InMemorySource(X, y.astype(float), s, np.zeros((len(y), 3)), classes=[0, 1, 2])
+    assert with_offset.class_totals is None
+    assert not Objective(with_offset, link).start().any()
+    s0 = np.where(y == 2, 0.0, s)  # class 2 has no weight: its logit would be -inf
+    empty = InMemorySource(X, y.astype(float), s0, classes=[0, 1, 2])
+    assert link.null_intercepts(empty.class_totals) is None
+    assert not Objective(empty, link).start().any()
+
+
 def test_offsets_per_row_and_class_for_the_softmax(wine, tmp_path, request):
     """A multinomial model takes one offset per row and class, in memory and on Dask alike;
     a stream's single offset column is refused for it, naming what is accepted."""

@@ -48,7 +48,9 @@ class Recording(TrainingProgress):
 
 
 def test_in_memory_and_streamed_give_the_same_model(cancer_csv):
-    common = {"C": 1.0, "tol": 1e-10}
+    # tol at the rounding level: the two paths take different Newton steps (the stream's
+    # Hessians are sampled), so only a tight tolerance makes their optima agree to 1e-8
+    common = {"C": 1.0, "tol": 1e-12}
     memory = fit_table(cancer_csv, "diagnosis", **common)
     progress = Recording()
     stream = fit_table(

@@ -242,7 +242,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         self._check_params()
-        classes = getattr(source, "classes_", None) if classes is None else classes
+        classes = source.classes_ if classes is None else classes
         if classes is None or len(classes) < 2:
             raise InvalidParameterError(
                 "fit_source needs the labels the source's y indexes: a source with classes_ "
@@ -271,7 +271,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         if finite_check is not None:
             objective.defer_finite_check(finite_check)
-        x0 = np.zeros(objective.n_params)
+        x0 = objective.start()
         coef = getattr(self, "coef_", None)
         if self.warm_start and coef is not None and coef.shape == (link.n_out, source.n_features):
             x0 = link.params(coef, self.intercept_, self.fit_intercept)

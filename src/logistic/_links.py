@@ -105,6 +105,15 @@ class Link(ABC):
         without them."""
         return []
 
+    def null_intercepts(self, totals):
+        """The intercepts (n_out,) of the intercept-only model, whose probabilities are the
+        classes' shares of the weight ``totals`` (n_classes,); None when a class has no
+        weight (its logit would be ``-inf``)."""
+        totals = np.asarray(totals, dtype=np.float64)
+        if totals.shape != (self.n_classes,) or not np.all(totals > 0):
+            return None
+        return self._log_shares(np.log(totals))
+
     # -- prediction -------------------------------------------------------------------
     @abstractmethod
     def decision(self, X, coef, intercept, offset=None):
@@ -170,6 +179,10 @@ class Binomial(Link):
     def kernel_params(w, b):
         return w, float(b[0])
 
+    @staticmethod
+    def _log_shares(log_totals):
+        return log_totals[1:] - log_totals[:1]  # the log-odds of the positive class
+
 
 class Softmax(Link):
     """``K >= 3`` classes: ``a = softmax(z)``, ``L = -log a_y`` (the multinomial model).
@@ -187,11 +200,9 @@ class Softmax(Link):
     name = "softmax"
     n_out = property(lambda self: self.n_classes)
     curvature_bound = 0.5
-    # The kernel computes the Hessian's diagonal too (Objective.loss_grad_hess_diag), but
-    # it is not offered as Newton-CG's preconditioner: Jacobi scaling of the softmax
-    # blocks made CG slower (newton-cg to tol 1e-4, C=1: digits 10 classes 0.18 s vs
-    # 0.09 s plain; one-hot police 6 classes 0.81 vs 0.49 s; one-hot pets 4 classes 3.8
-    # vs 1.0 s; docs/solvers.md).
+    # No preconditioner is offered for Newton-CG: Jacobi scaling (the Hessian's diagonal)
+    # made CG slower than none, and block-Jacobi (its K x K diagonal blocks) halved the
+    # products on one design and cost more passes on another (docs/solvers.md).
     capabilities = frozenset({"line_search"})
 
     def __init__(self, n_classes: int):
@@ -235,6 +246,10 @@ class Softmax(Link):
 
     def kernel_params(self, w, b):
         return w.reshape(-1, self.n_classes), np.asarray(b, dtype=np.float64)
+
+    @staticmethod
+    def _log_shares(log_totals):
+        return log_totals - log_totals.mean()  # summing to 0, as every iterate's intercepts
 
 
 BINOMIAL = Binomial()

@@ -243,6 +243,8 @@ class DaskSource(Source):
         self.class_counts_ = counts
         factors = class_weight_factors(class_weight, classes, wsums)
         self.weight_sum = float(wsums @ (np.ones(len(classes)) if factors is None else factors))
+        if "offset" not in parts:
+            self.class_totals = wsums if factors is None else wsums * factors
         if not self.weight_sum > 0:
             raise DataError("the weights (with class_weight) are zero for every row.")
         # Stage 2: labels to class indices (0/1 for two classes) and class weights into the

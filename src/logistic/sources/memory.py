@@ -148,6 +148,20 @@ class InMemorySource(Source):
         # per-thread scratch blocks of the Hessian passes, kept while the source lives
         self._scratch = threading.local()
 
+    @property
+    def class_totals(self):
+        """The row weights of each class (``np.bincount`` of ``y``), None with offsets or
+        unknown ``classes_`` (see :class:`~logistic.sources.Source`)."""
+        if self.offset is not None or self.classes_ is None:
+            return None
+        totals = self.__dict__.get("_class_totals")
+        if totals is None:
+            s = self.sample_weight
+            weights = None if s is None else np.asarray(s, dtype=np.float64)
+            totals = np.bincount(np.asarray(self.y, dtype=np.intp), weights=weights)
+            totals = self.__dict__["_class_totals"] = np.asarray(totals, dtype=np.float64)
+        return totals if totals.shape[0] == len(self.classes_) else None
+
     # -- blocks and threads -----------------------------------------------------------
     def _blocks(self):
         """Every block's ``(X, y, s, o, cache)``, built once: views of dense X, and for CSR

@@ -410,6 +410,8 @@ class StreamSource(Source):
         factors = class_weight_factors(self.class_weight, ordered, wsums)
         self._class_factors = factors
         self.weight_sum = float(wsums @ (np.ones(len(ordered)) if factors is None else factors))
+        if self.offset is None:
+            self.class_totals = wsums if factors is None else wsums * factors
         if not self.weight_sum > 0:
             raise DataError("the weights (with class_weight) are zero for every row.")
 
