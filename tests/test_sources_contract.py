@@ -193,8 +193,9 @@ def test_a_fit_through_the_source_reaches_the_in_memory_optimum(case, solver):
 
 @pytest.mark.dask
 def test_class_totals_start_a_fit_at_the_intercept_only_optimum(case):
-    """Every source's class totals are the weighted class counts; the objective's start
-    is ``W = 0`` with the intercept-only model's ``b``, where the gradient in ``b`` is 0."""
+    """Every source's class totals are the weighted class counts; the intercept-only
+    model's ``b`` from them zeroes the gradient in ``b`` at ``W = 0``, and is where a
+    softmax fit starts (a binomial one starts at 0, ``Link.share_start``)."""
     _, link, src, ref = case
     if isinstance(src, InMemorySource):
         assert src.class_totals is None  # the labels are unknown without classes_
@@ -203,9 +204,10 @@ def test_class_totals_start_a_fit_at_the_intercept_only_optimum(case):
     want = np.bincount(ref.y.astype(np.intp), weights=ref.sample_weight)
     np.testing.assert_allclose(src.class_totals, want, rtol=1e-14)
     obj = Objective(src, link, C=1.0)
-    p = obj.start()
-    assert not p[: obj.n_coef].any() and p[obj.n_coef :].any()
+    p = np.zeros(obj.n_params)
+    p[obj.n_coef :] = link.null_intercepts(src.class_totals)
     np.testing.assert_allclose(obj.grad(p)[obj.n_coef :], 0.0, atol=1e-12)
+    np.testing.assert_array_equal(obj.start(), p if link.share_start else 0.0)
 
 
 def test_no_intercept_only_start_with_offsets_or_an_empty_class(wine):

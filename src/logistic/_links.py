@@ -54,6 +54,9 @@ class Link(ABC):
         ``"hess_diag"`` (the Hessian's diagonal in the gradient's pass), ``"line_search"``
         (O(m) derivatives along a direction), ``"float32_gram"`` (Hessians from float32
         Gram products).
+    share_start : bool
+        Whether a fit starts from the intercept-only model (:meth:`null_intercepts`,
+        :meth:`logistic._objective.Objective.start`) rather than from 0.
     kernel : module
         Its chunk kernels, with the functions of the kernel protocol
         (:mod:`logistic._kernel`): ``add_stats``, ``curvature``, ``curvature_matvec``,
@@ -66,6 +69,7 @@ class Link(ABC):
     n_out = 0
     curvature_bound = 0.0
     capabilities = frozenset()
+    share_start = False
 
     def __eq__(self, other):
         return type(self) is type(other) and self.n_classes == other.n_classes
@@ -204,6 +208,11 @@ class Softmax(Link):
     # made CG slower than none, and block-Jacobi (its K x K diagonal blocks) halved the
     # products on one design and cost more passes on another (docs/solvers.md).
     capabilities = frozenset({"line_search"})
+    # Unpreconditioned CG from 0 spends its first products on the class shares (police:
+    # 177 passes from 0, 126 from here); the binomial link's first Newton or Jacobi-scaled
+    # step finds its intercept anyway, and from the shares its runs were no shorter
+    # (docs/solvers.md).
+    share_start = True
 
     def __init__(self, n_classes: int):
         if n_classes < 2:

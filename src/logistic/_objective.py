@@ -130,17 +130,14 @@ class Objective:
         self._subsample_cache = None
 
     def start(self):
-        """The parameters a fit starts from: ``W = 0`` and, with an intercept, the
-        intercept-only model's ``b`` where the source knows its class totals (the log-odds
-        of the weighted class shares: the optimum along ``b`` at ``W = 0`` exactly), else 0.
-
-        The first iterations of a solver started at 0 only find these intercepts; on a
-        sparse one-hot design with a rare class (``benchmarks/bench_multinomial_sparse.py``,
-        police) Newton-CG needs a quarter fewer passes from here.
+        """The parameters a fit starts from: ``W = 0`` and, with an intercept and a link
+        that starts there (``link.share_start``), the intercept-only model's ``b`` where
+        the source knows its class totals (the log of the weighted class shares: the
+        optimum along ``b`` at ``W = 0`` exactly), else 0.
         """
         p = np.zeros(self.n_params)
         totals = self.source.class_totals
-        if self.fit_intercept and totals is not None:
+        if self.fit_intercept and self.link.share_start and totals is not None:
             b = self.link.null_intercepts(totals)
             if b is not None:
                 p[self.n_coef :] = b

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +85,7 @@ def scratch_array(holder, name, shape, dtype):
     fresh pages, whose first touch can cost more than a sparse product over them.
     """
     dtype = np.dtype(dtype)
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if holder is None:
         return np.empty(shape, dtype=dtype)
     key = f"buf_{name}_{dtype.char}"
