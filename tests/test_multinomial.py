@@ -145,6 +145,29 @@ def test_newton_cg_reaches_newtons_optimum_on_sparse_one_hot():
     np.testing.assert_allclose(proba[0], proba[1], atol=1e-6)
 
 
+@pytest.mark.parametrize("backend", ["compiled", "numpy"])
+@pytest.mark.parametrize("bad", [3.0, -1.0, np.nan, 5e7])
+def test_a_label_that_is_no_class_index_is_refused(backend, bad):
+    """A source's y indexes its classes: anything else is a clear error on every backend
+    and layout, never a wrong loss (or a read out of bounds in the compiled loops)."""
+    import scipy.sparse as sp
+
+    from logistic.errors import DataError
+    from logistic.sources import kernel_backend
+
+    X, y = _problem()
+    y[7] = bad
+    for Xv in (X, sp.csr_matrix(X)):
+        src = InMemorySource(Xv, y, classes=[0, 1, 2])
+        assert src.class_totals is None
+        obj = MultinomialObjective(src, 3)
+        p = np.zeros(obj.n_params)
+        with kernel_backend(backend):
+            for evaluate in (obj.loss, obj.loss_grad, obj.grad_hess):
+                with pytest.raises(DataError, match=r"class indices 0 \.\. 2"):
+                    evaluate(p)
+
+
 def test_gradient_is_orthogonal_to_the_null_directions():
     X, y = _problem()
     obj = MultinomialObjective(InMemorySource(X, y), 3, C=np.inf)

@@ -191,7 +191,6 @@ def test_a_fit_through_the_source_reaches_the_in_memory_optimum(case, solver):
     np.testing.assert_allclose(got.coef_, want.coef_, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.dask
 def test_class_totals_start_a_fit_at_the_intercept_only_optimum(case):
     """Every source's class totals are the weighted class counts; the intercept-only
     model's ``b`` from them zeroes the gradient in ``b`` at ``W = 0``, and is where a
@@ -222,6 +221,7 @@ def test_no_intercept_only_start_with_offsets_or_an_empty_class(wine):
     assert not Objective(empty, link).start().any()
 
 
+@pytest.mark.dask
 def test_offsets_per_row_and_class_for_the_softmax(wine, tmp_path, request):
     """A multinomial model takes one offset per row and class, in memory and on Dask alike;
     a stream's single offset column is refused for it, naming what is accepted."""

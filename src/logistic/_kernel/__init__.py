@@ -6,7 +6,8 @@ one kernel per link over a chunk of rows, and everything that holds data (the ex
 
 - :mod:`._binomial` the seeds' vectorised step for two classes (loss, ``X^T (a - y)``,
   the Hessian ``[X 1]^T diag(a (1 - a)) [X 1]``, curvatures and line-search sums), with
-- :mod:`._compiled`, its numba row loops (one read of ``X`` a pass);
+- :mod:`._compiled`, its numba row loops (one read of ``X`` a pass), and the softmax's
+  compiled pointwise steps;
 - :mod:`._softmax` the same for ``K`` classes, with a one-pass Hessian-vector product;
 - :mod:`._linalg` dense and CSR products in the block's dtype;
 - :mod:`._stats` the sums (:class:`ChunkStats`) and the in-place :class:`Accumulator`.

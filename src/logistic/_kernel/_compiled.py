@@ -1,11 +1,15 @@
-"""The compiled row loops of the binomial kernel (numba), built on first use.
+"""The compiled loops of the kernels (numba), built on first use.
 
-With NumPy and BLAS a gradient pass is ``X w`` (gemv), the pointwise step, then ``X^T r``
+Binomial: with NumPy and BLAS a gradient pass is ``X w`` (gemv), the pointwise step, then ``X^T r``
 (gemv): two sweeps over each block. One compiled loop over the rows computes
 ``z_i = x_i . w`` and adds ``r_i x_i`` to the gradient while ``x_i`` is in L1: one read of X
 (docs/solvers.md has the measurements). Used for C-contiguous dense float32/float64 blocks
 when numba is installed; ``LOGISTIC_NO_NUMBA=1`` or :func:`use_backend` ("numpy") take the
 NumPy path of :mod:`logistic._kernel._binomial` instead.
+
+Softmax: only the pointwise steps over the ``(m, K)`` logits (softmax, loss and
+``s (a - y)``; the Hessian product's rows), on every layout, the products with ``X`` staying
+SciPy's and BLAS's (:mod:`logistic._kernel._softmax`).
 
 Everything compiled lives in this one module: numba's on-disk cache keys a kernel by its
 module and globals, so the helpers the kernels inline are module globals here, and an edit
@@ -46,7 +50,7 @@ _NUMPY_ONLY = False
 
 @contextlib.contextmanager
 def use_backend(name):
-    """Run the binomial kernel's passes on backend ``name`` inside the ``with`` block.
+    """Run the kernels' passes (both links) on backend ``name`` inside the ``with`` block.
 
     Parameters
     ----------

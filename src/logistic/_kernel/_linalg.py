@@ -69,9 +69,10 @@ def rmatvec_add(X, r, out):
 def matmat(X, W, out=None):
     """``X W`` as a C-ordered (m, K) array in the dtype of ``X``; ``W`` (n, K).
 
-    Written into ``out`` (C-ordered (m, K) in X's dtype, e.g. a reused scratch buffer:
-    fresh pages cost more than a sparse product with few columns) when it is given, else
-    into a new array.
+    ``out`` (C-ordered (m, K) in X's dtype, e.g. a reused scratch buffer: fresh pages cost
+    more than a sparse product with few columns) is written into and returned where the
+    product can fill it (dense ndarrays, CSR that SciPy's kernel takes); use the returned
+    array.
     """
     W = np.ascontiguousarray(W, dtype=X.dtype)
     if out is not None and not sp.issparse(X) and isinstance(X, np.ndarray):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import DataError
 from . import _compiled
 from ._compiled import EMPTY
 from ._linalg import matmat, rmatmat_add, squared
@@ -83,6 +84,17 @@ def column_sums(M):
     return np.einsum("ik->k", M, dtype=np.float64)
 
 
+def _class_indices(y, K):
+    """``y`` as indices (intp) after checking that each is one of ``0 .. K-1``: the compiled
+    loops index the logits with them unchecked, and NumPy would wrap a negative one."""
+    if y.size and not (y.min() >= 0 and y.max() < K):  # NaN fails both
+        raise DataError(
+            f"y holds class indices 0 .. {K - 1} for a model of {K} classes; got values "
+            f"from {y.min()} to {y.max()} (a source's y indexes its classes_)."
+        )
+    return y.astype(np.intp, copy=False)
+
+
 def _no_weights(s):
     """``s``, or the compiled loops' empty stand-in for no weights."""
     return EMPTY[np.dtype(np.float64)] if s is None else s
@@ -91,24 +103,25 @@ def _no_weights(s):
 def add_stats(acc, X, y, W, b, s, o, need_grad, need_hess, compiled_min=None):
     """Add one block's softmax sums into ``acc`` (an accumulator with ``n_out = K``).
 
-    ``y`` holds class indices (in any numeric dtype), ``W`` is (n, K), ``b`` (K,), ``o``
+    ``y`` holds class indices 0 .. K-1 (in any numeric dtype; anything else is a
+    :class:`~logistic.errors.DataError`), ``W`` is (n, K), ``b`` (K,), ``o``
     (m, K) or None. ``compiled_min`` is the binomial kernel's (the products with X here are
     SciPy's and BLAS's; only the pointwise step is compiled).
     """
     m, n = X.shape
     K = W.shape[1]
     kern = None if need_hess else _compiled.get_softmax_rows()
+    yi = _class_indices(y, K)
     Z = logits(X, W, b, o, None if kern is None else acc.buffer("z", (m, K), X.dtype))
     if kern is not None:
         gb = acc.grad_b if need_grad else np.zeros(K)
-        loss = kern(Z, y, _no_weights(s), bool(need_grad), gb)  # Z becomes s (a - y)
+        loss = kern(Z, yi, _no_weights(s), bool(need_grad), gb)  # Z becomes s (a - y)
         acc.add_rows(loss, m, s)
         if need_grad:
             rmatmat_add(X, Z, acc.grad_w.reshape(n, K))
         return
     A, lse = probabilities(Z)
     rows = np.arange(m)
-    yi = y.astype(np.intp, copy=False)
     losses = lse - Z[rows, yi]
     if s is None:
         acc.add_rows(np.sum(losses, dtype=np.float64), m, None)
@@ -159,8 +172,8 @@ def _hessian(X, A, s):
 
 
 def curvature(X, W, b, s, o):
-    """What a Hessian-vector product at ``(W, b)`` needs from a block: ``(A, s)`` with ``A``
-    the softmax probabilities (m, K) in the dtype of ``X`` (one read of X)."""
+    """What a Hessian-vector product at ``(W, b)`` needs from a block: ``A``, the softmax
+    probabilities (m, K) in the dtype of ``X`` (one read of X)."""
     A, _ = probabilities(logits(X, W, b, o))
     return A
 
@@ -198,7 +211,7 @@ def line_sums(Z, U, y, s, t):
     """``(sum s (a - y) . u, sum s u^T (diag(a) - a a^T) u)`` at the logits ``Z + t U``: the
     first two derivatives of the data term along a direction, O(m K) per trial ``t``."""
     A, _ = probabilities(Z + t * U)
-    yi = y.astype(np.intp, copy=False)
+    yi = _class_indices(y, A.shape[1])
     au = np.einsum("ik,ik->i", A, U).astype(np.float64)
     au2 = np.einsum("ik,ik,ik->i", A, U, U).astype(np.float64)
     uy = U[np.arange(U.shape[0]), yi].astype(np.float64)

@@ -11,8 +11,8 @@ engine, another array library) is a new module here with a ``Source`` subclass.
 - :class:`StreamSource`: Parquet or CSV files read batch by batch in every pass;
 - :class:`DaskSource`: row chunks held by the workers of a Dask cluster.
 
-:func:`kernel_backend` switches the binomial kernel between its compiled row loops and the
-NumPy reference, for tests and A/B measurements.
+:func:`kernel_backend` switches the kernels (both links) between their compiled loops and
+the NumPy reference, for tests and A/B measurements.
 """
 
 from .._kernel import use_backend as kernel_backend

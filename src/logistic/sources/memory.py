@@ -150,17 +150,22 @@ class InMemorySource(Source):
 
     @property
     def class_totals(self):
-        """The row weights of each class (``np.bincount`` of ``y``), None with offsets or
-        unknown ``classes_`` (see :class:`~logistic.sources.Source`)."""
+        """The row weights of each class (``np.bincount`` of ``y``, one entry per label of
+        ``classes_``), None with offsets, unknown ``classes_`` or a ``y`` that is not their
+        indices (see :class:`~logistic.sources.Source`)."""
         if self.offset is not None or self.classes_ is None:
             return None
-        totals = self.__dict__.get("_class_totals")
-        if totals is None:
-            s = self.sample_weight
-            weights = None if s is None else np.asarray(s, dtype=np.float64)
-            totals = np.bincount(np.asarray(self.y, dtype=np.intp), weights=weights)
-            totals = self.__dict__["_class_totals"] = np.asarray(totals, dtype=np.float64)
-        return totals if totals.shape[0] == len(self.classes_) else None
+        if "_class_totals" not in self.__dict__:
+            K = len(self.classes_)
+            y = np.asarray(self.y)
+            totals = None
+            if y.size and y.min() >= 0 and y.max() < K:
+                s = self.sample_weight
+                weights = None if s is None else np.asarray(s, dtype=np.float64)
+                counts = np.bincount(y.astype(np.intp), weights=weights, minlength=K)
+                totals = counts.astype(np.float64)
+            self._class_totals = totals
+        return self._class_totals
 
     # -- blocks and threads -----------------------------------------------------------
     def _blocks(self):
