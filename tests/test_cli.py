@@ -202,7 +202,7 @@ def test_train_warns_when_not_converged(tmp_path, capsys):
         "--no-plots",
     )
     assert code == 0
-    assert err.count("warning: solver 'gd' stopped after 5 iterations") == 1
+    assert err.count("warning: gd failed to converge after 5 iterations") == 1
     assert "converged" in out and listing(tmp_path) == ["m.json"]
 
 

@@ -240,7 +240,7 @@ def test_bad_data_raises_clear_error(X, y, match):
         ({"C": -1.0}, "C=-1.0"),
         ({"C": "big"}, "C='big' is not a real number"),
         ({"tol": -1e-4}, "tol"),
-        ({"max_iter": 0}, "max_iter=0"),
+        ({"max_iter": -1}, "max_iter=-1"),
         ({"max_iter": 2.5}, "max_iter"),
         ({"solver": "adam"}, "solver='adam'.*'gd'.*'lbfgs'"),
         ({"learning_rate": 0.0}, "learning_rate=0.0"),
@@ -257,6 +257,22 @@ def test_bad_data_raises_clear_error(X, y, match):
 def test_bad_parameters_raise_clear_error(params, match):
     with pytest.raises(InvalidParameterError, match=match):
         LogisticRegression(**params).fit(X_OK, Y_OK)
+
+
+@pytest.mark.parametrize("solver", ["auto", *SOLVERS])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_zero_max_iter_returns_the_start(solver, n_classes):
+    """scikit-learn's max_iter=0: no iteration, the model is the start (W = 0), with a
+    ConvergenceWarning."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    y = y == 2 if n_classes == 2 else y
+    with pytest.warns(ConvergenceWarning, match="failed to converge after 0 iterations"):
+        m = LogisticRegression(solver=solver, max_iter=0).fit(X, y)
+    assert m.n_iter_[0] == 0 and not m.converged_
+    np.testing.assert_array_equal(m.coef_, 0.0)
+    np.testing.assert_allclose(m.predict_proba(X), 1.0 / n_classes)  # balanced iris: b = 0
 
 
 @pytest.mark.parametrize(
@@ -322,3 +338,24 @@ def test_inf_in_a_saturated_row_is_caught_with_a_warm_start():
     Xb[row, 3] = np.inf * np.sign(m.coef_[0, 3])  # pushes the row further to its label
     with pytest.raises(DataError, match="Input X contains infinity"):
         m.fit(Xb, y)
+
+
+def test_sparsify_and_densify_keep_every_prediction(tmp_path):
+    """scikit-learn's sparsify/densify: coef_ stored as CSR predicts, warm-starts and saves
+    as the dense one."""
+    from sklearn.datasets import load_iris
+
+    from logistic import load, save
+
+    X, y = load_iris(return_X_y=True)
+    m = LogisticRegression(C=0.05, l1_ratio=1.0).fit(X, y)
+    dense = m.decision_function(X)
+    assert m.sparsify() is m and sp.issparse(m.coef_)
+    np.testing.assert_allclose(m.decision_function(X), dense)
+    np.testing.assert_allclose(m.decision_function(sp.coo_matrix(X)), dense)
+    save(m, tmp_path / "m.json")
+    np.testing.assert_allclose(load(tmp_path / "m.json").predict_proba(X), m.predict_proba(X))
+    m.set_params(warm_start=True).fit(X, y)  # from the sparse coefficients
+    assert not sp.issparse(m.coef_)
+    assert m.sparsify().densify() is m and isinstance(m.coef_, np.ndarray)
+    np.testing.assert_allclose(m.decision_function(X), dense, atol=1e-6)

@@ -121,8 +121,8 @@ def test_warnings_reach_the_progress_or_python(cancer_csv):
     progress = Recording()
     fit_table(cancer_csv, "diagnosis", solver="gd", max_iter=3, progress=progress)
     ((text, category),) = progress.warnings
-    assert category is ConvergenceWarning and text.startswith("solver 'gd' stopped after 3")
-    with pytest.warns(ConvergenceWarning, match="stopped after 3"):
+    assert category is ConvergenceWarning and text.startswith("gd failed to converge after 3")
+    with pytest.warns(ConvergenceWarning, match="failed to converge after 3"):
         fit_table(cancer_csv, "diagnosis", solver="gd", max_iter=3)
 
 

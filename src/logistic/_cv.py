@@ -43,6 +43,11 @@ class LogisticRegressionCV(LogisticRegression):
         best coefficients (and ``C_`` is the average of the folds' best ``C``).
     fit_intercept, class_weight, solver, tol, max_iter, random_state, verbose
         As in :class:`LogisticRegression`.
+    use_legacy_attributes : False, default=False
+        scikit-learn's switch between its legacy attribute layout (dicts per class, ``C_``
+        repeated per class) and the new one, which is the only layout here (see the
+        attributes). Accepted so that code written for scikit-learn's new layout runs
+        unchanged; True is refused.
 
     Attributes
     ----------
@@ -78,6 +83,7 @@ class LogisticRegressionCV(LogisticRegression):
         max_iter=None,
         random_state=None,
         verbose=0,
+        use_legacy_attributes=False,
     ):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
@@ -91,6 +97,7 @@ class LogisticRegressionCV(LogisticRegression):
         self.max_iter = max_iter
         self.random_state = random_state
         self.verbose = verbose
+        self.use_legacy_attributes = use_legacy_attributes
 
     # The parameters LogisticRegression reads that CV fixes or chooses.
     @property
@@ -157,6 +164,13 @@ class LogisticRegressionCV(LogisticRegression):
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Cross-validate the grid on ``X`` (n_samples, n_features), ``y``; refit the best."""
         check_bool("refit", self.refit)
+        if self.use_legacy_attributes is not False:
+            raise InvalidParameterError(
+                f"use_legacy_attributes={self.use_legacy_attributes!r}: scikit-learn's legacy "
+                "attribute layout (dicts per class) is not offered; use_legacy_attributes "
+                "accepts False, the layout of scikit-learn's new attributes (C_ a float, "
+                "scores_ of shape (n_folds, n_l1_ratios, n_cs))."
+            )
         Cs, ratios = self._grids()
         try:
             X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])

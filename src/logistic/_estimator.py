@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -85,7 +86,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     tol : float, default=1e-4
         Stop when ``max |grad f| <= tol`` (mean-form objective).
     max_iter : int or None, default=None
-        Iteration limit (epochs for ``sgd``); None uses the solver's default.
+        Iteration limit (epochs for ``sgd``); None uses the solver's default. 0 fits
+        nothing: the model is the start (``W = 0``, the intercepts of
+        :meth:`logistic.objective.Objective.start`), with a ``ConvergenceWarning``, as in
+        scikit-learn.
     warm_start : bool, default=False
         Start from the previous fit's coefficients.
     random_state : int, numpy Generator or None, default=None
@@ -173,7 +177,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_bool("fit_intercept", self.fit_intercept)
         check_bool("warm_start", self.warm_start)
         check_real("tol", self.tol, low=0.0)
-        check_int("max_iter", self.max_iter, low=1, allow_none=True)
+        check_int("max_iter", self.max_iter, low=0, allow_none=True)
         check_int("batch_size", self.batch_size, low=1)
         check_int("verbose", self.verbose, low=0)
         check_learning_rate(self.learning_rate)
@@ -272,7 +276,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if finite_check is not None:
             objective.defer_finite_check(finite_check)
         x0 = objective.start()
-        coef = getattr(self, "coef_", None)
+        coef = self._dense_coef()
         if self.warm_start and coef is not None and coef.shape == (link.n_out, source.n_features):
             x0 = link.params(coef, self.intercept_, self.fit_intercept)
         callbacks = [c for c in (self.callback, _VerbosePrinter() if self.verbose else None) if c]
@@ -306,9 +310,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.result_ = result
         if not result.converged:
             warnings.warn(
-                f"solver {result.solver!r} stopped after {result.n_iter} iterations with "
+                f"{result.solver} failed to converge after {result.n_iter} iterations: "
                 f"max|grad|={result.grad_norm:.3g} > tol={self.tol:g} ({result.message}). "
-                "Increase max_iter, loosen tol, or standardise the features.",
+                "Increase the number of iterations (max_iter), loosen tol, or standardise "
+                "the features.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -374,7 +379,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 else float(self.learning_rate)
             )
             x0 = np.zeros(objective.n_params)
-            coef = getattr(self, "coef_", None)
+            coef = self._dense_coef()
             if coef is not None and coef.shape == (link.n_out, X.shape[1]):
                 x0 = link.params(coef, self.intercept_, self.fit_intercept)  # from a fit()
             steps = max(1, -(-X.shape[0] // batch_size))
@@ -451,7 +456,25 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         off = check_offset(
             offset, X.shape[0], np.result_type(X.dtype, self.coef_.dtype), link.n_out
         )
-        return link.decision(X, self.coef_, self.intercept_, off)
+        return link.decision(X, self._dense_coef(), self.intercept_, off)
+
+    def sparsify(self):
+        """Store ``coef_`` as a SciPy CSR matrix (an L1 fit's many zeros take no memory), as
+        scikit-learn's ``sparsify``; predictions, warm starts and saving read it as dense.
+        Returns self."""
+        check_is_fitted(self, "coef_")
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense array again (after :meth:`sparsify`). Returns self."""
+        check_is_fitted(self, "coef_")
+        self.coef_ = self._dense_coef()
+        return self
+
+    def _dense_coef(self):
+        coef = getattr(self, "coef_", None)
+        return coef.toarray() if sp.issparse(coef) else coef
 
     def predict_proba(self, X, offset=None):
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1.

@@ -193,7 +193,8 @@ def to_document(model, *, preprocessor=None, training=None, inference=None) -> d
     """The JSON-ready dict that :func:`save` writes."""
     if not hasattr(model, "coef_") or not hasattr(model, "classes_"):
         raise ModelFileError("cannot save an unfitted model; call fit first.")
-    coef = np.asarray(model.coef_)
+    coef = model.coef_
+    coef = np.asarray(coef.toarray() if hasattr(coef, "toarray") else coef)  # sparsify()
     n_classes = len(model.classes_)
     rows = 1 if n_classes == 2 else n_classes
     if coef.ndim != 2 or coef.shape[0] != rows or np.shape(model.intercept_) != (rows,):

@@ -50,6 +50,8 @@ def lbfgs(objective, x0, *, tol, max_iter, callback=None, memory=20):
     tracker.record(0, f0, grad_norm(g0))
     if grad_norm(g0) <= tol:
         return SolverResult(x0, f0, grad_norm(g0), 0, True, "converged at start", tracker.history)
+    if max_iter == 0:  # SciPy would take one step (its maxiter counts from 1)
+        return SolverResult(x0, f0, grad_norm(g0), 0, False, "max_iter reached", tracker.history)
     res = minimize(
         fun,
         x0,
