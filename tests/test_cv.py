@@ -53,7 +53,23 @@ def test_refit_false_averages_folds(breast_cancer):
     best = [np.unravel_index(np.argmax(s), s.shape) for s in m.scores_]
     avg = np.mean([m.coefs_paths_[k, r, c] for k, (r, c) in enumerate(best)], axis=0)
     np.testing.assert_allclose(m.coef_, avg[:, :-1])
-    assert m.score(X, y) > 0.95
+    assert m.score(X, y) > -0.1  # the CV's scoring, neg_log_loss
+    assert (m.predict(X) == y).mean() > 0.95
+
+
+def test_score_is_the_cv_scoring():
+    """As scikit-learn's LogisticRegressionCV.score: the scorer that chose C_ (with
+    sample weights when given)."""
+    from sklearn.datasets import load_iris
+    from sklearn.metrics import accuracy_score, log_loss
+
+    X, y = load_iris(return_X_y=True)
+    m = LogisticRegressionCV(Cs=3).fit(X, y)
+    assert m.score(X, y) == pytest.approx(-log_loss(y, m.predict_proba(X)))
+    m.set_params(scoring="accuracy")
+    w = np.linspace(0.5, 2.0, len(y))
+    want = accuracy_score(y, m.predict(X), sample_weight=w)
+    assert m.score(X, y, sample_weight=w) == pytest.approx(want)
 
 
 def test_multiclass_cv_same_C_as_sklearn():

@@ -37,7 +37,8 @@ class LogisticRegressionCV(LogisticRegression):
     scoring : str, callable or None, default=None
         A scikit-learn scorer name or callable ``scorer(estimator, X, y)``; None means
         ``"neg_log_loss"`` (the proper scoring rule for probabilities; scikit-learn's
-        ``LogisticRegressionCV`` moves to it in 1.11, from accuracy).
+        ``LogisticRegressionCV`` moves to it in 1.11, from accuracy). :meth:`score` uses
+        it too.
     refit : bool, default=True
         Refit on all data with the best ``(C, l1_ratio)``; otherwise average the folds'
         best coefficients (and ``C_`` is the average of the folds' best ``C``).
@@ -130,6 +131,17 @@ class LogisticRegressionCV(LogisticRegression):
         # Cross-validation needs all the data: no incremental fitting (hasattr() is False).
         raise AttributeError("LogisticRegressionCV has no partial_fit; use LogisticRegression.")
 
+    def _scorer(self):
+        return get_scorer("neg_log_loss" if self.scoring is None else self.scoring)
+
+    def score(self, X, y, sample_weight=None):
+        """The ``scoring`` that chose ``C_`` (``neg_log_loss`` for None), on ``X``, ``y``:
+        greater is better, as in scikit-learn's ``LogisticRegressionCV.score``."""
+        scorer = self._scorer()
+        if sample_weight is None:
+            return scorer(self, X, y)
+        return scorer(self, X, y, sample_weight=sample_weight)
+
     def _grids(self):
         if isinstance(self.Cs, int | np.integer) and not isinstance(self.Cs, bool):
             check_int("Cs", self.Cs, low=1)
@@ -176,7 +188,7 @@ class LogisticRegressionCV(LogisticRegression):
             X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         except ValueError as exc:
             raise DataError(explain_validation_error(exc)) from exc
-        scorer = get_scorer("neg_log_loss" if self.scoring is None else self.scoring)
+        scorer = self._scorer()
         cv = check_cv(self.cv, y, classifier=True)
         folds = list(cv.split(X, y))
         order = np.argsort(Cs, kind="stable")  # strongest penalty (smallest C) first

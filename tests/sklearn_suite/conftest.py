@@ -57,7 +57,6 @@ OUT_OF_SCOPE: dict[str, str] = {
 # In scope, not passing yet (issue 13): expected to fail, strictly, so that a fix shows
 KNOWN_GAPS: dict[str, str] = {
     "test_logistic_cv_folds_with_classes_missing": "CV folds missing a class raise",
-    "test_logistic_cv_mock_scorer": "LogisticRegressionCV.score ignores `scoring`",
     "test_logistic_regression_solvers_multiclass_unpenalized": "unpenalised multinomial "
     "solvers disagree beyond its tolerance",
     "test_passing_params_without_enabling_metadata_routing": "no metadata routing in CV",
