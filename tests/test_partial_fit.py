@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from logistic import DataError, InvalidParameterError, LogisticRegression
+from logistic import DataError, LogisticRegression
 from logistic.objective import Objective
 from logistic.sources import InMemorySource
 
@@ -64,10 +64,15 @@ def test_partial_fit_errors(breast_cancer):
     X, y = breast_cancer
     with pytest.raises(DataError, match="classes is None on the first call"):
         LogisticRegression().partial_fit(X, y)
-    with pytest.raises(InvalidParameterError, match="balanced"):
+    # as scikit-learn's available_if: no attribute, the reason chained as the cause
+    with pytest.raises(AttributeError, match="partial_fit") as info:
         LogisticRegression(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
-    with pytest.raises(InvalidParameterError, match="l1_ratio"):
+    assert "class_weight='balanced'" in str(info.value.__cause__)
+    with pytest.raises(AttributeError, match="partial_fit") as info:
         LogisticRegression(l1_ratio=0.5).partial_fit(X, y, classes=[0, 1])
+    assert "l1_ratio=0.5" in str(info.value.__cause__)
+    assert not hasattr(LogisticRegression(l1_ratio=0.5), "partial_fit")
+    assert hasattr(LogisticRegression(), "partial_fit")
     m = LogisticRegression().partial_fit(X[:100], y[:100], classes=[0, 1])
     with pytest.raises(DataError, match=r"labels \[7\] that are not in classes"):
         m.partial_fit(X[:5], np.array([0, 1, 7, 0, 1]))

@@ -10,7 +10,14 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import validate_data
 
 from ._estimator import LogisticRegression
-from ._validation import check_bool, check_int, check_real, explain_validation_error
+from ._validation import (
+    check_bool,
+    check_int,
+    check_labels,
+    check_real,
+    check_sample_weight,
+    explain_validation_error,
+)
 from .errors import ConvergenceWarning, DataError, InvalidParameterError
 
 __all__ = ["LogisticRegressionCV"]
@@ -188,6 +195,9 @@ class LogisticRegressionCV(LogisticRegression):
             X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         except ValueError as exc:
             raise DataError(explain_validation_error(exc)) from exc
+        check_labels(y)  # refit=False never runs the final fit's checks
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         scorer = self._scorer()
         cv = check_cv(self.cv, y, classifier=True)
         folds = list(cv.split(X, y))

@@ -7,6 +7,7 @@ coefficient layout, prediction) goes through it, without a branch on the number 
 
 from __future__ import annotations
 
+import numbers
 import sys
 import warnings
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._classes import check_class_weight, class_weight_factors
@@ -319,6 +321,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             )
         return self
 
+    def _partial_fit_applies(self):
+        # as scikit-learn's available_if: hasattr(est, "partial_fit") is False where it
+        # cannot run, and the AttributeError says why
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise AttributeError(
+                "partial_fit is not available with class_weight='balanced', which needs the "
+                "class counts of all the data; it takes class_weight None or a dict."
+            )
+        if not (isinstance(self.l1_ratio, numbers.Real) and self.l1_ratio == 0):
+            raise AttributeError(
+                f"partial_fit is not available with l1_ratio={self.l1_ratio!r}: it runs "
+                "SGD, which has no L1 step; it takes l1_ratio=0."
+            )
+        return True
+
+    @available_if(_partial_fit_applies)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of mini-batch SGD over ``X``, ``y``, continuing from the previous call.
 
@@ -332,8 +350,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         batches of the first call; ``eta_0`` is ``learning_rate`` or ``1 / L`` for the first
         call's Lipschitz bound). The L2 penalty uses the weight seen so far,
         ``lambda = 1 / (C S_seen)``, so that after the last call it is the penalty of the
-        full-data objective. ``class_weight`` must be None or a dict ("balanced" needs the
-        class counts of all the data), and ``l1_ratio`` must be 0.
+        full-data objective. Not available (``hasattr`` is False, as scikit-learn's
+        ``available_if``) with ``class_weight="balanced"`` (it needs the class counts of all
+        the data) or ``l1_ratio > 0``.
 
         Returns ``self``.
         """
@@ -421,16 +440,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise DataError(
                 f"classes={classes.tolist()!r} has fewer than two labels; partial_fit "
                 "accepts two or more."
-            )
-        if self.class_weight == "balanced":
-            raise InvalidParameterError(
-                "class_weight='balanced' needs the class counts of all the data, which "
-                "partial_fit never sees; it accepts None or a dict {label: weight}."
-            )
-        if float(self.l1_ratio) > 0.0:
-            raise InvalidParameterError(
-                f"l1_ratio={self.l1_ratio!r}: partial_fit runs SGD, which has no L1 step; "
-                "it accepts l1_ratio=0."
             )
         return classes
 

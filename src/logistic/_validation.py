@@ -164,13 +164,22 @@ def validate_fit_data(estimator, X, y):
         )
     except ValueError as exc:
         raise DataError(explain_validation_error(exc)) from exc
+    classes, y_index = check_labels(y)
+    return X, classes, y_index, None
+
+
+def check_labels(y):
+    """``(classes, y_index)`` of class labels ``y`` (n_samples,) after the checks every fit
+    makes: finite, discrete, of a type scikit-learn can tell (``type_of_target``), with two
+    to ``MAX_CLASSES`` distinct labels."""
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         raise DataError("y contains NaN or infinity; y accepts exactly two distinct labels.")
     kind = type_of_target(y, input_name="y")
-    if kind.startswith("continuous"):
+    if kind.startswith("continuous") or kind == "unknown":
+        what = "continuous values" if kind != "unknown" else "values of no label type"
         raise DataError(
-            f"Unknown label type: {kind}. y holds continuous values; a classifier accepts "
-            "exactly two distinct labels (ints, strings, bools, or floats such as 0.0/1.0)."
+            f"Unknown label type: {kind}. y holds {what}; a classifier accepts discrete "
+            "labels (ints, strings, bools, or floats such as 0.0/1.0)."
         )
     classes, y_index = encode_labels(y)
     if classes.shape[0] < 2:
@@ -180,7 +189,7 @@ def validate_fit_data(estimator, X, y):
         )
     if classes.shape[0] > MAX_CLASSES:
         raise too_many_classes("y", classes)
-    return X, classes, y_index, None
+    return classes, y_index
 
 
 def _validate_arrays(estimator, X, y):
