@@ -4,6 +4,7 @@ the graph's chain rule, and the estimator contract for more than two classes."""
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -328,3 +329,20 @@ def test_warm_start_and_offsets_for_many_classes():
 
     with pytest.raises(DataError, match=r"offset has shape \(150,\).*\(150, 3\)"):
         LogisticRegression().fit(X, y, offset=np.zeros(150))
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton", "newton-cg", "cd", "gd"])
+@pytest.mark.parametrize("C", [1.0, np.inf])
+def test_null_directions_sum_to_zero(solver, C):
+    # softmax is invariant to one constant added to every class's logit: the intercepts
+    # (and, unpenalised, each feature's row) come out summing to 0 over the classes,
+    # exactly, whatever rounding the solver's path left along those directions; converged
+    # or not (iris's setosa is separable, so C=inf has no finite optimum)
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = LogisticRegression(C=C, solver=solver, tol=1e-8, max_iter=50).fit(X, y)
+    assert abs(m.intercept_.sum()) < 1e-13
+    if np.isinf(C):
+        np.testing.assert_allclose(m.coef_.sum(axis=0), 0.0, atol=1e-13)

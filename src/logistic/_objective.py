@@ -199,7 +199,19 @@ class Objective:
         return np.concatenate([w, b])
 
     def coef_intercept(self, p):
-        """``(coef (n_out, n_features), intercept (n_out,))`` in scikit-learn's layout."""
+        """``(coef (n_out, n_features), intercept (n_out,))`` in scikit-learn's layout.
+
+        Along the null directions (the softmax link's intercepts, and without a penalty
+        every feature's row of ``W``) the model does not change, and solvers step along
+        them only by rounding, which leaves ``sum_k b_k`` off zero by up to ~1e-6 after
+        many iterations. The representative returned is the one summing to 0 over the
+        classes on those rows, scikit-learn's convention: the same probabilities, the
+        same loss, and no dependence on the solver's rounding path.
+        """
+        p = np.array(p, dtype=np.float64)
+        if self._null_rows.size:
+            rows = p.reshape(-1, self.n_out)[self._null_rows]
+            p.reshape(-1, self.n_out)[self._null_rows] = rows - rows.mean(axis=1, keepdims=True)
         return self.link.coef_intercept(p, self.n_features, self.fit_intercept)
 
     # -- the deferred input check -----------------------------------------------------
