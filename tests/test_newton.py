@@ -203,6 +203,23 @@ def test_singular_hessian_falls_back_to_lbfgs_with_a_warning():
     assert res.history.loss[-1] == pytest.approx(res.fun)
 
 
+def test_failed_newton_iteration_spends_budget_not_count():
+    # scikit-learn's hand-over: the iteration that failed costs one of max_iter but is not
+    # one of the steps n_iter counts, so with room to spare n_iter is L-BFGS's own count
+    # and with max_iter = that - 1, L-BFGS gets max_iter - 1 and stops there
+    X, y = _problem(n=50, d=2)
+    X[:, 1] = 0.0
+    obj = Objective(InMemorySource(X, y), C=np.inf, fit_intercept=False)
+    alone = solve("lbfgs", obj, np.zeros(2), tol=1e-8, max_iter=200)
+    with pytest.warns(ConvergenceWarning, match="lbfgs"):
+        res = solve("newton", obj, np.zeros(2), tol=1e-8, max_iter=200)
+    assert res.n_iter == alone.n_iter
+    budget = alone.n_iter - 1
+    with pytest.warns(ConvergenceWarning, match="lbfgs"):
+        short = solve("newton", obj, np.zeros(2), tol=1e-8, max_iter=budget)
+    assert not short.converged and short.n_iter == budget - 1
+
+
 def test_resolve_auto_is_a_pure_choice():
     assert resolve_auto(1000, 100, sparse=False, l1_ratio=0.0) == "newton"
     assert resolve_auto(1000, 100, sparse=True, l1_ratio=0.0) == "newton"

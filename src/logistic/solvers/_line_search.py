@@ -132,7 +132,9 @@ class HandOver:
             self.objective,
             x,
             tol=self.tol,
-            max_iter=max(1, self.max_iter - it),
+            # A failed iteration spends one of the budget (as scikit-learn's hand-over
+            # does) without counting in n_iter, which counts the steps taken.
+            max_iter=max(0, self.max_iter - it - int(warn)),
             callback=record,
             memory=self.memory,
         )
