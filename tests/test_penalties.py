@@ -116,3 +116,20 @@ def test_bad_offset(breast_cancer):
         LogisticRegression().fit(X, y, offset=np.zeros(3))
     with pytest.raises(DataError, match="offset contains NaN"):
         LogisticRegression().fit(X, y, offset=np.full(X.shape[0], np.nan))
+
+
+def test_l1_tie_between_identical_columns_is_exactly_zero():
+    # two identical constant columns: the second's gradient sits exactly on the threshold
+    # once the first carries the weight; it stays 0 exactly, dense and CSR alike (the sums'
+    # order differs), as scikit-learn's test_logreg_l1 asks
+    import scipy.sparse as sp
+    from sklearn.datasets import make_classification
+
+    rng = np.random.RandomState(0)
+    X, y = make_classification(n_samples=100, n_features=20, random_state=0)
+    X = np.concatenate((X, rng.normal(size=(100, 3)), np.ones((100, 2))), axis=1)
+    kw = dict(l1_ratio=1.0, C=1.0, fit_intercept=False, tol=1e-10, solver="cd")
+    dense = LogisticRegression(**kw).fit(X, y)
+    sparse = LogisticRegression(**kw).fit(sp.csr_matrix(X), y)
+    assert dense.coef_[0, -2] != 0.0 and dense.coef_[0, -1] == 0.0 == sparse.coef_[0, -1]
+    np.testing.assert_allclose(dense.coef_, sparse.coef_, rtol=1e-12)

@@ -35,7 +35,11 @@ _ROUNDING = 64 * np.finfo(np.float64).eps
 
 
 def _soft(v, t):
-    return np.sign(v) * max(abs(v) - t, 0.0)
+    """``sign(v) max(|v| - t, 0)``, exactly 0 where ``|v|`` exceeds ``t`` only by rounding:
+    a coordinate whose gradient sits on the threshold (e.g. a duplicate of an active
+    column) stays at 0 rather than at +-1e-16, whichever order the sums were taken in."""
+    excess = abs(v) - t
+    return np.sign(v) * excess if excess > _ROUNDING * t else 0.0
 
 
 def _quadratic_cd(g, H, w_pen, l1, n_pen, max_sweeps, inner_tol):
