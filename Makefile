@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/logistic train --plots demo-output -o demo-output/model.json
 
+# scikit-learn's own tests (tests/sklearn_suite) run for its global seeds 0 to 9
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	SKLEARN_TESTS_GLOBAL_RANDOM_SEED=0-9 $(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow"

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
+from typing import ClassVar
 
 import numpy as np
-from sklearn.metrics import get_scorer
+from sklearn import get_config
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
+from sklearn.utils import metadata_routing
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import validate_data
 
+from ._classes import check_class_weight
 from ._estimator import LogisticRegression
+from ._links import link_for
 from ._validation import (
     check_bool,
     check_int,
     check_labels,
+    check_offset,
     check_real,
     check_sample_weight,
     explain_validation_error,
 )
 from .errors import ConvergenceWarning, DataError, InvalidParameterError
+from .sources import InMemorySource
 
 __all__ = ["LogisticRegressionCV"]
 
@@ -107,6 +117,9 @@ class LogisticRegressionCV(LogisticRegression):
         self.verbose = verbose
         self.use_legacy_attributes = use_legacy_attributes
 
+    # score's sample_weight is not the CV's own: it goes to the scorer, if requested.
+    __metadata_request__score: ClassVar[dict] = {"sample_weight": metadata_routing.UNUSED}
+
     # The parameters LogisticRegression reads that CV fixes or chooses.
     @property
     def learning_rate(self):
@@ -141,13 +154,49 @@ class LogisticRegressionCV(LogisticRegression):
     def _scorer(self):
         return get_scorer("neg_log_loss" if self.scoring is None else self.scoring)
 
-    def score(self, X, y, sample_weight=None):
+    def get_metadata_routing(self):
+        """Where ``fit`` and ``score`` send their extra parameters (scikit-learn's metadata
+        routing, as its ``LogisticRegressionCV``): ``groups`` and the like to the
+        splitter's ``split``, what the scorer requests (``sample_weight``) to it."""
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(splitter=self.cv, method_mapping=MethodMapping().add(caller="fit", callee="split"))
+            .add(
+                scorer=self._scorer(),
+                method_mapping=MethodMapping()
+                .add(caller="score", callee="score")
+                .add(caller="fit", callee="score"),
+            )
+        )
+
+    def _routed(self, method, params, sample_weight):
+        """``(splitter params, scorer params)`` of ``method``'s extra ``params``: routed by
+        the requests when metadata routing is enabled; otherwise only ``sample_weight``
+        reaches the scorer, and any other parameter is an error (scikit-learn's rule)."""
+        if get_config()["enable_metadata_routing"]:
+            if sample_weight is not None:
+                params = {**params, "sample_weight": sample_weight}
+            routed = process_routing(self, method, **params)
+            splitter = routed.splitter.split if method == "fit" else {}
+            return splitter, dict(routed.scorer.score)
+        if params:
+            raise ValueError(
+                f"Passing extra keyword arguments to {type(self).__name__}.{method} is only "
+                "supported if enable_metadata_routing=True, which you can set using "
+                "`sklearn.set_config`. Extra parameters passed are: "
+                f"{set(params)}; without routing, {method} accepts sample_weight"
+                + (" and offset." if method == "fit" else ".")
+            )
+        return {}, ({} if sample_weight is None else {"sample_weight": sample_weight})
+
+    def score(self, X, y, sample_weight=None, **score_params):
         """The ``scoring`` that chose ``C_`` (``neg_log_loss`` for None), on ``X``, ``y``:
-        greater is better, as in scikit-learn's ``LogisticRegressionCV.score``."""
-        scorer = self._scorer()
-        if sample_weight is None:
-            return scorer(self, X, y)
-        return scorer(self, X, y, sample_weight=sample_weight)
+        greater is better, as in scikit-learn's ``LogisticRegressionCV.score``; with
+        metadata routing enabled, ``sample_weight`` and other ``score_params`` reach the
+        scorer only if it requests them."""
+        _, params = self._routed("score", score_params, sample_weight)
+        return self._scorer()(self, X, y, **params)
 
     def _grids(self):
         if isinstance(self.Cs, int | np.integer) and not isinstance(self.Cs, bool):
@@ -180,8 +229,18 @@ class LogisticRegressionCV(LogisticRegression):
             random_state=self.random_state,
         )
 
-    def fit(self, X, y, sample_weight=None, **fit_params):
-        """Cross-validate the grid on ``X`` (n_samples, n_features), ``y``; refit the best."""
+    def fit(self, X, y, sample_weight=None, *, offset=None, **params):
+        """Cross-validate the grid on ``X`` (n_samples, n_features), ``y``; refit the best.
+
+        Every fold is fitted against all the labels of ``y``, so a fold whose training part
+        misses a class still gives coefficients of the full layout, and scored with them
+        (scorers that take ``labels`` get all of them). ``class_weight='balanced'`` counts
+        the classes of all of ``y`` (weighted by ``sample_weight``), as the refit does.
+        ``sample_weight`` weighs the fits and, unless routing says otherwise, the held-out
+        scores; ``offset`` (as in :meth:`LogisticRegression.fit`) is split with the rows.
+        With metadata routing enabled, ``params`` reach the splitter (``groups``) and the
+        scorer as they request them.
+        """
         check_bool("refit", self.refit)
         if self.use_legacy_attributes is not False:
             raise InvalidParameterError(
@@ -190,28 +249,40 @@ class LogisticRegressionCV(LogisticRegression):
                 "accepts False, the layout of scikit-learn's new attributes (C_ a float, "
                 "scores_ of shape (n_folds, n_l1_ratios, n_cs))."
             )
+        check_class_weight(self.class_weight)
         Cs, ratios = self._grids()
         try:
             X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
         except ValueError as exc:
             raise DataError(explain_validation_error(exc)) from exc
-        check_labels(y)  # refit=False never runs the final fit's checks
+        classes, y_index = check_labels(y)  # refit=False never runs the final fit's checks
+        n, dtype = X.shape[0], X.dtype
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        scorer = self._scorer()
+            sample_weight = check_sample_weight(sample_weight, n, dtype)
+        link = link_for(len(classes))
+        offset = check_offset(offset, n, dtype, link.n_out)
+        split_params, score_params = self._routed("fit", params, sample_weight)
+        weights = self._weights(classes, y_index, sample_weight, n, dtype)
+        scorer = _with_labels(self._scorer(), classes)
         cv = check_cv(self.cv, y, classifier=True)
-        folds = list(cv.split(X, y))
+        folds = list(cv.split(X, y, **split_params))
         order = np.argsort(Cs, kind="stable")  # strongest penalty (smallest C) first
         n_dof = X.shape[1] + int(self.fit_intercept)
-        n_classes = np.unique(y).shape[0]
-        n_rows = 1 if n_classes <= 2 else n_classes
         scores = np.empty((len(folds), ratios.size, Cs.size))
-        paths = np.empty((len(folds), ratios.size, Cs.size, n_rows, n_dof))
+        paths = np.empty((len(folds), ratios.size, Cs.size, link.n_out, n_dof))
         n_iter = np.empty((len(folds), ratios.size, Cs.size), dtype=np.int32)
+        y_float = y_index.astype(dtype)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             for k, (train, test) in enumerate(folds):
-                sw = None if sample_weight is None else np.asarray(sample_weight)[train]
+                source = InMemorySource(
+                    X[train],
+                    y_float[train],
+                    None if weights is None else weights[train],
+                    None if offset is None else offset[train],
+                    classes=classes,
+                )
+                fold_params = {key: _rows(v, test, n) for key, v in score_params.items()}
                 for r, ratio in enumerate(ratios):
                     model = None
                     for c in order:
@@ -220,8 +291,9 @@ class LogisticRegressionCV(LogisticRegression):
                             if model is None
                             else model.set_params(C=Cs[c])
                         )
-                        model.fit(X[train], y[train], sample_weight=sw, **fit_params)
-                        scores[k, r, c] = scorer(model, X[test], y[test])
+                        model.fit_source(source, classes=classes)
+                        held_out = model if offset is None else _WithOffset(model, offset[test])
+                        scores[k, r, c] = scorer(held_out, X[test], y[test], **fold_params)
                         paths[k, r, c, :, : X.shape[1]] = model.coef_
                         if self.fit_intercept:
                             paths[k, r, c, :, -1] = model.intercept_
@@ -241,7 +313,7 @@ class LogisticRegressionCV(LogisticRegression):
         if self.refit:
             self.C_, self.l1_ratio_ = float(Cs[c_best]), float(ratios[r_best])
             final = self._model(self.C_, self.l1_ratio_, warm=False)
-            final.fit(X, y, sample_weight=sample_weight, **fit_params)
+            final.fit(X, y, sample_weight=sample_weight, offset=offset)
             self.estimator_ = final
             for name in (
                 "classes_",
@@ -259,11 +331,69 @@ class LogisticRegressionCV(LogisticRegression):
             coefs = np.array([paths[k, r, c] for k, (r, c) in enumerate(best)]).mean(axis=0)
             self.C_ = float(np.mean([Cs[c] for _, c in best]))
             self.l1_ratio_ = float(np.mean([ratios[r] for r, _ in best]))
-            self.classes_ = np.unique(y)
-            n = X.shape[1]
-            self.coef_ = coefs[:, :n].astype(X.dtype)
-            self.intercept_ = (coefs[:, n] if self.fit_intercept else np.zeros(n_rows)).astype(
-                X.dtype
+            self.classes_ = classes
+            p = X.shape[1]
+            self.coef_ = coefs[:, :p].astype(dtype)
+            self.intercept_ = (coefs[:, p] if self.fit_intercept else np.zeros(link.n_out)).astype(
+                dtype
             )
             self.converged_ = True
         return self
+
+
+def _rows(value, rows, n_samples):
+    """``value[rows]`` for a per-row parameter (a sequence of ``n_samples``), else
+    ``value``: the held-out fold's part of a routed scorer parameter."""
+    if hasattr(value, "__len__") and not isinstance(value, str) and len(value) == n_samples:
+        return value.iloc[rows] if hasattr(value, "iloc") else np.asarray(value)[rows]
+    return value
+
+
+def _with_labels(scorer, classes):
+    """``scorer`` told all the ``classes`` where its metric takes ``labels``.
+
+    A held-out fold can hold one class only, and metrics such as ``log_loss`` or
+    ``brier_score_loss`` then need the labels given to them. scikit-learn's
+    ``LogisticRegressionCV`` rebuilds such a scorer with ``labels`` (and, for two
+    classes, ``pos_label``) the same way; a scorer that is not one of scikit-learn's
+    ``make_scorer`` objects is used as it is.
+    """
+    func = getattr(scorer, "_score_func", None)
+    if func is None:
+        return scorer
+    sig = inspect.signature(func).parameters
+    if "labels" not in sig:
+        return scorer
+    kwargs = dict(getattr(scorer, "_kwargs", {}))
+    kwargs["labels"] = classes
+    if len(classes) == 2 and "pos_label" in sig:
+        kwargs.setdefault("pos_label", classes[-1])
+    return make_scorer(
+        func,
+        greater_is_better=scorer._sign == 1,
+        response_method=scorer._response_method,
+        **kwargs,
+    )
+
+
+class _WithOffset(ClassifierMixin, BaseEstimator):
+    """A fitted model seen with the held-out rows' ``offset`` added to their logits: what
+    a scorer, which calls ``predict_proba(X)`` with ``X`` only, needs to score a model
+    fitted with an offset."""
+
+    def __init__(self, model=None, offset=None):
+        self.model, self.offset = model, offset
+        if model is not None:
+            self.classes_ = model.classes_
+
+    def decision_function(self, X):
+        return self.model.decision_function(X, offset=self.offset)
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X, offset=self.offset)
+
+    def predict_log_proba(self, X):
+        return self.model.predict_log_proba(X, offset=self.offset)
+
+    def predict(self, X):
+        return self.model.predict(X, offset=self.offset)

@@ -38,6 +38,8 @@ OUT_OF_SCOPE: dict[str, str] = {
     "test_LogisticRegressionCV_elasticnet_attribute_shapes": LEGACY,
     "test_LogisticRegressionCV_on_folds": LEGACY,
     "test_scores_attribute_layout_elasticnet": LEGACY,
+    # its assertions, in the new layout, are tests/test_cv.py::test_fold_scores_route_*
+    "test_lr_cv_scores_differ_when_sample_weight_is_requested": LEGACY,
     "test_logistic_regression_callback_fitted_estimator": CALLBACKS,
     "test_logistic_regression_callback_support": CALLBACKS,
     "test_logistic_regression_callback_support_warning": CALLBACKS,
@@ -55,24 +57,12 @@ OUT_OF_SCOPE: dict[str, str] = {
 }
 
 # In scope, not passing yet (issue 13): expected to fail, strictly, so that a fix shows
-KNOWN_GAPS: dict[str, str] = {
-    "test_logistic_cv_folds_with_classes_missing": "CV folds missing a class raise",
-    "test_logistic_regression_solvers_multiclass_unpenalized": "unpenalised multinomial "
-    "solvers disagree beyond its tolerance",
-    "test_passing_params_without_enabling_metadata_routing": "no metadata routing in CV",
-    "test_lr_cv_scores_differ_when_sample_weight_is_requested": "fold scores ignore "
-    "sample_weight (and the test asks for the legacy layout)",
-    "test_newton_cholesky_fallback_to_lbfgs": "the hand-over to L-BFGS counts iterations "
-    "differently",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 # In scope, failing on some runs only (the outcome depends on the tests run before):
 # expected to fail, not strictly
-UNSTABLE_GAPS: dict[str, str] = {
-    "test_multinomial_identifiability_on_iris": "multinomial fits end off sum-to-zero by up "
-    "to 1e-6 on some runs",
-}
+UNSTABLE_GAPS: dict[str, str] = {}
 
 
 def pytest_configure(config):
