@@ -213,3 +213,29 @@ def test_folds_missing_a_class_use_all_labels():
     m = LogisticRegressionCV(Cs=3, cv=KFold(3), scoring="neg_log_loss").fit(X, names)
     assert m.coefs_paths_.shape == (3, 1, 3, 3, 5)
     assert np.all(np.isfinite(m.scores_)) and np.all(np.isfinite(m.coefs_paths_))
+
+
+def test_scorer_labels_and_custom_scorers_with_offset_are_respected():
+    # a scorer's own labels are kept (only missing ones are filled with all classes), and
+    # a custom scorer reading the model's attributes works with an offset too
+    from sklearn.datasets import load_iris
+    from sklearn.metrics import f1_score, make_scorer
+
+    X, y = load_iris(return_X_y=True)
+    scorer = make_scorer(f1_score, average="macro", labels=[0, 2])
+    cv = StratifiedKFold(3)
+    m = LogisticRegressionCV(Cs=[0.1, 1.0], cv=cv, scoring=scorer).fit(X, y)
+    for k, (train, test) in enumerate(cv.split(X, y)):
+        fold = LogisticRegression(C=0.1).fit(X[train], y[train])
+        expected = f1_score(y[test], fold.predict(X[test]), average="macro", labels=[0, 2])
+        assert m.scores_[k, 0, 0] == pytest.approx(expected, abs=1e-6)
+
+    def norm(est, X_, y_):
+        return -float(np.abs(est.coef_).sum())
+
+    offset = np.zeros((len(y), 3))
+    m = LogisticRegressionCV(Cs=[0.1, 1.0], cv=cv, scoring=norm).fit(X, y, offset=offset)
+    assert np.all(m.scores_ < 0)
+    # refit=False after a refit leaves no stale refit attributes
+    m.set_params(refit=False).fit(X, y)
+    assert not hasattr(m, "estimator_") and not hasattr(m, "solver_")

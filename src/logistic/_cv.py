@@ -327,6 +327,8 @@ class LogisticRegressionCV(LogisticRegression):
             ):
                 setattr(self, name, getattr(final, name))
         else:
+            for name in ("estimator_", "history_", "loss_curve_", "solver_", "result_"):
+                self.__dict__.pop(name, None)  # of an earlier refit: not this fit's
             best = [np.unravel_index(int(np.argmax(s)), s.shape) for s in scores]
             coefs = np.array([paths[k, r, c] for k, (r, c) in enumerate(best)]).mean(axis=0)
             self.C_ = float(np.mean([Cs[c] for _, c in best]))
@@ -355,8 +357,9 @@ def _with_labels(scorer, classes):
     A held-out fold can hold one class only, and metrics such as ``log_loss`` or
     ``brier_score_loss`` then need the labels given to them. scikit-learn's
     ``LogisticRegressionCV`` rebuilds such a scorer with ``labels`` (and, for two
-    classes, ``pos_label``) the same way; a scorer that is not one of scikit-learn's
-    ``make_scorer`` objects is used as it is.
+    classes, ``pos_label``) the same way; ``labels`` or ``pos_label`` given to the scorer
+    are kept, and a scorer that is not one of scikit-learn's ``make_scorer`` objects is
+    used as it is.
     """
     func = getattr(scorer, "_score_func", None)
     if func is None:
@@ -365,7 +368,7 @@ def _with_labels(scorer, classes):
     if "labels" not in sig:
         return scorer
     kwargs = dict(getattr(scorer, "_kwargs", {}))
-    kwargs["labels"] = classes
+    kwargs.setdefault("labels", classes)  # labels the user gave the scorer are kept
     if len(classes) == 2 and "pos_label" in sig:
         kwargs.setdefault("pos_label", classes[-1])
     return make_scorer(
@@ -379,12 +382,19 @@ def _with_labels(scorer, classes):
 class _WithOffset(ClassifierMixin, BaseEstimator):
     """A fitted model seen with the held-out rows' ``offset`` added to their logits: what
     a scorer, which calls ``predict_proba(X)`` with ``X`` only, needs to score a model
-    fitted with an offset."""
+    fitted with an offset. Other attributes (``coef_``, ``C`` ...) are the model's; the
+    predictions are of the held-out rows, all of them, in order (the offset is theirs)."""
 
     def __init__(self, model=None, offset=None):
         self.model, self.offset = model, offset
         if model is not None:
             self.classes_ = model.classes_
+
+    def __getattr__(self, name):
+        # only reached for names not found on the wrapper itself
+        if name.startswith("__") or name in ("model", "offset"):
+            raise AttributeError(name)
+        return getattr(self.model, name)
 
     def decision_function(self, X):
         return self.model.decision_function(X, offset=self.offset)
