@@ -7,15 +7,19 @@ column types (the CSV options themselves are :mod:`logistic._csv`'s):
 
 - :func:`expand_paths`: a path, a glob, a directory or a list of them -> the files, in order;
 - :func:`file_format` / :func:`infer_format`: ``"parquet"`` when the file starts with
-  Parquet's magic bytes ``PAR1``, else by its suffix;
+  Parquet's magic bytes ``PAR1``, else by its suffix, else ``"csv"`` for a compressed file;
+  an explicit ``file_format`` overrides both;
 - :func:`read_table`: a whole file as a pyarrow Table;
 - :func:`read_schema` and :func:`iter_batches`: a file's columns, and record batches of
   files streamed one after the other (memory: one batch).
 
-Formats. Parquet: ``.parquet``, ``.pq``, ``.parq``. CSV: ``.csv``, ``.tsv`` (tab-separated),
-``.txt``, each optionally compressed (``.gz``, ``.bz2``; pyarrow decompresses by the suffix).
+Formats. Parquet: ``.parquet``, ``.pq``, ``.parq``. CSV: ``.csv``, ``.tsv``, ``.txt``, each
+optionally compressed (gzip, bz2, zstd, lz4: told by the file's first bytes, whatever its
+name). How CSV text is written (delimiter, detected by default; decimal mark; thousands
+separator; encoding) is a :class:`CsvDialect`, the same for every reader (docs/reading.md).
 CSV cells listed in :data:`NULL_VALUES` (empty, ``NA``, ``NaN``, ``null``, ``?`` ...) are
-missing values, in text columns too.
+missing values, in text columns too; a column without a name and without values (a
+delimiter at the end of every line) is ignored.
 
 Every mistake raises :class:`logistic.errors.DataError` (a ``ValueError``) with a one-line
 message that names the file and, where it can, the column and the data row (1-based, the
@@ -24,6 +28,7 @@ header is not a row).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from collections.abc import Iterable, Iterator
@@ -34,7 +39,20 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ._csv import NULL_VALUES, csv_block_size, csv_error, header_names, reader_options
+from ._csv import (
+    NULL_VALUES,
+    ColumnRules,
+    CsvDialect,
+    as_dialect,
+    compression,
+    csv_block_size,
+    csv_error,
+    detect_delimiter,
+    header_names,
+    open_input,
+    open_reader,
+    reader_options,
+)
 from ._text import names as _names
 from ._text import one_line as _one_line
 from ._text import quoted as _quoted
@@ -45,7 +63,9 @@ __all__ = [
     "FILE_FORMATS",
     "NULL_VALUES",
     "PARQUET_SUFFIXES",
+    "CsvDialect",
     "csv_block_size",
+    "detect_delimiter",
     "expand_paths",
     "file_format",
     "infer_format",
@@ -60,10 +80,11 @@ FILE_FORMATS = ("parquet", "csv")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 #: Suffixes of CSV files, each optionally followed by one of :data:`_COMPRESSIONS`.
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-_COMPRESSIONS = (".gz", ".bz2")
+_COMPRESSIONS = (".gz", ".bz2", ".zst", ".lz4")
 
 _FILE_KINDS = (
-    "CSV (.csv, .tsv, .txt, optionally .gz/.bz2 compressed) or Parquet (.parquet, .pq, .parq)"
+    "CSV (.csv, .tsv, .txt, optionally compressed: .gz, .bz2, .zst, .lz4) or Parquet "
+    "(.parquet, .pq, .parq)"
 )
 _PARQUET_MAGIC = b"PAR1"
 # Read buffer per Parquet column stream: pages are read through it instead of loading a
@@ -156,18 +177,19 @@ def file_format(path) -> str:
 
     A file that starts with Parquet's magic bytes ``PAR1`` is Parquet whatever its name;
     otherwise (or when it cannot be opened) the suffix tells: ``.parquet``, ``.pq``,
-    ``.parq`` are Parquet; ``.csv``, ``.tsv``, ``.txt``, optionally ``.gz``/``.bz2``
-    compressed, are CSV.
+    ``.parq`` are Parquet; ``.csv``, ``.tsv``, ``.txt``, optionally ``.gz``, ``.bz2``,
+    ``.zst`` or ``.lz4`` compressed, are CSV; else a compressed file (gzip, bz2, zstd or
+    lz4 by its first bytes, e.g. gzip's ``1f 8b``) is CSV.
 
     Raises
     ------
     DataError
-        The file is not Parquet and its suffix is none of these.
+        The file is not Parquet, not compressed, and its suffix is none of these.
     """
     path = Path(path)
     if _starts_with_magic(path):
         return "parquet"
-    kind = _by_suffix(path)
+    kind = _by_suffix(path) or ("csv" if compression(path) else None)
     if kind is None:
         raise DataError(
             f"cannot tell the format of '{path}': it is not Parquet (no 'PAR1' header) and its "
@@ -239,13 +261,14 @@ def infer_format(files, file_format=None) -> str:
 
 
 # -- reading a whole table ----------------------------------------------------------------
-def read_table(path, *, column_types=None) -> pa.Table:
+def read_table(path, *, column_types=None, file_format=None, dialect=None) -> pa.Table:
     """Read a CSV or Parquet file into a pyarrow Table.
 
     The format is taken from the file's content (Parquet files start with ``PAR1``), so a
-    misnamed file still reads; any other file is read as CSV, ``.tsv`` files
-    tab-separated. CSV cells listed in :data:`NULL_VALUES` (empty, ``NA``, ``NaN``,
-    ``null``, ``?`` ...) are missing values.
+    misnamed file still reads; any other file is read as CSV (decompressed when its first
+    bytes say so), as ``dialect`` says: by default the delimiter detected from the start
+    of the file. CSV cells listed in :data:`NULL_VALUES` (empty, ``NA``, ``NaN``, ``null``,
+    ``?`` ...) are missing values.
 
     Parameters
     ----------
@@ -254,6 +277,12 @@ def read_table(path, *, column_types=None) -> pa.Table:
         Types forced on CSV columns instead of pyarrow's inference (e.g. ``pa.string()``
         for a categorical column whose values look like numbers). Ignored for Parquet;
         columns not in the file are ignored.
+    file_format : {"parquet", "csv"} or None, default=None
+        The file's format whatever its content and name; None: Parquet by its magic
+        bytes, else CSV.
+    dialect : CsvDialect or None, default=None
+        How CSV text is written (delimiter, decimal mark, thousands separator, encoding);
+        None: :class:`CsvDialect` ``()``.
 
     Returns
     -------
@@ -264,9 +293,14 @@ def read_table(path, *, column_types=None) -> pa.Table:
     ------
     DataError
         The file does not exist, is empty, has a header but no rows, has a ragged row (the
-        message names its row), has duplicate column names, or cannot be parsed.
+        message names its row), has duplicate column names, is not valid UTF-8 (or not in
+        the dialect's encoding), has an unnamed column with values, or cannot be parsed.
+    InvalidParameterError
+        ``file_format`` or ``dialect`` is not accepted.
     """
     path = Path(path)
+    fixed = None if file_format is None else infer_format((), file_format)
+    dialect = as_dialect(dialect)
     if not path.exists():
         glob_hint = (
             " (a glob such as '*.parquet' is read with --stream or --scheduler)"
@@ -284,10 +318,10 @@ def read_table(path, *, column_types=None) -> pa.Table:
         raise DataError(f"cannot read data file '{path}': {exc.strerror or exc}.") from exc
     if size == 0:
         raise DataError(f"data file '{path}' is empty; expected a header row and data rows.")
-    if magic == _PARQUET_MAGIC:
+    if fixed == "parquet" or (fixed is None and magic == _PARQUET_MAGIC):
         table = _read_parquet(path)
     else:
-        table = _read_csv(path, column_types or {})
+        table = _read_csv(path, column_types or {}, dialect)
     if table.num_columns == 0:
         raise DataError(f"data file '{path}' has no columns; expected a header row.")
     if table.num_rows == 0:
@@ -304,6 +338,28 @@ def read_table(path, *, column_types=None) -> pa.Table:
     return table
 
 
+def _read_csv(path: Path, column_types, dialect) -> pa.Table:
+    """A whole CSV file as a Table, its column rules decided over all its rows."""
+    rules = ColumnRules(path, dialect, column_types)
+    try:
+        table = _whole_csv(path, rules.types, dialect)
+        redo = rules.sample(table)
+        if redo:  # integers beyond int64, which pyarrow reads as float64: the text decides
+            text = _whole_csv(path, rules.text_types(redo), dialect, include_columns=redo)
+            for n in redo:
+                table = table.set_column(table.schema.get_field_index(n), n, text.column(n))
+        rules.decide(table)
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        raise csv_error(path, exc, column_types, dialect=dialect) from exc
+    return rules.apply(table)
+
+
+def _whole_csv(path, types, dialect, **options) -> pa.Table:
+    read, parse, convert = reader_options(path, types, dialect=dialect, **options)
+    with open_input(path) as f:
+        return pacsv.read_csv(f, read_options=read, parse_options=parse, convert_options=convert)
+
+
 def _read_parquet(path: Path) -> pa.Table:
     """A whole Parquet file as a Table; a pyarrow error becomes a DataError."""
     try:
@@ -312,18 +368,9 @@ def _read_parquet(path: Path) -> pa.Table:
         raise DataError(f"cannot read Parquet file '{path}': {_one_line(exc)}.") from exc
 
 
-def _read_csv(path: Path, column_types) -> pa.Table:
-    """A whole CSV file as a Table, with the options of every CSV reader."""
-    read, parse, convert = reader_options(path, column_types)
-    try:
-        return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
-        raise csv_error(path, exc, column_types) from exc
-
-
 # -- reading in batches -------------------------------------------------------------------
 def read_schema(
-    path, *, file_format=None, column_types=None, csv_options=None, batch_size=None
+    path, *, file_format=None, column_types=None, csv_options=None, batch_size=None, dialect=None
 ) -> pa.Schema:
     """The column names and types of a Parquet or CSV file, reading only its start.
 
@@ -332,7 +379,7 @@ def read_schema(
     path : str or os.PathLike
     file_format : {"parquet", "csv"} or None, default=None
         None infers it (see :func:`file_format`).
-    column_types, csv_options
+    column_types, csv_options, dialect
         As for :func:`iter_batches` (CSV only).
     batch_size : int or None, default=None
         For CSV, infer the types from the block :func:`iter_batches` reads first for this
@@ -341,7 +388,8 @@ def read_schema(
     Returns
     -------
     pyarrow.Schema
-        CSV types are those the CSV readers of this module infer (or are forced to).
+        CSV types are those the CSV readers of this module infer (or are forced to), the
+        column rules of the dialect applied: those of the batches of :func:`iter_batches`.
 
     Raises
     ------
@@ -360,15 +408,17 @@ def read_schema(
         except (pa.ArrowException, OSError) as exc:
             raise DataError(f"cannot read Parquet file '{path}': {_one_line(exc)}.") from exc
     block = None if batch_size is None else csv_block_size(batch_size)
-    read, parse, convert = reader_options(
-        path, column_types or {}, block_size=block, extra=csv_options
-    )
+    dialect = as_dialect(dialect)
     try:
-        return pacsv.open_csv(
-            path, read_options=read, parse_options=parse, convert_options=convert
-        ).schema
+        batches = _stream_csv(
+            path, column_types, block_size=block, extra=csv_options, dialect=dialect
+        )
+        with contextlib.closing(batches):
+            return next(batches)
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
-        raise csv_error(path, exc, column_types, extra=csv_options, in_file=True) from exc
+        raise csv_error(
+            path, exc, column_types, extra=csv_options, in_file=True, dialect=dialect
+        ) from exc
 
 
 def iter_batches(
@@ -380,15 +430,18 @@ def iter_batches(
     file_format=None,
     with_path=False,
     csv_options=None,
+    dialect=None,
 ) -> Iterator:
     """Record batches of ``columns`` from the files, one file after the other, in order.
 
     Parquet is read through a small buffer (``batch_size`` rows per batch at most; pyarrow
     still decodes one row group's column chunks at a time); CSV with pyarrow's streaming
     reader in blocks of :func:`csv_block_size` bytes (one batch per block, about
-    ``batch_size`` rows), parsed and converted with exactly the options of
-    :func:`read_table`: the delimiter by the suffix, :data:`NULL_VALUES` missing in every
-    column, text columns included. Batches without rows are skipped. Memory: one batch.
+    ``batch_size`` rows), parsed and converted with exactly the options and column rules of
+    :func:`read_table` (the dialect; :data:`NULL_VALUES` missing in every column, text
+    columns included), the types inferred from the first block: a later cell that does
+    not fit its column's type is a DataError naming its row. Compressed files are streamed
+    too. Batches without rows are skipped. Memory: one batch.
 
     What :class:`logistic.sources.StreamSource` needs, and passes: the files of
     ``expand_paths(paths, file_format=file_format)`` and their one format
@@ -421,7 +474,9 @@ def iter_batches(
         Yield ``(path, batch)`` pairs (``path`` a :class:`pathlib.Path`) instead of batches.
     csv_options : dict, optional
         Extra keyword arguments for :class:`pyarrow.csv.ParseOptions` (``delimiter``,
-        ``quote_char`` ...), overriding those chosen by the suffix.
+        ``quote_char`` ...), overriding those of ``dialect``.
+    dialect : CsvDialect or None, default=None
+        How CSV text is written (see :func:`read_table`).
 
     Yields
     ------
@@ -444,12 +499,15 @@ def iter_batches(
         )
     columns = list(columns) if columns else None
     fixed = None if file_format is None else infer_format((), file_format)
+    dialect = as_dialect(dialect)
     for path in map(Path, files):
         kind = fixed or _detect(path)
         if kind == "parquet":
             batches = _parquet_batches(path, columns, int(batch_size))
         else:
-            batches = _csv_batches(path, columns, int(batch_size), column_types, csv_options)
+            batches = _csv_batches(
+                path, columns, int(batch_size), column_types, csv_options, dialect
+            )
         for batch in batches:
             if batch.num_rows:
                 yield (path, batch) if with_path else batch
@@ -466,28 +524,59 @@ def _parquet_batches(path: Path, columns, batch_size) -> Iterator[pa.RecordBatch
         raise DataError(f"cannot read Parquet file '{path}': {_one_line(exc)}.") from exc
 
 
-def _csv_batches(path: Path, columns, batch_size, column_types, csv_options):
+def _csv_batches(path: Path, columns, batch_size, column_types, csv_options, dialect):
     """The record batches of one CSV file, one per block."""
-    read, parse, convert = reader_options(
-        path,
-        column_types or {},
-        block_size=csv_block_size(batch_size, len(columns) if columns else None),
-        include_columns=columns,
-        extra=csv_options,
-    )
     try:
-        reader = pacsv.open_csv(
-            path, read_options=read, parse_options=parse, convert_options=convert
+        batches = _stream_csv(
+            path,
+            column_types,
+            block_size=csv_block_size(batch_size, len(columns) if columns else None),
+            include_columns=columns,
+            extra=csv_options,
+            dialect=dialect,
         )
-        yield from reader
-    except pa.ArrowKeyError as exc:
-        if "in include_columns does not exist" in str(exc):
-            names = header_names(path, csv_options)
+        next(batches)  # the schema
+        yield from batches
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, pa.ArrowKeyError) and "in include_columns does not exist" in str(exc):
+            names = header_names(path, csv_options, dialect)
             if names is not None:
                 _check_has_columns(path, names, columns)
-        raise csv_error(path, exc, column_types, extra=csv_options, in_file=True) from exc
-    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
-        raise csv_error(path, exc, column_types, extra=csv_options, in_file=True) from exc
+        raise csv_error(
+            path, exc, column_types, extra=csv_options, in_file=True, dialect=dialect
+        ) from exc
+
+
+def _stream_csv(path: Path, column_types, **options):
+    """The schema, then the record batches of one CSV file (one per block), its column
+    rules decided on the first block; the options are :func:`reader_options`'s."""
+    rules = ColumnRules(path, options["dialect"], column_types)
+    with contextlib.ExitStack() as opened:
+        stream = opened.enter_context(open_input(path))
+        reader = opened.enter_context(open_reader(path, rules.types, stream, **options))
+        first = _next_rows(reader)
+        redo = rules.sample(
+            first if first is not None else reader.schema.empty_table(), stream=True
+        )
+        if redo:  # the same blocks again, those columns as text
+            opened.close()
+            stream = opened.enter_context(open_input(path))
+            types = rules.text_types(redo)
+            reader = opened.enter_context(open_reader(path, types, stream, **options))
+            first = _next_rows(reader)
+        sample = first if first is not None else reader.schema.empty_table()
+        rules.decide(sample)
+        yield rules.apply(sample.slice(0, 0)).schema
+        rows = 0
+        while first is not None:
+            yield rules.apply(first, rows)
+            rows += first.num_rows
+            first = _next_rows(reader)
+
+
+def _next_rows(reader):
+    """The next batch with rows, or None at the end."""
+    return next((batch for batch in reader if batch.num_rows), None)
 
 
 def _check_has_columns(path: Path, names, columns) -> None:
