@@ -19,6 +19,7 @@ from ._version import __version__
 from .errors import (
     ConvergenceWarning,
     DataError,
+    DataWarning,
     DivergenceError,
     InvalidParameterError,
     ModelFileError,
@@ -30,6 +31,7 @@ from .persistence import load, save
 __all__ = [
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "DivergenceError",
     "InvalidParameterError",
     "LogisticRegression",

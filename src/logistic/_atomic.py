@@ -3,7 +3,8 @@
 :func:`atomic_write` is how every output of the library (model files, predictions, plots)
 reaches the disk: through a temporary file in the same directory, renamed over the target
 once complete, so that a crash never leaves a partial file. :func:`check_output_path` finds
-an unwritable destination before any work is done. :func:`file_sha256` and
+a destination that cannot or must not be written (a directory, a device, a pipe, one of the
+command's inputs, an unwritable directory) before any work is done. :func:`file_sha256` and
 :func:`array_sha256` are the digests a model file records of its training data.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import scipy.sparse as sp
 
 from .errors import InvalidParameterError
 
@@ -43,9 +46,17 @@ def file_sha256(path) -> str:
 
 
 def array_sha256(*arrays) -> str:
-    """SHA-256 of arrays' dtypes, shapes and C-ordered bytes (object arrays via str)."""
+    """SHA-256 of arrays' dtypes, shapes and C-ordered bytes (object arrays via str; a
+    sparse matrix by its CSR arrays)."""
     h = hashlib.sha256()
     for a in arrays:
+        if sp.issparse(a):  # a CSR design: its shape and its three arrays
+            a = a.tocsr()
+            h.update(f"csr{a.shape}".encode())
+            for part in (a.indptr, a.indices, a.data):
+                h.update(f"{part.dtype.str}{part.shape}".encode())
+                h.update(np.ascontiguousarray(part).tobytes())
+            continue
         a = np.asarray(a)
         if a.dtype == object:
             a = np.array([str(v) for v in a.ravel()]).reshape(a.shape)
@@ -55,30 +66,105 @@ def array_sha256(*arrays) -> str:
 
 
 # -- atomic output ------------------------------------------------------------------------
-def check_output_path(path, what="output") -> Path:
+# What a path names when it is not a regular file, for the messages.
+_SPECIAL = (
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _real(path: Path) -> Path:
+    """``path`` with its symbolic links followed: where the bytes would land."""
+    return Path(os.path.realpath(path))
+
+
+def _not_regular(path: Path) -> str | None:
+    """What ``path`` is when it exists and is not a regular file or a directory
+    ("a character device" ...), else None. Symbolic links are followed."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        # A new file (or a link to one); a parent that is a file or cannot be searched is
+        # found by the directory check that follows.
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return next((name for test, name in _SPECIAL if test(mode)), "a special file")
+
+
+def _same_input(path: Path, inputs) -> Path | None:
+    """The first of ``inputs`` that is the same file as ``path`` (same resolved path, or
+    same device and inode: hard links, case-insensitive file systems), else None."""
+    real = _real(path)
+    for item in inputs or ():
+        if not isinstance(item, str | os.PathLike):
+            continue  # an in-memory table, None for the built-in data ...
+        other = Path(item)
+        if _real(other) == real:
+            return other
+        with contextlib.suppress(OSError):
+            if os.path.samefile(other, path):
+                return other
+    return None
+
+
+def check_output_path(path, what="output", *, inputs=(), hint="") -> Path:
     """Check, before any work, that ``path`` can be written; returns it as a Path.
 
-    The nearest existing ancestor directory must accept a new file (tested by creating and
-    removing a temporary file there, which also catches read-only file systems); missing
-    parent directories are created later by :func:`atomic_write`.
+    Accepted: a new file, or an existing regular file that is none of ``inputs``, in a
+    directory that accepts a new file (tested by creating and removing a temporary file
+    there, which also catches read-only file systems); missing parent directories are
+    created later by :func:`atomic_write`. Symbolic links are followed: the file they point
+    to is the one checked (and written).
+
+    Refused: a directory; a character or block device (``/dev/null`` included: outputs go
+    through a temporary file renamed into place, which would replace the device, and a
+    model written nowhere is not a use), a named pipe or a socket; the same file as one of
+    ``inputs``; a parent that is a file; an unwritable directory.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    what : str, default="output"
+        What is written ("model", "predictions", "plot"), for the message.
+    inputs : iterable of str or os.PathLike, default=()
+        The files the command reads (globs and directories already expanded); an output
+        that is one of them, by any name, is refused. Other items (None, tables) are
+        skipped.
+    hint : str, default=""
+        Appended to every refusal, e.g. "or omit -o to write on stdout".
 
     Raises
     ------
     InvalidParameterError
-        ``path`` is a directory, a parent is a file, or the directory is not writable.
+        One line naming ``path``, what it is and what is accepted.
     """
     path = Path(path)
+    tail = f" ({hint})" if hint else ""
+
+    def refuse(reason, accepted="give the path of a new or existing regular file"):
+        return InvalidParameterError(f"cannot write {what} '{path}': {reason}; {accepted}{tail}.")
+
     if path.is_dir():
-        raise InvalidParameterError(
-            f"cannot write {what} '{path}': it is a directory; give a file path."
-        )
-    parent = path.parent
+        raise refuse("it is a directory", "give a file path")
+    special = _not_regular(path)
+    if special is not None:
+        raise refuse(f"it is {special}, not a regular file")
+    same = _same_input(path, inputs)
+    if same is not None:
+        named = "also an input" if same == path else f"the same file as the input '{same}'"
+        raise refuse(f"it is {named} of this command", "give another path, so that it is kept")
+    parent = _real(path).parent
     while not parent.exists():
         if parent.parent == parent:
             break
         parent = parent.parent
     if not parent.is_dir():
-        raise InvalidParameterError(f"cannot write {what} '{path}': '{parent}' is not a directory.")
+        raise InvalidParameterError(
+            f"cannot write {what} '{path}': '{parent}' is not a directory{tail}."
+        )
     try:
         fd, tmp = tempfile.mkstemp(prefix=".logistic-check-", dir=parent)
         os.close(fd)
@@ -86,7 +172,7 @@ def check_output_path(path, what="output") -> Path:
     except OSError as exc:
         raise InvalidParameterError(
             f"cannot write {what} '{path}': directory '{parent}' is not writable "
-            f"({exc.strerror or exc})."
+            f"({exc.strerror or exc}){tail}."
         ) from exc
     return path
 
@@ -99,8 +185,20 @@ def atomic_write(path) -> Iterator:
     needed), which is flushed, ``fsync``-ed and renamed over ``path`` with
     :func:`os.replace` (atomic on POSIX and Windows). On any exception, including
     KeyboardInterrupt, the temporary file is removed and ``path`` is left as it was.
+
+    A symbolic link is followed (the file it points to is replaced, the link kept), and a
+    path that names a device, a named pipe or a socket is refused: a rename would replace
+    it with a regular file (:func:`check_output_path` says so before any work).
     """
     path = Path(path)
+    special = _not_regular(path)
+    if special is not None:
+        raise InvalidParameterError(
+            f"cannot write '{path}': it is {special}, not a regular file; give the path of a "
+            "new or existing regular file."
+        )
+    if path.is_symlink():
+        path = _real(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

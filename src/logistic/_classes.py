@@ -12,11 +12,13 @@ import numbers
 
 import numpy as np
 
+from ._text import plural as _plural
 from .errors import DataError, InvalidParameterError
 
 __all__ = [
     "CONTINUOUS_MIN_VALUES",
     "MAX_CLASSES",
+    "case_collisions",
     "check_class_weight",
     "check_labels",
     "class_weight_factors",
@@ -175,3 +177,23 @@ def _same_label(a, b) -> bool:
         return bool(a == b)
     except Exception:  # incomparable labels are not the same label
         return False
+
+
+def case_collisions(what, values, counts) -> list[str]:
+    """A message naming the string labels of ``what`` (e.g. "target column 'y'") that
+    differ only by case, with their rows (``counts``), most first; or none. They are
+    different classes, which is rarely what a column of ``Yes`` and ``yes`` meant."""
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for v, c in zip(values, counts, strict=True):
+        if isinstance(v, str):
+            groups.setdefault(v.casefold(), []).append((v, int(c)))
+    clashes = [sorted(g, key=lambda vc: -vc[1]) for g in groups.values() if len(g) > 1]
+    if not clashes:
+        return []
+    clashes.sort(key=lambda g: -sum(c for _, c in g))
+    shown = [", ".join(f"{v!r} ({_plural(c, 'row')})" for v, c in g) for g in clashes[:5]]
+    more = f"; ... ({len(clashes) - 5} more groups)" if len(clashes) > 5 else ""
+    return [
+        f"{what} has labels that differ only by case: {'; '.join(shown)}"
+        f"{more}; they are different classes, so clean the column if they are one."
+    ]

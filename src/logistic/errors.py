@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 __all__ = [
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "DivergenceError",
     "InvalidParameterError",
     "LogisticError",
@@ -64,6 +65,12 @@ class SeparationWarning(UserWarning):
     The message names the features and the number of rows involved
     (:func:`logistic.inference.detect_separation`).
     """
+
+
+class DataWarning(UserWarning):
+    """The data can be used, but probably not as the user meant: an identifier-like
+    column, a numeric column with a few text cells, labels that differ only by case or
+    spaces, rows dropped. The message names the column, values and rows."""
 
 
 # scikit-learn's ``check_is_fitted`` raises its own NotFittedError (a ValueError and an

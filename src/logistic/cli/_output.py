@@ -12,7 +12,9 @@ import numpy as np
 from rich.console import Console
 from rich.text import Text
 
-__all__ = ["Output", "json_default", "num", "one_line", "py"]
+from logistic.tables import check_output_path
+
+__all__ = ["Output", "check_outputs", "json_default", "num", "one_line", "py"]
 
 
 class Output:
@@ -71,6 +73,16 @@ class Output:
         if self.as_json:
             sys.stdout.write(json.dumps(doc, indent=2, default=json_default) + "\n")
             sys.stdout.flush()
+
+
+def check_outputs(directory, names, what, *, inputs) -> None:
+    """Refuse, before any work, a file ``names`` in ``directory`` (None: nothing written)
+    that cannot be written or is one of the command's ``inputs``
+    (:func:`logistic.tables.check_output_path`)."""
+    if directory is None:
+        return
+    for name in names:
+        check_output_path(Path(directory) / name, what, inputs=inputs)
 
 
 def json_default(v):

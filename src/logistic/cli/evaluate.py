@@ -15,15 +15,21 @@ from logistic.metrics import classification_metrics
 from ._app import app
 from ._inputs import labelled_inputs, load_model, read_for
 from ._options import (
+    DecimalOpt,
+    EncodingOpt,
+    FormatOpt,
     JsonOpt,
     LabelledDataArg,
     ModelArg,
     NoPlotsOpt,
     QuietOpt,
     SavedTargetOpt,
+    SepOpt,
+    ThousandsOpt,
     plots_dir,
+    read_options,
 )
-from ._output import Output, py
+from ._output import Output, check_outputs, py
 
 __all__ = ["evaluate"]
 
@@ -49,6 +55,11 @@ def evaluate(
         ),
     ] = None,
     no_plots: NoPlotsOpt = False,
+    sep: SepOpt = None,
+    decimal: DecimalOpt = ".",
+    thousands: ThousandsOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    file_format: FormatOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -61,9 +72,15 @@ def evaluate(
     """
     out = Output(quiet, as_json)
     plot_dir = plots_dir(plots, no_plots, Path("."), "roc.png")
+    check_outputs(plot_dir, ("roc.png", "calibration.png"), "plot", inputs=(model, data))
     m = load_model(model)
     classes = list(m.classes_)
-    y, X = labelled_inputs(m, read_for(m, data), target, out)
+    y, X = labelled_inputs(
+        m,
+        read_for(m, data, **read_options(sep, decimal, thousands, encoding, file_format)),
+        target,
+        out,
+    )
     proba = m.estimator.predict_proba(X)
     metrics = classification_metrics(y, proba, m.classes_)
     K = len(classes)

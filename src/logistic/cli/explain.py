@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import scipy.sparse as sp
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -15,7 +16,7 @@ from logistic.errors import InvalidParameterError
 from . import _options as opt
 from ._app import app
 from ._inputs import labelled_inputs, load_model, read_for
-from ._output import Output, py
+from ._output import Output, check_outputs, py
 
 __all__ = ["explain"]
 
@@ -44,6 +45,11 @@ def explain(
     all_features: Annotated[
         bool, typer.Option("--all", help="List every feature, also those with x = 0.")
     ] = False,
+    sep: opt.SepOpt = None,
+    decimal: opt.DecimalOpt = ".",
+    thousands: opt.ThousandsOpt = None,
+    encoding: opt.EncodingOpt = "utf-8",
+    file_format: opt.FormatOpt = None,
     quiet: opt.QuietOpt = False,
     as_json: opt.JsonOpt = False,
 ) -> None:
@@ -57,8 +63,9 @@ def explain(
     """
     out = Output(quiet, as_json)
     plot_dir = opt.plots_dir(plots, no_plots, Path("."), "graph.png")
+    check_outputs(plot_dir, ("graph.png",), "plot", inputs=(model, data))
     m = load_model(model)
-    table = read_for(m, data)
+    table = read_for(m, data, **opt.read_options(sep, decimal, thousands, encoding, file_format))
     n = table.num_rows
     if not 1 <= row <= n:
         raise InvalidParameterError(
@@ -66,7 +73,8 @@ def explain(
         )
     one = table.slice(row - 1, 1)
     y, X = labelled_inputs(m, one, target, out)
-    trace = trace_of(m.estimator, X[0], y[0], feature_names=m.feature_names)
+    x = X.toarray()[0] if sp.issparse(X) else X[0]  # one row: dense for the graph
+    trace = trace_of(m.estimator, x, y[0], feature_names=m.feature_names)
     label = py(y[0])
     written = {}
     if plot_dir is not None:

@@ -13,7 +13,18 @@ from logistic.tables import check_output_path, write_csv
 
 from ._app import app
 from ._inputs import load_model, model_inputs, read_for
-from ._options import JsonOpt, ModelArg, QuietOpt, csv_list
+from ._options import (
+    DecimalOpt,
+    EncodingOpt,
+    FormatOpt,
+    JsonOpt,
+    ModelArg,
+    QuietOpt,
+    SepOpt,
+    ThousandsOpt,
+    csv_list,
+    read_options,
+)
 from ._output import Output, py
 
 __all__ = ["predict"]
@@ -42,6 +53,11 @@ def predict(
         str | None,
         typer.Option(help="Comma-separated input columns to copy into the output (ids...)."),
     ] = None,
+    sep: SepOpt = None,
+    decimal: DecimalOpt = ".",
+    thousands: ThousandsOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    file_format: FormatOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -56,10 +72,13 @@ def predict(
 
     out = Output(quiet, as_json)
     if output is not None:
-        check_output_path(output, "predictions")
+        # Not the model or the data (the rename would replace them), not a device or a pipe.
+        check_output_path(
+            output, "predictions", inputs=(model, data), hint="or omit -o to write on stdout"
+        )
     keep_list = csv_list(keep, "--keep") or []
     m = load_model(model)
-    table = read_for(m, data)
+    table = read_for(m, data, **read_options(sep, decimal, thousands, encoding, file_format))
     if keep_list:
         unknown = [c for c in keep_list if c not in table.column_names]
         if unknown:
