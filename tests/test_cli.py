@@ -108,7 +108,7 @@ def test_train_builtin_data_matches_the_library(tmp_path, monkeypatch, capsys):
     # The same fit done with the library in memory gives the same model, and the file
     # predicts its probabilities bit for bit.
     table = breast_cancer_table()
-    pre = TablePreprocessor().fit(table, [c for c in table.column_names if c != "target"])
+    pre = TablePreprocessor().fit(table, columns=[c for c in table.column_names if c != "target"])
     X = pre.transform(table)
     est = LogisticRegression().fit(X, read_target(table, "target"))
     m = load(tmp_path / "out" / "model.json")

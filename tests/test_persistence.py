@@ -24,7 +24,7 @@ def fair_fit(tmp_path_factory):
     path = tmp_path_factory.mktemp("fair") / "fair.csv"
     pacsv.write_csv(fair_table(), path)
     table = read_table(path)
-    pre = TablePreprocessor(impute="mean").fit(table, FEATURES)
+    pre = TablePreprocessor(impute="mean").fit(table, columns=FEATURES)
     X = pre.transform(table)
     y = read_target(table, "affair")
     est = LogisticRegression(C=0.5).fit(X, y)
@@ -163,7 +163,7 @@ def test_save_refuses_what_it_cannot_store(breast_cancer, tmp_path):
     with pytest.raises(ModelFileError, match="non-finite"):
         save(est, tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()
-    pre = TablePreprocessor().fit(fair_table(missing=False), FEATURES)
+    pre = TablePreprocessor().fit(fair_table(missing=False), columns=FEATURES)
     with pytest.raises(ModelFileError, match="the preprocessor makes"):
         save(LogisticRegression().fit(X, y), tmp_path / "m.json", preprocessor=pre)
     assert list(tmp_path.iterdir()) == []
@@ -190,7 +190,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(breast_cancer, tmp_p
 @pytest.fixture
 def good_doc(tmp_path):
     pre_table = fair_table(missing=False)
-    pre = TablePreprocessor().fit(pre_table, FEATURES)
+    pre = TablePreprocessor().fit(pre_table, columns=FEATURES)
     Xf = pre.transform(pre_table)
     est = LogisticRegression().fit(Xf, read_target(pre_table, "affair"))
     path = save(est, tmp_path / "good.json", preprocessor=pre)
@@ -338,7 +338,7 @@ def test_tampered_multinomial_files_are_refused(multinomial_fit, tmp_path, edit,
 @pytest.fixture(scope="module")
 def unpenalised_fit():
     table = fair_table(missing=False)
-    pre = TablePreprocessor(drop_first=True).fit(table, FEATURES)
+    pre = TablePreprocessor(drop_first=True).fit(table, columns=FEATURES)
     X = pre.transform(table)
     y = read_target(table, "affair")
     est = LogisticRegression(C=np.inf, tol=1e-10).fit(X, y)

@@ -127,7 +127,7 @@ def test_parquet_dictionary_column_is_categorical(fair_complete, tmp_path):
     )
     pq.write_table(t, tmp_path / "d.parquet")
     back = read_table(tmp_path / "d.parquet")
-    pre = TablePreprocessor().fit(back, FEATURES)
+    pre = TablePreprocessor().fit(back, columns=FEATURES)
     assert pre.columns_[0].kind == "categorical"
     assert pre.columns_[0].categories == sorted(RATINGS.values())
 
@@ -226,7 +226,7 @@ def test_matches_scikit_learn_column_transformer(fair_complete):
     from sklearn.compose import ColumnTransformer
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    pre = TablePreprocessor().fit(fair_complete, columns=FEATURES)
     X = pre.transform(fair_complete)
     numeric = [s.name for s in pre.columns_ if s.kind == "numeric"]
     other = [s.name for s in pre.columns_ if s.kind != "numeric"]
@@ -244,7 +244,7 @@ def test_matches_scikit_learn_column_transformer(fair_complete):
 
 
 def test_layout_and_vocabulary(fair_complete):
-    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    pre = TablePreprocessor().fit(fair_complete, columns=FEATURES)
     X = pre.transform(fair_complete)
     assert X.dtype == np.float64
     assert X.shape == (6366, pre.n_features_out)
@@ -266,7 +266,7 @@ def test_constant_column_gets_scale_one():
 
 
 def test_unseen_categories_are_zero_and_counted(fair_complete):
-    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    pre = TablePreprocessor().fit(fair_complete, columns=FEATURES)
     new = fair_complete.slice(0, 5)
     occ = new.column("occupation").to_pylist()
     occ[1] = occ[3] = "astronaut"
@@ -284,7 +284,7 @@ def test_unseen_categories_are_zero_and_counted(fair_complete):
 
 def test_missing_values_are_an_error_naming_columns_and_rows(fair):
     with pytest.raises(DataError) as info:
-        TablePreprocessor().fit(fair, FEATURES)
+        TablePreprocessor().fit(fair, columns=FEATURES)
     msg = str(info.value)
     assert "'age' (3 rows: 5, 18, 251)" in msg
     assert "'occupation' (2 rows: 10, 301)" in msg
@@ -293,7 +293,7 @@ def test_missing_values_are_an_error_naming_columns_and_rows(fair):
 
 @pytest.mark.parametrize("impute", ["mean", "most-frequent"])
 def test_impute_learns_and_applies_fill_values(fair, impute):
-    pre = TablePreprocessor(impute=impute).fit(fair, FEATURES)
+    pre = TablePreprocessor(impute=impute).fit(fair, columns=FEATURES)
     ages = np.array([v for v in fair.column("age").to_pylist() if v is not None])
     age = pre.columns_[FEATURES.index("age")]
     if impute == "mean":
@@ -311,7 +311,7 @@ def test_impute_learns_and_applies_fill_values(fair, impute):
 
 
 def test_json_round_trip_is_exact(fair):
-    pre = TablePreprocessor(impute="mean").fit(fair, FEATURES)
+    pre = TablePreprocessor(impute="mean").fit(fair, columns=FEATURES)
     d = json.loads(json.dumps(pre.to_dict()))
     back = TablePreprocessor.from_dict(d)
     np.testing.assert_array_equal(back.transform(fair), pre.transform(fair))
@@ -332,7 +332,7 @@ def test_json_round_trip_is_exact(fair):
     ],
 )
 def test_from_dict_validates(fair, edit, match):
-    d = TablePreprocessor(impute="mean").fit(fair, FEATURES).to_dict()
+    d = TablePreprocessor(impute="mean").fit(fair, columns=FEATURES).to_dict()
     edit(d)
     with pytest.raises(DataError, match=match):
         TablePreprocessor.from_dict(d)
@@ -344,26 +344,26 @@ def test_text_in_a_numeric_column(tmp_path, fair_complete):
     ages[41] = "thirty"
     t = fair_complete.set_column(1, "age", pa.array(ages))
     with pytest.raises(DataError, match=r"column 'age' holds numbers but data row 42 has 'thirty'"):
-        TablePreprocessor().fit(t, FEATURES)
+        TablePreprocessor().fit(t, columns=FEATURES)
     # ... unless the user says the column is categorical.
-    pre = TablePreprocessor(categorical=["age"]).fit(t, FEATURES)
+    pre = TablePreprocessor(categorical=["age"]).fit(t, columns=FEATURES)
     assert pre.columns_[1].kind == "categorical"
     # Prediction: the model knows 'age' is numeric.
-    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    pre = TablePreprocessor().fit(fair_complete, columns=FEATURES)
     path = write_csv(t.slice(0, 60), tmp_path / "new.csv")
     with pytest.raises(DataError, match=r"column 'age' holds numbers but data row 42 has 'thirty'"):
         pre.transform(read_table(path, column_types=pre.csv_column_types()))
 
 
 def test_prediction_data_lacking_columns(fair_complete):
-    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    pre = TablePreprocessor().fit(fair_complete, columns=FEATURES)
     partial = fair_complete.drop_columns(["age", "educ"])
     with pytest.raises(DataError, match=r"lacks columns 'age', 'educ' that the model uses"):
         pre.transform(partial)
 
 
 def test_prediction_with_missing_values_and_no_imputation(fair, fair_complete):
-    pre = TablePreprocessor().fit(fair_complete, FEATURES)
+    pre = TablePreprocessor().fit(fair_complete, columns=FEATURES)
     with pytest.raises(DataError, match="trained without imputation"):
         pre.transform(fair)
 
@@ -372,7 +372,7 @@ def test_categorical_codes_stay_strings_in_csv(tmp_path):
     path = tmp_path / "codes.csv"
     path.write_text("zip,y\n007,1\n010,0\n007,0\n")
     pre = TablePreprocessor(categorical=["zip"]).fit(
-        read_table(path, column_types={"zip": pa.string()}), ["zip"]
+        read_table(path, column_types={"zip": pa.string()}), columns=["zip"]
     )
     assert pre.columns_[0].categories == ["007", "010"]
     X = pre.transform(read_table(path, column_types=pre.csv_column_types()))
@@ -380,10 +380,19 @@ def test_categorical_codes_stay_strings_in_csv(tmp_path):
 
 
 def test_bad_parameters_and_unsupported_types():
+    t = pa.table({"x": [1.0, 2.0]})
     with pytest.raises(InvalidParameterError, match="impute='median'"):
-        TablePreprocessor(impute="median")
-    t = pa.table({"d": pa.array([1, 2], type=pa.date32()), "x": [1.0, 2.0]})
-    with pytest.raises(DataError, match="column 'd' has type date32"):
+        TablePreprocessor(impute="median").fit(t)  # checked at fit, as scikit-learn does
+    for bad in (
+        {"sparse": "yes"},
+        {"min_frequency": 0},
+        {"min_frequency": 1.5},
+        {"max_categories": 1},
+    ):
+        with pytest.raises(InvalidParameterError, match=next(iter(bad))):
+            TablePreprocessor(**bad).fit(t)
+    t = pa.table({"d": pa.array([[1], [2]]), "x": [1.0, 2.0]})
+    with pytest.raises(DataError, match=r"column 'd' has type list<item: int64>.*exclude=\['d'\]"):
         TablePreprocessor().fit(t)
     with pytest.raises(DataError, match="every row is missing"):
         TablePreprocessor().fit(pa.table({"e": pa.array([None, None], type=pa.float64())}))
@@ -610,7 +619,7 @@ def test_check_output_path(tmp_path):
 @pytest.mark.parametrize("drop_first", [False, True])
 def test_fit_batches_equals_fit(fair, fair_complete, impute, drop_first):
     table = fair_complete if impute is None else fair
-    a = TablePreprocessor(impute=impute, drop_first=drop_first).fit(table, FEATURES)
+    a = TablePreprocessor(impute=impute, drop_first=drop_first).fit(table, columns=FEATURES)
     b = TablePreprocessor(impute=impute, drop_first=drop_first).fit_batches(
         table.to_batches(max_chunksize=500), FEATURES
     )
@@ -654,8 +663,8 @@ def test_fit_batches_errors(fair):
 
 
 def test_reference_coding(fair_complete):
-    full = TablePreprocessor().fit(fair_complete, FEATURES)
-    ref = TablePreprocessor(drop_first=True).fit(fair_complete, FEATURES)
+    full = TablePreprocessor().fit(fair_complete, columns=FEATURES)
+    ref = TablePreprocessor(drop_first=True).fit(fair_complete, columns=FEATURES)
     dropped = set(full.feature_names_out) - set(ref.feature_names_out)
     assert dropped == {
         "occupation=farm",

@@ -273,9 +273,10 @@ def _library_version() -> str:
 class LoadedModel:
     """A model read from a file: the fitted estimator, its preprocessing and its record.
 
-    ``predict_proba`` & co. accept a pyarrow Table (columns matched by name and passed
-    through :attr:`preprocessor`) or, like the estimator, an array of shape
-    (n_samples, n_features) already in the model's feature space.
+    ``predict_proba`` & co. accept a table: a pyarrow Table, a pandas DataFrame or a dict
+    of columns (matched by name and passed through :attr:`preprocessor`), or, like the
+    estimator, an array of shape (n_samples, n_features) already in the model's feature
+    space.
 
     Attributes
     ----------
@@ -313,11 +314,16 @@ class LoadedModel:
         t = self.training.get("target")
         return t if isinstance(t, str) else None
 
-    def transform(self, data) -> np.ndarray:
-        """The model's input matrix (n_samples, n_features) for a Table or an array."""
+    def transform(self, data):
+        """The model's input matrix (n_samples, n_features) for a table (a pyarrow Table or
+        RecordBatch, a pandas DataFrame or a dict of columns, through the preprocessing;
+        CSR where the preprocessing is sparse) or an array already in the model's feature
+        space."""
         import pyarrow as pa
 
-        if isinstance(data, pa.Table):
+        if isinstance(data, pa.Table | pa.RecordBatch | dict) or (
+            hasattr(data, "columns") and hasattr(data, "iloc")
+        ):
             if self.preprocessor is None:
                 raise DataError(
                     "this model was saved without preprocessing; pass an array of shape "

@@ -75,7 +75,7 @@ class Chunk:
 
 def pack(X, y, s, o, dtype):
     """A :class:`Chunk` of one row chunk's arrays, X in ``dtype``."""
-    X = np.asarray(X)
+    X = X.tocsr() if sp.issparse(X) else np.asarray(X)  # a CSR chunk stays sparse
     if X.dtype != dtype:
         X = X.astype(dtype)
     y = np.asarray(y)
@@ -87,7 +87,8 @@ def pack(X, y, s, o, dtype):
 def meta(chunk):
     """What the client needs to validate a chunk and count its classes."""
     y = chunk.y
-    out = {"rows": int(y.shape[0]), "finite_X": bool(np.all(np.isfinite(chunk.X)))}
+    X = chunk.X.data if sp.issparse(chunk.X) else chunk.X
+    out = {"rows": int(y.shape[0]), "finite_X": bool(np.all(np.isfinite(X)))}
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         out["bad_y"] = True
         return out

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._classes import check_class_weight, class_weight_factors
 from .._links import BINOMIAL
@@ -208,6 +209,8 @@ class DaskSource(Source):
         if self.n_samples == 0:
             raise DataError("X has no rows; at least one is needed.")
         self.dtype = dtype
+        # chunks of scipy.sparse matrices (meta a CSR matrix) keep the source sparse
+        self.sparse = sp.issparse(getattr(X, "_meta", None))
         self.chunk_rows = tuple(int(r) for r in rows)
         self.n_passes = 0
         self._groups = None  # see _placement

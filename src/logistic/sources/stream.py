@@ -24,22 +24,25 @@ from __future__ import annotations
 
 import queue
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import scipy.sparse as sp
 
 from .._classes import (
     MAX_CLASSES,
+    case_collisions,
     check_class_weight,
     check_labels,
     class_weight_factors,
     too_many_classes,
 )
 from .._files import expand_paths, infer_format, iter_batches, read_schema
-from ..errors import DataError, InvalidParameterError
+from ..errors import DataError, DataWarning, InvalidParameterError
 from ._base import Source
 from ._tasks import combine
 from .memory import InMemorySource
@@ -89,10 +92,11 @@ class StreamSource(Source):
         feature column is float32 (or float16) in the file and uses float64 otherwise
         (always float64 for CSV, whose text has no width).
     transform : callable or None, default=None
-        ``transform(record_batch) -> ndarray (m, n_features)``: turns each batch (a
-        :class:`pyarrow.RecordBatch` of the columns read) into the feature matrix, e.g. a
-        fitted one-hot / standardising preprocessor. It must be a pure function of the
-        batch (fitted beforehand), so that every pass sees the same rows.
+        ``transform(record_batch) -> ndarray or CSR matrix (m, n_features)``: turns each
+        batch (a :class:`pyarrow.RecordBatch` of the columns read) into the feature
+        matrix, e.g. a fitted one-hot / standardising preprocessor (a CSR result keeps the
+        source sparse). It must be a pure function of the batch (fitted beforehand), so
+        that every pass sees the same rows.
     shuffle_buffer : int, default=4
         Record batches held and shuffled together by :meth:`minibatches`.
     prefetch : int, default=1
@@ -100,6 +104,12 @@ class StreamSource(Source):
         current one (0: read in the calling thread).
     csv_options : dict or None, default=None
         Extra keyword arguments for :class:`pyarrow.csv.ParseOptions` (``delimiter`` ...).
+    dialect : logistic.tables.CsvDialect or None, default=None
+        How the CSV text is written (delimiter, decimal mark, digit groups, encoding);
+        None: the delimiter detected, ``.`` decimals, UTF-8.
+    drop_missing_target : bool, default=False
+        Leave out the rows whose target is missing (in every pass), instead of refusing
+        them.
 
     Attributes
     ----------
@@ -136,8 +146,12 @@ class StreamSource(Source):
         shuffle_buffer: int = 4,
         prefetch: int = 1,
         csv_options: dict | None = None,
+        drop_missing_target: bool = False,
+        dialect=None,
     ):
         self.files = expand_paths(paths, file_format=file_format)
+        self.drop_missing_target = bool(drop_missing_target)
+        self.dialect = dialect
         self.file_format = infer_format(self.files, file_format)
         if not isinstance(target, str):
             raise InvalidParameterError(
@@ -218,6 +232,7 @@ class StreamSource(Source):
             file_format=self.file_format,
             csv_options=self.csv_options,
             batch_size=self.batch_size,
+            dialect=self.dialect,
         )
 
     def _column_types(self):
@@ -233,8 +248,9 @@ class StreamSource(Source):
         return types
 
     def _record_batches(self) -> Iterator[tuple[Path, pa.RecordBatch]]:
-        """Every record batch of every file, in file order, with its file."""
-        return iter_batches(
+        """Every record batch of every file, in file order, with its file (without the
+        rows whose target is missing, with ``drop_missing_target``)."""
+        batches = iter_batches(
             self.files,
             self._read_columns,
             self.batch_size,
@@ -242,13 +258,26 @@ class StreamSource(Source):
             file_format=self.file_format,
             with_path=True,
             csv_options=self.csv_options,
+            dialect=self.dialect,
         )
+        if not self.drop_missing_target:
+            return batches
+        return ((path, kept) for path, kept in map(self._with_target, batches) if kept.num_rows)
+
+    def _with_target(self, item):
+        path, batch = item
+        col = batch.column(self.target)
+        if not col.null_count:
+            return path, batch
+        return path, batch.filter(pc.is_valid(col))
 
     def _features(self, batch: pa.RecordBatch) -> np.ndarray:
         """The ``(m, n_features)`` matrix of one batch (Fortran order: one copy per column)."""
         m = batch.num_rows
         if self.transform is not None:
-            X = np.asarray(self.transform(batch))
+            X = self.transform(batch)
+            # a CSR result (a one-hot design) stays sparse: memory of its non-zeros
+            X = X.tocsr() if sp.issparse(X) else np.asarray(X)
             if X.ndim != 2 or X.shape[0] != m:
                 raise DataError(
                     f"transform returned shape {X.shape} for a batch of {m} rows; it must "
@@ -265,9 +294,17 @@ class StreamSource(Source):
     def _column(self, batch, name):
         return batch.column(name).to_numpy(zero_copy_only=False).astype(self.dtype, copy=False)
 
+    def _target_column(self, batch):
+        """The target column; text stripped of surrounding spaces, as every reader of
+        labels does (``logistic.tables.read_target``): ``"Yes "`` is ``"Yes"``."""
+        col = batch.column(self.target)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            col = pc.utf8_trim_whitespace(col)
+        return col
+
     def _labels(self, batch) -> np.ndarray:
         """0/1 for a binary target (1 is ``classes_[1]``), else the index into ``classes_``."""
-        col = batch.column(self.target)
+        col = self._target_column(batch)
         if len(self.classes_) > 2:
             idx = pc.index_in(col, value_set=self._value_set)
             return idx.to_numpy(zero_copy_only=False).astype(self.dtype)
@@ -310,12 +347,17 @@ class StreamSource(Source):
         for path, batch in self._record_batches():
             where = f"{path} (rows {n_rows}..{n_rows + batch.num_rows - 1})"
             for name in self._read_columns or [self.target]:
+                if name == self.target and batch.column(name).null_count:
+                    raise DataError(
+                        f"target column {name!r} has missing values in {where}; drop those "
+                        "rows with drop_missing_target=True."
+                    )
                 if batch.column(name).null_count:
                     raise DataError(
                         f"column {name!r} has missing values in {where}; streamed files "
                         "accept no missing values (impute them first)."
                     )
-            tcol = batch.column(self.target)
+            tcol = self._target_column(batch)
             self._target_arrow_type = tcol.type
             if tcol.null_count:
                 raise DataError(f"target column {self.target!r} has missing values in {where}.")
@@ -352,6 +394,7 @@ class StreamSource(Source):
             X = self._features(batch)
             if n_features is None:
                 n_features = X.shape[1]
+                self.sparse = sp.issparse(X)
                 if self.dtype is None:
                     self.dtype = (
                         X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
@@ -360,7 +403,7 @@ class StreamSource(Source):
                 raise DataError(
                     f"{where} gives {X.shape[1]} features, earlier batches {n_features}."
                 )
-            if not np.all(np.isfinite(X)):
+            if not np.all(np.isfinite(X.data if sp.issparse(X) else X)):
                 raise DataError(f"the features have NaN or infinity in {where}.")
             n_rows += batch.num_rows
         if n_rows == 0:
@@ -372,11 +415,10 @@ class StreamSource(Source):
 
     def _set_classes(self, per_label) -> None:
         labels = list(per_label)
-        check_labels(
-            f"target column {self.target!r}",
-            sorted(labels),
-            [per_label[v][0] for v in sorted(labels)],
-        )
+        rows = [per_label[v][0] for v in sorted(labels)]
+        check_labels(f"target column {self.target!r}", sorted(labels), rows)
+        for note in case_collisions(f"target column {self.target!r}", sorted(labels), rows):
+            warnings.warn(note, DataWarning, stacklevel=4)
         if len(labels) > 2 and self.offset is not None:
             raise DataError(
                 f"offset={self.offset!r} is one column, but the target column {self.target!r} "
@@ -540,7 +582,11 @@ def _take(X, y, s, o, idx) -> InMemorySource:
 def _concat(parts):
     if len(parts) == 1:
         return parts[0]
-    X = np.concatenate([p[0] for p in parts])
+    X = (
+        sp.vstack([p[0] for p in parts], format="csr")
+        if sp.issparse(parts[0][0])
+        else np.concatenate([p[0] for p in parts])
+    )
     y = np.concatenate([p[1] for p in parts])
     s = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
     o = None if parts[0][3] is None else np.concatenate([p[3] for p in parts])

@@ -39,6 +39,8 @@ from .._atomic import (
     write_csv,
 )
 from .._classes import MAX_CLASSES
+from .._csv import CsvDialect, detect_delimiter
+from .._csv import compression as file_compression
 from .._files import (
     NULL_VALUES,
     expand_paths,
@@ -49,15 +51,25 @@ from .._files import (
     read_table,
 )
 from ._columns import ColumnSpec
-from ._preprocess import IMPUTE_CHOICES, TablePreprocessor, TransformReport
-from ._target import breast_cancer_table, check_class_count, read_target, select_features
+from ._preprocess import IMPUTE_CHOICES, SPARSE_THRESHOLD, TablePreprocessor, TransformReport
+from ._target import (
+    TargetRows,
+    breast_cancer_table,
+    check_class_count,
+    read_target,
+    read_target_rows,
+    select_features,
+)
 
 __all__ = [
     "IMPUTE_CHOICES",
     "MAX_CLASSES",
     "NULL_VALUES",
+    "SPARSE_THRESHOLD",
     "ColumnSpec",
+    "CsvDialect",
     "TablePreprocessor",
+    "TargetRows",
     "TransformReport",
     "array_sha256",
     "atomic_write",
@@ -65,7 +77,9 @@ __all__ = [
     "breast_cancer_table",
     "check_class_count",
     "check_output_path",
+    "detect_delimiter",
     "expand_paths",
+    "file_compression",
     "file_format",
     "file_sha256",
     "infer_format",
@@ -73,6 +87,7 @@ __all__ = [
     "read_schema",
     "read_table",
     "read_target",
+    "read_target_rows",
     "select_features",
     "write_csv",
 ]

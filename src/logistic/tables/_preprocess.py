@@ -3,79 +3,61 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._text import names as _names
 from .._text import quoted as _quoted
 from ..errors import DataError, InvalidParameterError
+from ._categories import (
+    check_identifier,
+    check_mostly_numbers,
+    check_pooling,
+    check_row_number,
+    kept_categories,
+)
 from ._columns import (
     ColumnSpec,
+    TransformReport,
     _category_array,
     _check_not_numeric_typo,
     _ColumnAccumulator,
     _decode,
     _float_values,
-    _is_finite_number,
     _missing_mask,
     _missing_message,
+    _strictly_increasing,
+    _time_values,
+    as_arrow_table,
+    is_time_type,
+    mean_and_scale,
 )
+from ._serialise import IMPUTE_CHOICES, read_preprocessing
 
 __all__ = ["IMPUTE_CHOICES", "TablePreprocessor", "TransformReport"]
 
-#: Accepted values of ``impute``.
-IMPUTE_CHOICES = ("mean", "most-frequent")
+
+#: ``sparse="auto"`` gives a CSR matrix when at most this share of the design's entries
+#: can be non-zero (one per numeric column and one per categorical column of each row, of
+#: ``n_features_out``): scikit-learn's ``ColumnTransformer(sparse_threshold=0.3)``.
+SPARSE_THRESHOLD = 0.3
 
 
-@dataclass
-class TransformReport:
-    """What :meth:`TablePreprocessor.transform` met on the way.
+class TablePreprocessor(TransformerMixin, BaseEstimator):
+    """Turns the feature columns of a table into a float64 design matrix.
 
-    Attributes
-    ----------
-    n_rows : int
-    unseen : dict of {str: dict of {str: int}}
-        Per categorical column, categories not seen in training and how many rows had each
-        (those rows encode as all zeros in that column's block).
-    imputed : dict of {str: int}
-        Per column, how many missing values were filled.
-    """
-
-    n_rows: int = 0
-    unseen: dict[str, dict[str, int]] = field(default_factory=dict)
-    imputed: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def n_unseen(self) -> int:
-        """Total number of cells holding an unseen category."""
-        return sum(sum(d.values()) for d in self.unseen.values())
-
-    def unseen_message(self) -> str:
-        """One line for a warning, or "" when every category was known."""
-        if not self.unseen:
-            return ""
-        parts = []
-        for col, cats in self.unseen.items():
-            top = sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
-            shown = ", ".join(f"'{k}' x{v}" for k, v in top[:3])
-            more = f", ... ({len(top) - 3} more)" if len(top) > 3 else ""
-            parts.append(f"{col}: {shown}{more}")
-        return (
-            f"{self.n_unseen} value(s) in categories not seen in training were encoded as all "
-            f"zeros ({'; '.join(parts)})."
-        )
-
-
-class TablePreprocessor:
-    """Turns the feature columns of a pyarrow Table into a float64 design matrix.
-
-    Numeric columns (integers, floats, decimals) become ``(x - mean) / scale``
-    (``scale`` the population standard deviation, 1 for a constant column); string,
-    dictionary and boolean columns become one 0/1 column per category, categories sorted.
-    Statistics are computed on the non-missing training values.
+    Numeric columns (integers, floats, decimals; dates and datetimes as days since
+    1970-01-01) become ``(x - mean) / scale`` (``scale`` the population standard
+    deviation, 1 for a constant column); string, dictionary and boolean columns become one
+    0/1 column per category, categories sorted. Statistics are computed on the
+    non-missing training values. A scikit-learn transformer: ``fit`` and ``transform``
+    take a pyarrow Table, a pandas DataFrame or a dict of columns, so it composes with
+    ``Pipeline`` (``Pipeline([("table", TablePreprocessor()), ("lr",
+    LogisticRegression())]).fit(df, y)``).
 
     Parameters
     ----------
@@ -94,6 +76,20 @@ class TablePreprocessor:
         column gets no output column, so that the encoded columns and an intercept are not
         collinear. Needed for an unpenalised fit with standard errors; a penalised fit keeps
         every category (the penalty treats them symmetrically).
+    sparse : {"auto", True, False}, default="auto"
+        The design's format: a ``scipy.sparse`` CSR matrix (memory proportional to the
+        non-zeros: one per numeric and one per categorical column of a row, whatever the
+        number of categories) or a dense array. ``"auto"``: CSR when at most
+        :data:`SPARSE_THRESHOLD` of the entries can be non-zero.
+    min_frequency : int >= 1, float in (0, 1) or None, default=None
+        Categories seen in fewer training rows (int) or a smaller share of them (float)
+        are pooled into one level, ``"name=(other)"``, which also takes the categories
+        never seen in training (scikit-learn's ``OneHotEncoder(min_frequency=...,
+        handle_unknown="infrequent_if_exist")``).
+    max_categories : int >= 2 or None, default=None
+        At most this many output levels per categorical column, the pooled level
+        included: the ``max_categories - 1`` most frequent categories (ties: the first
+        in sorted order) are kept.
 
     Attributes
     ----------
@@ -105,37 +101,85 @@ class TablePreprocessor:
     n_features_out : int
     last_report_ : TransformReport
         The report of the most recent :meth:`transform`.
+
+    Warns
+    -----
+    DataWarning
+        At fit: a text column with half as many distinct values as rows or more (an
+        identifier; from 90% on, without pooling, a :class:`DataError`), a column of
+        strictly increasing integers (a row number), a text column that is mostly numbers.
     """
 
-    def __init__(self, *, impute=None, standardize=True, categorical=None, drop_first=False):
-        if impute is not None and impute not in IMPUTE_CHOICES:
+    def __init__(
+        self,
+        *,
+        impute=None,
+        standardize=True,
+        categorical=None,
+        drop_first=False,
+        sparse="auto",
+        min_frequency=None,
+        max_categories=None,
+    ):
+        self.impute = impute
+        self.standardize = standardize
+        self.categorical = categorical
+        self.drop_first = drop_first
+        self.sparse = sparse
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+
+    def _check_params(self):
+        if self.impute is not None and self.impute not in IMPUTE_CHOICES:
             raise InvalidParameterError(
-                f"impute={impute!r} is not accepted; impute accepts None, 'mean' or "
+                f"impute={self.impute!r} is not accepted; impute accepts None, 'mean' or "
                 "'most-frequent'."
             )
-        self.impute = impute
-        self.standardize = bool(standardize)
-        self.categorical = list(categorical or [])
-        self.drop_first = bool(drop_first)
-        self.columns_: list[ColumnSpec] | None = None
-        self.last_report_ = TransformReport()
+        if not (self.sparse == "auto" or isinstance(self.sparse, bool | np.bool_)):
+            raise InvalidParameterError(
+                f"sparse={self.sparse!r} is not accepted; sparse accepts 'auto', True or False."
+            )
+        check_pooling(self.min_frequency, self.max_categories)
+
+    @property
+    def _categorical(self) -> list[str]:
+        return [str(c) for c in (self.categorical or [])]
+
+    @property
+    def _pooling(self) -> bool:
+        return self.min_frequency is not None or self.max_categories is not None
 
     # -- fitting ----------------------------------------------------------------------
-    def fit(self, table: pa.Table, columns: Sequence[str] | None = None) -> TablePreprocessor:
+    def fit(self, X, y=None, *, columns: Sequence[str] | None = None) -> TablePreprocessor:
         """Learn the column statistics.
 
         Parameters
         ----------
-        table : pyarrow.Table of n_rows rows
+        X : pyarrow.Table, pandas.DataFrame or dict of columns, of n_rows rows
+        y : ignored
+            Accepted for scikit-learn's ``Pipeline``.
         columns : sequence of str, optional
-            The feature columns, in order; default every column of ``table``.
+            The feature columns, in order; default every column of ``X``.
 
         Raises
         ------
         DataError
             A column is missing, of an unsupported type, entirely missing, holds text in a
-            mostly numeric column, or has missing values while ``impute`` is None.
+            mostly numeric column, is an identifier (see the class), or has missing values
+            while ``impute`` is None.
         """
+        self._check_params()
+        table = as_arrow_table(X)
+        if (
+            isinstance(y, list | tuple)
+            and y
+            and all(isinstance(v, str) and v in table.column_names for v in y)
+        ):
+            # fit(table, ["a", "b"]): the feature list in y's place would be ignored
+            raise InvalidParameterError(
+                f"fit's second argument is y (ignored), not the feature columns {list(y)!r}; "
+                "give them as columns=[...]."
+            )
         columns = list(table.column_names if columns is None else columns)
         self._check_columns(table, columns)
         return self._set_columns(
@@ -159,33 +203,52 @@ class TablePreprocessor:
                     f"column '{name}' has an infinite value at data row {row + 1}; numeric "
                     "columns accept finite numbers."
                 )
+            check_row_number(
+                name,
+                pa.types.is_integer(col.type) and _strictly_increasing(observed),
+                observed.size,
+            )
+            center, std = mean_and_scale(observed)
             mean, scale = 0.0, 1.0
             if self.standardize:
-                mean = float(np.mean(observed))
-                std = float(np.std(observed))
+                mean = center
                 # A constant column carries no information; scale 1 keeps it finite (it
                 # becomes all zeros) instead of dividing by 0.
                 scale = std if std > 0.0 and np.isfinite(std) else 1.0
             fill = None
             if self.impute == "mean":
-                fill = float(np.mean(observed))
+                fill = center
             elif self.impute == "most-frequent":
                 vals, counts = np.unique(observed, return_counts=True)
                 fill = float(vals[np.argmax(counts)])
-            return ColumnSpec(name, "numeric", mean=mean, scale=scale, fill=fill), miss
+            time = is_time_type(col.type)
+            return ColumnSpec(name, "numeric", mean=mean, scale=scale, fill=fill, time=time), miss
         counts = pc.value_counts(_category_array(col, kind).drop_null()).to_pylist()
-        counts.sort(key=lambda d: d["values"])  # the sorted vocabulary
-        categories = [str(d["values"]) for d in counts]
+        counts = {str(d["values"]): int(d["counts"]) for d in counts}
+        return self._categorical_spec(name, kind, counts), miss
+
+    @staticmethod
+    def _check_row_number(name, increasing: bool, n_values: int) -> None:
+        check_row_number(name, increasing, n_values)  # for the streamed accumulator
+
+    def _categorical_spec(self, name, kind, counts: dict) -> ColumnSpec:
+        """The spec of a one-hot column from its training ``counts`` (category -> rows):
+        the identifier and mostly-numbers checks, the pooling of rare categories, the most
+        frequent category as the fill, the reference category with ``drop_first``."""
+        n = sum(counts.values())
+        categories = sorted(counts)
+        check_identifier(name, kind, len(categories), n, pooling=self._pooling)
+        if name not in self._categorical:
+            check_mostly_numbers(name, counts, n)
         fill = None
         if self.impute is not None:
             # Most frequent category; ties go to the first in sorted order.
-            fill = categories[int(np.argmax([d["counts"] for d in counts]))]
-        return self._categorical_spec(name, kind, categories, fill), miss
-
-    def _categorical_spec(self, name, kind, categories, fill) -> ColumnSpec:
-        """The spec of a one-hot column (its reference category with ``drop_first``)."""
-        reference = categories[0] if self.drop_first else None
-        return ColumnSpec(name, kind, categories=categories, fill=fill, reference=reference)
+            top = max(counts.values())
+            fill = next(c for c in categories if counts[c] == top)
+        kept = kept_categories(counts, n, self.min_frequency, self.max_categories)
+        other = len(kept) < len(categories)
+        reference = kept[0] if self.drop_first and kept else None
+        return ColumnSpec(name, kind, categories=kept, fill=fill, reference=reference, other=other)
 
     def fit_batches(self, batches, columns: Sequence[str] | None = None) -> TablePreprocessor:
         """Learn the column statistics in one pass over record batches (out of core).
@@ -212,6 +275,7 @@ class TablePreprocessor:
             As :meth:`fit`; also when a column changes kind between batches (numbers in one
             file, text in another), or there are no rows.
         """
+        self._check_params()
         acc: dict[str, _ColumnAccumulator] | None = None
         start = 0
         for batch in batches:
@@ -256,7 +320,7 @@ class TablePreprocessor:
         if dupes:
             raise DataError(f"columns {_quoted(dupes)} are listed more than once; name each once.")
         self._check_present(table, columns, "training data")
-        unknown_cat = [c for c in self.categorical if c not in columns]
+        unknown_cat = [c for c in self._categorical if c not in columns]
         if unknown_cat:
             raise DataError(
                 f"categorical column(s) {_quoted(unknown_cat)} are not among the features "
@@ -266,11 +330,16 @@ class TablePreprocessor:
     def _kind(self, name, col, check=True) -> str:
         """The column's kind, "numeric", "categorical" or "boolean", from its type."""
         t = col.type
-        if name in self.categorical:
+        if name in self._categorical:
             if pa.types.is_boolean(t):
                 return "boolean"
             return "categorical"
-        if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        if (
+            pa.types.is_integer(t)
+            or pa.types.is_floating(t)
+            or pa.types.is_decimal(t)
+            or is_time_type(t)
+        ):
             return "numeric"
         if pa.types.is_boolean(t):
             return "boolean"
@@ -284,12 +353,12 @@ class TablePreprocessor:
             )
         raise DataError(
             f"column '{name}' has type {t}, which is not supported; feature columns accept "
-            "numbers, strings or booleans (choose columns with --features)."
+            f"numbers, dates, strings or booleans (leave it out: exclude=['{name}'])."
         )
 
     # -- transforming -----------------------------------------------------------------
     def _check_fitted(self):
-        if self.columns_ is None:
+        if getattr(self, "columns_", None) is None:
             from ..errors import NotFittedError
 
             raise NotFittedError(
@@ -320,18 +389,31 @@ class TablePreprocessor:
         self._check_fitted()
         return {s.name: pa.string() for s in self.columns_ if s.kind == "categorical"}
 
-    def transform(self, table: pa.Table) -> np.ndarray:
-        """The design matrix of ``table``; the report goes to :attr:`last_report_`.
+    @property
+    def sparse_output(self) -> bool:
+        """Whether :meth:`transform` returns a CSR matrix (see ``sparse``)."""
+        self._check_fitted()
+        if self.sparse != "auto":
+            return bool(self.sparse)
+        return len(self.columns_) <= SPARSE_THRESHOLD * self.n_features_out
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The output column names (scikit-learn's transformer API)."""
+        return np.asarray(self.feature_names_out, dtype=object)
+
+    def transform(self, X):
+        """The design matrix of ``X``; the report goes to :attr:`last_report_`.
 
         Parameters
         ----------
-        table : pyarrow.Table of n_rows rows
+        X : pyarrow.Table, pandas.DataFrame or dict of columns, of n_rows rows
             Must hold every input column (by name, in any order; other columns are
             ignored).
 
         Returns
         -------
-        ndarray of shape (n_rows, n_features_out), float64
+        ndarray or scipy.sparse.csr_matrix of shape (n_rows, n_features_out), float64
+            CSR when :attr:`sparse_output`.
 
         Raises
         ------
@@ -339,20 +421,28 @@ class TablePreprocessor:
             A column is missing, a numeric column holds text (the message names the row),
             or there are missing values and ``impute`` is None.
         """
-        X, report = self.transform_with_report(table)
+        X, report = self.transform_with_report(X)
         self.last_report_ = report
         return X
 
-    def transform_with_report(self, table: pa.Table) -> tuple[np.ndarray, TransformReport]:
-        """Like :meth:`transform`, returning ``(X, report)`` and leaving ``self`` unchanged."""
+    def transform_with_report(self, table):
+        """Like :meth:`transform`, returning ``(X, report)`` and leaving ``self`` unchanged.
+
+        The design is built column by column as ``(rows, output column, value)`` with at
+        most one entry per input column and row, so its memory is that of the non-zeros
+        (a dense result is filled from the same entries).
+        """
         self._check_fitted()
+        table = as_arrow_table(table)
         self._check_present(table, self.input_columns, "the data")
         n = table.num_rows
-        X = np.zeros((n, self.n_features_out), dtype=np.float64)
         report = TransformReport(n_rows=n)
         missing = {}
+        # entry (i, j) of the design is value[i, j] at output column index[i, j] (-1: none)
+        index = np.full((n, len(self.columns_)), -1, dtype=np.int64)
+        value = np.zeros((n, len(self.columns_)), dtype=np.float64)
         offset = 0
-        for spec in self.columns_:
+        for j, spec in enumerate(self.columns_):
             col = _decode(table.column(spec.name))
             miss = _missing_mask(col)
             if miss.any():
@@ -361,7 +451,8 @@ class TablePreprocessor:
                 else:
                     report.imputed[spec.name] = int(miss.sum())
             if spec.kind == "numeric":
-                x = _float_values(spec.name, col)
+                read = _time_values if spec.time else _float_values
+                x = read(spec.name, col)
                 if miss.any() and spec.fill is not None:
                     x = np.where(miss, spec.fill, x)
                 if np.isinf(x).any():
@@ -370,41 +461,61 @@ class TablePreprocessor:
                         f"column '{spec.name}' has an infinite value at data row {row + 1}; "
                         "numeric columns accept finite numbers."
                     )
-                X[:, offset] = (x - spec.mean) / spec.scale
+                index[:, j] = offset
+                value[:, j] = (x - spec.mean) / spec.scale
             else:
-                self._one_hot(spec, col, miss, X[:, offset : offset + spec.width], report)
+                hot = self._one_hot(spec, col, miss, report)
+                index[:, j] = np.where(hot >= 0, hot + offset, -1)
+                value[:, j] = 1.0
             offset += spec.width
         if missing:
             raise DataError(_missing_message(missing, fit=False))
+        present = index >= 0
+        if self.sparse_output:
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(present.sum(axis=1), out=indptr[1:])
+            X = sp.csr_matrix(
+                (value[present], index[present], indptr), shape=(n, self.n_features_out)
+            )
+            X.sum_duplicates()  # a no-op (one entry per input column); sorts the indices
+            return X, report
+        X = np.zeros((n, self.n_features_out), dtype=np.float64)
+        rows = np.broadcast_to(np.arange(n)[:, None], index.shape)
+        X[rows[present], index[present]] = value[present]
         return X, report
 
-    def _one_hot(self, spec, col, miss, out, report):
-        """Write the one-hot block of one column into ``out``; count unseen categories."""
+    def _one_hot(self, spec, col, miss, report) -> np.ndarray:
+        """Each row's column in the one-hot block of one column (-1: none: missing, the
+        reference category, or unseen without a pooled level); counts unseen categories."""
         # Vectorised in Arrow: look every value up in the sorted vocabulary at once.
         arr = _category_array(col, spec.kind)
         if miss.any() and spec.fill is not None:
             arr = pc.if_else(pa.array(miss), pa.scalar(spec.fill, pa.string()), arr)
         index = pc.index_in(arr, value_set=pa.array(spec.categories, type=pa.string()))
-        idx = np.asarray(index.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.intp)
+        idx = np.asarray(index.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
         known = idx >= 0
-        if spec.reference is None:
-            out[np.flatnonzero(known), idx[known]] = 1.0
-        else:
+        present = ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        if spec.reference is not None:
             # Reference coding: the reference category's rows stay all zeros, the
             # categories after it shift one column to the left.
             ref = spec.categories.index(spec.reference)
-            hot = known & (idx != ref)
-            col = idx[hot] - (idx[hot] > ref)
-            out[np.flatnonzero(hot), col] = 1.0
-        unseen = ~known & ~np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            idx = np.where(idx == ref, -1, idx - (idx > ref))
+        if spec.other:
+            # everything else that is present, rare in training or unseen, is the pooled
+            # level, the block's last column
+            idx[~known & present] = spec.width - 1
+            return idx
+        unseen = ~known & present
         if unseen.any():
             counts = pc.value_counts(arr.filter(pa.array(unseen)))
             report.unseen[spec.name] = {
                 str(v["values"]): int(v["counts"]) for v in counts.to_pylist()
             }
+        return idx
 
-    def transform_batch(self, batch) -> np.ndarray:
-        """The design matrix of one record batch (or table), shape (n_rows, n_features_out).
+    def transform_batch(self, batch):
+        """The design matrix of one record batch (or table), shape (n_rows, n_features_out),
+        CSR when :attr:`sparse_output`.
 
         A pure function of the batch (the report is discarded, ``self`` is not changed), as
         :class:`logistic.sources.StreamSource` requires of its ``transform``; picklable, so
@@ -413,9 +524,9 @@ class TablePreprocessor:
         X, _ = self.transform_with_report(batch)
         return X
 
-    def fit_transform(self, table, columns=None) -> np.ndarray:
-        """``fit(table, columns).transform(table)``; shape (n_rows, n_features_out)."""
-        return self.fit(table, columns).transform(table)
+    def fit_transform(self, X, y=None, *, columns=None):
+        """``fit(X, columns=columns).transform(X)``; shape (n_rows, n_features_out)."""
+        return self.fit(X, columns=columns).transform(X)
 
     @staticmethod
     def _check_present(table, columns, where):
@@ -440,6 +551,8 @@ class TablePreprocessor:
         }
         if self.drop_first:
             d["drop_first"] = True
+        if self.sparse != "auto":
+            d["sparse"] = bool(self.sparse)
         return d
 
     @classmethod
@@ -452,88 +565,13 @@ class TablePreprocessor:
             A field is missing, of the wrong type, not finite, or inconsistent; the message
             names the field.
         """
-        if not isinstance(d, dict):
-            raise DataError(f"preprocessing must be an object, got {type(d).__name__}.")
-        impute = d.get("impute")
-        if impute is not None and impute not in IMPUTE_CHOICES:
-            raise DataError(f"preprocessing.impute={impute!r} is not one of {IMPUTE_CHOICES}.")
-        standardize = d.get("standardize", True)
-        if not isinstance(standardize, bool):
-            raise DataError("preprocessing.standardize must be true or false.")
-        drop_first = d.get("drop_first", False)
-        if not isinstance(drop_first, bool):
-            raise DataError("preprocessing.drop_first must be true or false.")
-        cols = d.get("columns")
-        if not isinstance(cols, list) or not cols:
-            raise DataError("preprocessing.columns must be a non-empty list.")
-        specs, seen = [], set()
-        for i, c in enumerate(cols):
-            where = f"preprocessing.columns[{i}]"
-            if not isinstance(c, dict):
-                raise DataError(f"{where} must be an object.")
-            name, kind = c.get("name"), c.get("kind")
-            if not isinstance(name, str) or not name:
-                raise DataError(f"{where}.name must be a non-empty string.")
-            if name in seen:
-                raise DataError(f"{where}.name '{name}' appears twice.")
-            seen.add(name)
-            fill = c.get("fill")
-            if kind == "numeric":
-                mean, scale = c.get("mean"), c.get("scale")
-                for key, v in (("mean", mean), ("scale", scale)):
-                    if not _is_finite_number(v):
-                        raise DataError(f"{where}.{key} must be a finite number, got {v!r}.")
-                if scale <= 0:
-                    raise DataError(f"{where}.scale must be > 0, got {scale!r}.")
-                if fill is not None and not _is_finite_number(fill):
-                    raise DataError(f"{where}.fill must be a finite number or null, got {fill!r}.")
-                specs.append(
-                    ColumnSpec(
-                        name,
-                        kind,
-                        mean=float(mean),
-                        scale=float(scale),
-                        fill=None if fill is None else float(fill),
-                    )
-                )
-            elif kind in ("categorical", "boolean"):
-                cats = c.get("categories")
-                if (
-                    not isinstance(cats, list)
-                    or not cats
-                    or not all(isinstance(v, str) for v in cats)
-                ):
-                    raise DataError(f"{where}.categories must be a non-empty list of strings.")
-                if cats != sorted(set(cats)):
-                    raise DataError(f"{where}.categories must be sorted and unique.")
-                if fill is not None and fill not in cats:
-                    raise DataError(f"{where}.fill {fill!r} is not one of its categories.")
-                reference = c.get("reference")
-                if drop_first and reference != cats[0]:
-                    raise DataError(
-                        f"{where}.reference must be its first category {cats[0]!r} "
-                        f"(preprocessing.drop_first is true), got {reference!r}."
-                    )
-                if not drop_first and reference is not None:
-                    raise DataError(
-                        f"{where}.reference is set but preprocessing.drop_first is false."
-                    )
-                specs.append(
-                    ColumnSpec(name, kind, categories=list(cats), fill=fill, reference=reference)
-                )
-            else:
-                raise DataError(
-                    f"{where}.kind={kind!r} is not one of 'numeric', 'categorical', 'boolean'."
-                )
-            if impute is None and fill is not None:
-                raise DataError(f"{where}.fill is set but preprocessing.impute is null.")
-            if impute is not None and fill is None:
-                raise DataError(f"{where}.fill is null but preprocessing.impute is {impute!r}.")
-        self = cls(impute=impute, standardize=standardize, drop_first=drop_first)
+        params, specs = read_preprocessing(d)
+        self = cls(**params)
         self.categorical = [s.name for s in specs if s.kind != "numeric"]
         self.columns_ = specs
         return self
 
     def __repr__(self) -> str:
-        state = "unfitted" if self.columns_ is None else f"{len(self.columns_)} columns"
+        columns = getattr(self, "columns_", None)
+        state = "unfitted" if columns is None else f"{len(columns)} columns"
         return f"TablePreprocessor(impute={self.impute!r}, {state})"

@@ -1,0 +1,138 @@
+"""What a categorical column's training counts decide: which categories keep a column
+(pooling), and the warnings and refusals about columns that are probably not features
+(identifiers, row numbers, numbers written as text)."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+from ..errors import DataError, DataWarning, InvalidParameterError
+from ._columns import OTHER, _looks_numeric
+
+__all__ = [
+    "check_identifier",
+    "check_mostly_numbers",
+    "check_pooling",
+    "check_row_number",
+    "kept_categories",
+]
+
+# A text column with at least this many distinct values per non-missing value (and at
+# least _ID_MIN_ROWS values) is an identifier: one-hot encoding it would give about one
+# coefficient per row. From _ID_WARN on, a warning; from _ID_REFUSE on, without pooling,
+# an error naming the column and how to drop it.
+_ID_WARN = 0.5
+_ID_REFUSE = 0.9
+_ID_MIN_ROWS = 20
+# A text column that is mostly numbers is warned about once more than this many distinct
+# numbers would become categories (a few codes among words are categories as meant).
+_MANY_NUMBERS = 10
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def check_pooling(min_frequency, max_categories) -> None:
+    """Refuse pooling parameters outside what is accepted."""
+    m = min_frequency
+    if not (
+        m is None
+        or (_is_int(m) and m >= 1)
+        or (isinstance(m, numbers.Real) and not isinstance(m, bool) and 0.0 < m < 1.0)
+    ):
+        raise InvalidParameterError(
+            f"min_frequency={m!r} is not accepted; min_frequency accepts an int >= 1 (rows), "
+            "a float in (0, 1) (a share of the rows) or None."
+        )
+    k = max_categories
+    if k is not None and not (_is_int(k) and k >= 2):
+        raise InvalidParameterError(
+            f"max_categories={k!r} is not accepted; max_categories accepts an int >= 2 "
+            "(the pooled level included) or None."
+        )
+
+
+def kept_categories(counts: dict, n: int, min_frequency, max_categories) -> list[str]:
+    """The categories of ``counts`` (category -> training rows, ``n`` in all) that keep
+    their own column, sorted; the others are pooled into ``(other)``.
+
+    scikit-learn's ``OneHotEncoder`` rules: categories seen in fewer than
+    ``min_frequency`` rows (an int) or ``min_frequency * n`` rows (a float) are pooled;
+    then at most ``max_categories - 1`` remain (the most frequent, ties in sorted order),
+    the pooled level being the last of ``max_categories``.
+    """
+    cats = sorted(counts)
+    if min_frequency is None and max_categories is None:
+        return cats
+    if min_frequency is not None:
+        least = min_frequency if _is_int(min_frequency) else min_frequency * n
+        cats = [c for c in cats if counts[c] >= least]
+    k = max_categories
+    if k is not None and len(cats) > k - 1:
+        if len(cats) == len(counts) == k:
+            return cats  # all fit without a pooled level
+        cats = sorted(sorted(cats, key=lambda c: (-counts[c], c))[: k - 1])
+    # a category spelled like the pooled level goes into it (one name, one column)
+    return [c for c in cats if c != OTHER]
+
+
+def check_row_number(name, increasing: bool, n_values: int) -> None:
+    """Warn about a numeric column of strictly increasing integers (a row number or a
+    sequential id): as a feature it carries the order of the rows."""
+    if increasing and n_values >= _ID_MIN_ROWS:
+        warnings.warn(
+            f"column '{name}' holds strictly increasing integers (a row number or a "
+            "sequential id?); as a feature it carries the order of the rows: exclude "
+            f"it (exclude=['{name}']) unless the order means something.",
+            DataWarning,
+            stacklevel=5,
+        )
+
+
+def check_identifier(name, kind, n_distinct, n_values, *, pooling: bool) -> None:
+    """A text column with about one distinct value per row is an identifier: a warning,
+    or without ``pooling`` past :data:`_ID_REFUSE` a :class:`DataError`."""
+    if kind != "categorical" or n_values < _ID_MIN_ROWS:
+        return
+    share = n_distinct / n_values
+    if share < _ID_WARN:
+        return
+    what = (
+        f"column '{name}' has {n_distinct:,} distinct values in {n_values:,} rows "
+        f"({share:.0%}), like an identifier"
+    )
+    if share >= _ID_REFUSE and not pooling:
+        raise DataError(
+            f"{what}: one-hot encoding it would learn about one coefficient per row; "
+            f"exclude it (exclude=['{name}']), or pool its rare values (min_frequency=5 "
+            "or max_categories=100)."
+        )
+    warnings.warn(
+        f"{what}; its categories are mostly single rows and their coefficients noise: "
+        f"exclude it (exclude=['{name}']) unless it is meant as a feature.",
+        DataWarning,
+        stacklevel=5,
+    )
+
+
+def check_mostly_numbers(name, counts: dict, n: int) -> None:
+    """Warn when a text column is mostly numbers with a few words: it becomes one
+    category per distinct number, rarely what was meant."""
+    texts = [c for c in counts if not _looks_numeric(c)]
+    n_text = sum(counts[c] for c in texts)
+    n_numbers = n - n_text
+    if not texts or n_numbers < n / 2 or len(counts) - len(texts) <= _MANY_NUMBERS:
+        return
+    top = sorted(texts, key=lambda c: (-counts[c], c))
+    shown = ", ".join(f"'{c}' x{counts[c]}" for c in top[:3])
+    more = f", ... ({len(top) - 3} more)" if len(top) > 3 else ""
+    warnings.warn(
+        f"column '{name}' holds numbers in {n_numbers:,} of {n:,} rows and text in the "
+        f"others ({shown}{more}), so it is encoded as {len(counts):,} categories; to read "
+        "it as numbers make those cells empty (or read the file with its thousands / "
+        f"decimal marks), or list it as categorical=['{name}'] to keep categories.",
+        DataWarning,
+        stacklevel=5,
+    )
