@@ -19,11 +19,11 @@ def load_model(model_path: Path):
     return load(model_path)
 
 
-def read_for(model, data: Path):
+def read_for(model, data: Path, *, dialect=None, file_format=None):
     """The table in ``data``, its CSV columns typed as in training (so that a column of
     codes that look like numbers is read as the categories the model knows)."""
     types = model.preprocessor.csv_column_types() if model.preprocessor is not None else None
-    return read_table(data, column_types=types)
+    return read_table(data, column_types=types, dialect=dialect, file_format=file_format)
 
 
 def model_inputs(model, table, out: Output):

@@ -13,11 +13,15 @@ import typer
 
 from logistic.errors import InvalidParameterError
 from logistic.solvers import SOLVERS
-from logistic.tables import check_output_path
+from logistic.tables import CsvDialect, check_output_path
 
 __all__ = [
     "ClassWeightChoice",
     "CovTypeChoice",
+    "DecimalOpt",
+    "EncodingOpt",
+    "FormatChoice",
+    "FormatOpt",
     "ImputeChoice",
     "JsonOpt",
     "LabelledDataArg",
@@ -25,7 +29,9 @@ __all__ = [
     "NoPlotsOpt",
     "QuietOpt",
     "SavedTargetOpt",
+    "SepOpt",
     "SolverChoice",
+    "ThousandsOpt",
     "cli_spelling",
     "csv_list",
     "optional",
@@ -33,6 +39,7 @@ __all__ = [
     "parse_l1_ratios",
     "parse_learning_rate",
     "plots_dir",
+    "read_options",
 ]
 
 # Choices as str Enums: typer shows them in --help and rejects others as usage errors.
@@ -57,6 +64,48 @@ JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON on stdout instead of tables.")
 ]
 NoPlotsOpt = Annotated[bool, typer.Option("--no-plots", help="Do not write PNG plots.")]
+
+# How data files are read (logistic.tables.CsvDialect and the format), on every command
+# that reads one.
+FormatChoice = enum.Enum("FormatChoice", {"csv": "csv", "parquet": "parquet"}, type=str)
+SepOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sep",
+        help="CSV delimiter: one character, or tab [default: detected].",
+        show_default=False,
+    ),
+]
+DecimalOpt = Annotated[str, typer.Option("--decimal", help="Decimal mark of CSV numbers: . or ,")]
+ThousandsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--thousands",
+        help="Digit-group separator of CSV numbers (1,498.23): , . ' or a space.",
+        show_default=False,
+    ),
+]
+EncodingOpt = Annotated[
+    str, typer.Option("--encoding", help="Text encoding of CSV files: latin-1, cp1252 ...")
+]
+FormatOpt = Annotated[
+    FormatChoice | None,
+    typer.Option(
+        "--format",
+        help="The files' format whatever their names: csv or parquet.",
+        show_default=False,
+    ),
+]
+
+
+def read_options(sep, decimal, thousands, encoding, file_format) -> dict:
+    """``{"dialect": CsvDialect, "file_format": ...}`` of the reading options."""
+    try:
+        dialect = CsvDialect(sep=sep, decimal=decimal, thousands=thousands, encoding=encoding)
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(cli_spelling(str(exc))) from None
+    fmt = None if file_format is None else FormatChoice(file_format).value
+    return {"dialect": dialect, "file_format": fmt}
 
 
 def optional(kind, help, *names, **options):
@@ -178,7 +227,37 @@ _SPELLINGS = [
     (re.compile(r"\bimpute='(mean|most-frequent)'"), r"--impute \1"),
     (re.compile(r"\ba finite C\b"), "a finite --C"),
     (re.compile(r"\ba smaller holdout\b"), "a smaller --holdout"),
+    (re.compile(r"\bexclude=\['([^']*)'\]"), r"--exclude \1"),
+    (re.compile(r"\bcategorical=\['([^']*)'\]"), r"--categorical \1"),
+    (re.compile(r"\bmin_frequency=(\d+)"), r"--min-frequency \1"),
+    (re.compile(r"\bmax_categories=(\d+)"), r"--max-categories \1"),
+    (re.compile(r"\bdrop_missing_target=True\b"), "--drop-missing-target"),
+    (re.compile(r"\b(sep|decimal|thousands|encoding)=(?=['\"N])"), r"--\1 "),
 ]
+
+
+def parse_min_frequency(text: str | None):
+    """``--min-frequency``: an int >= 1 (rows) or a float in (0, 1) (a share of the rows)."""
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is not None and not 0.0 < value < 1.0:
+            value = None
+    else:
+        if value < 1:
+            value = None
+    if value is None:
+        raise InvalidParameterError(
+            f"--min-frequency {text!r} is not accepted; --min-frequency accepts an integer "
+            ">= 1 (rows) or a fraction in (0, 1) (a share of the rows)."
+        )
+    return value
 
 
 def cli_spelling(text: str) -> str:

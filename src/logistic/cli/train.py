@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -17,21 +16,29 @@ from ._app import EXIT_INTERRUPTED, app
 from ._options import (
     ClassWeightChoice,
     CovTypeChoice,
+    DecimalOpt,
+    EncodingOpt,
+    FormatOpt,
     ImputeChoice,
     JsonOpt,
     NoPlotsOpt,
     QuietOpt,
+    SepOpt,
     SolverChoice,
+    ThousandsOpt,
     cli_spelling,
     csv_list,
     optional,
     parse_cs,
     parse_l1_ratios,
     parse_learning_rate,
+    parse_min_frequency,
     plots_dir,
+    read_options,
 )
 from ._output import Output, one_line
 from ._progress import BarProgress
+from ._train_checks import check_train_options, input_files
 from ._train_report import report_training
 
 __all__ = ["train"]
@@ -161,7 +168,34 @@ def train(
     features: optional(
         str, "Comma-separated feature columns (default: all but the target)."
     ) = None,
+    exclude: optional(
+        str, "Comma-separated columns to leave out of the features (ids, free text, leaks)."
+    ) = None,
     categorical: optional(str, "Comma-separated columns to one-hot encode even if numeric.") = None,
+    min_frequency: optional(
+        str,
+        "Pool categories seen in fewer rows (an int) or a smaller share of them (a float "
+        "in (0, 1)) into one '(other)' level, which also takes categories never seen.",
+        "--min-frequency",
+        show_default=False,
+    ) = None,
+    max_categories: Annotated[
+        int | None,
+        typer.Option(
+            "--max-categories",
+            min=2,
+            help="At most this many levels per categorical column, '(other)' included (the "
+            "most frequent are kept).",
+            show_default=False,
+        ),
+    ] = None,
+    drop_missing_target: Annotated[
+        bool,
+        typer.Option(
+            "--drop-missing-target",
+            help="Drop the rows whose target is missing (and say how many) instead of failing.",
+        ),
+    ] = False,
     stream: Annotated[
         bool,
         typer.Option(
@@ -181,6 +215,11 @@ def train(
     ) = None,
     plots: optional(Path, "Directory for loss_curve.png (default: the model's directory).") = None,
     no_plots: NoPlotsOpt = False,
+    sep: SepOpt = None,
+    decimal: DecimalOpt = ".",
+    thousands: ThousandsOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    file_format: FormatOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -214,14 +253,19 @@ def train(
         "seed": seed,
         "impute": None if impute is None else ImputeChoice(impute).value,
         "features": csv_list(features, "--features"),
+        "exclude": csv_list(exclude, "--exclude"),
         "categorical": csv_list(categorical, "--categorical"),
+        "min_frequency": parse_min_frequency(min_frequency),
+        "max_categories": max_categories,
+        "drop_missing_target": drop_missing_target,
         "batch_size": batch_size,
         "solver": SolverChoice(solver).value,
         "tol": tol,
         "max_iter": max_iter,
         "learning_rate": lr,
+        **read_options(sep, decimal, thousands, encoding, file_format),
     }
-    _check_train_options(
+    check_train_options(
         data=data,
         target=target,
         C=C,
@@ -239,7 +283,7 @@ def train(
             "--learning-rate is not used with --cv (the cross-validated fits use 'auto')."
         )
     # Every output path is checked before any work, so a typo costs nothing.
-    check_output_path(output, "model")
+    check_output_path(output, "model", inputs=input_files(data))
     plot_dir = plots_dir(plots, no_plots, output.parent, "loss_curve.png")
     executor = "stream" if stream else "dask" if scheduler else "memory"
     # Ctrl-C at any point from here on: say how far training got, write nothing more.
@@ -277,57 +321,6 @@ def train(
         what = f"{output} was already written" if saved else "no model written"
         print(f"interrupted {progress.where()}; {what}.", file=sys.stderr, flush=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-
-
-def _check_train_options(
-    *, data, target, C, ratios, cv, cs, cov_type, stream, scheduler, holdout, impute
-) -> None:
-    """Every combination of train options that cannot work, refused before any work."""
-    mode = "--stream" if stream else "--scheduler" if scheduler else None
-    if data is not None and target is None:
-        raise InvalidParameterError(
-            f"--target is required with a data file; name the column to predict "
-            f"(e.g. logistic train {data} --target COLUMN)."
-        )
-    if stream and scheduler:
-        raise InvalidParameterError(
-            "--stream and --scheduler exclude each other; --stream reads the files on this "
-            "machine, --scheduler on a Dask cluster."
-        )
-    if mode and data is None:
-        raise InvalidParameterError(f"{mode} needs a data file (a path or a quoted glob).")
-    if mode and holdout > 0:
-        raise InvalidParameterError(
-            f"--holdout is not available with {mode} (it would need the row order in memory); "
-            "keep the evaluation rows in separate files and run 'logistic evaluate' on them."
-        )
-    if mode and cv is not None:
-        raise InvalidParameterError(
-            f"--cv is not available with {mode}: cross-validation refits on row subsets in "
-            "memory; choose C with --cv on a sample, then train with that --C."
-        )
-    if stream and impute is not None:
-        raise InvalidParameterError(
-            "--impute is not available with --stream: streamed files must have no missing "
-            "values (impute them first, or train in memory or with --scheduler)."
-        )
-    if len(ratios) > 1 and cv is None:
-        raise InvalidParameterError(
-            f"--l1-ratio {','.join(f'{r:g}' for r in ratios)} gives several values; only --cv "
-            "chooses among them. Give one value, or add --cv K."
-        )
-    if cs is not None and cv is None:
-        raise InvalidParameterError("--cs is the grid of --cv; add --cv K (e.g. --cv 5).")
-    if cov_type is not None and mode:
-        raise InvalidParameterError(
-            f"--cov-type is not available with {mode}: standard errors are computed on the "
-            "training rows in memory; train in memory for them."
-        )
-    if cov_type == "sandwich" and cv is None and math.isinf(C):
-        raise InvalidParameterError(
-            "--cov-type sandwich is for penalised fits (finite --C or --cv); with --C inf use "
-            "nonrobust, HC0 or HC1."
-        )
 
 
 def _connect(address, progress):

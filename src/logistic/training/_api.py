@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from logistic.errors import InvalidParameterError
+from logistic.tables import CsvDialect
 
 from ._dask import fit_on_dask
 from ._files import fit_streamed
@@ -38,7 +39,13 @@ class _Plan:
     seed: int
     impute: str | None
     features: list | None
+    exclude: list | None
     categorical: list | None
+    min_frequency: object
+    max_categories: int | None
+    drop_missing_target: bool
+    dialect: object
+    file_format: str | None
     batch_size: int
     solver: str
     tol: float
@@ -71,7 +78,13 @@ def fit_table(
     seed=0,
     impute=None,
     features=None,
+    exclude=None,
     categorical=None,
+    min_frequency=None,
+    max_categories=None,
+    drop_missing_target=False,
+    dialect=None,
+    file_format=None,
     batch_size=65536,
     solver="auto",
     tol=None,
@@ -82,9 +95,9 @@ def fit_table(
     """Fit a logistic regression to a data table: preprocessing, fit, metrics, record.
 
     The feature columns are preprocessed by a :class:`logistic.tables.TablePreprocessor`
-    (numbers standardised, text and booleans one-hot encoded; with ``C=np.inf`` the first
-    category of each column is the reference and gets no column), learned on the training
-    rows. A target of two values gives a binary model, of 3 to 1000 a multinomial one;
+    (numbers and dates standardised, text and booleans one-hot encoded, sparse where the
+    categories make the design wide; with ``C=np.inf`` the first category of each column
+    is the reference and gets no column), learned on the training rows. A target of two values gives a binary model, of 3 to 1000 a multinomial one;
     the estimator sees class indices and gets the labels back as ``classes_``. The model
     is measured on the holdout rows (``holdout > 0``) or on the training rows
     (:mod:`logistic.metrics`), and in memory its standard errors are computed on the
@@ -144,8 +157,20 @@ def fit_table(
         Fill missing values with values learned in training instead of failing.
     features : list of str or None, default=None
         The feature columns; None is every column but the target.
+    exclude : list of str or None, default=None
+        Columns left out of the features (identifiers, free text, leaks).
     categorical : list of str or None, default=None
         Columns to one-hot encode even though they hold numbers.
+    min_frequency, max_categories : default=None
+        Pool rare categories into one ``(other)`` level (see
+        :class:`~logistic.tables.TablePreprocessor`).
+    drop_missing_target : bool, default=False
+        Drop the rows whose target is missing (and say how many) instead of failing.
+    dialect : logistic.tables.CsvDialect, dict or None, default=None
+        How CSV files are written: ``sep`` (None: detected), ``decimal``, ``thousands``,
+        ``encoding`` (a dict of those is made a ``CsvDialect``); None is the default one.
+    file_format : {"csv", "parquet"} or None, default=None
+        The files' format whatever their names; None: told by the content and suffix.
     batch_size : int, default=65536
         Rows per record batch of the passes over files.
     progress : TrainingProgress or None, default=None
@@ -220,6 +245,18 @@ def _checked(args: dict) -> _Plan:
         raise InvalidParameterError(
             f"penalized={args['penalized']!r} is not accepted; penalized accepts 'error' or "
             "'sandwich'."
+        )
+    if isinstance(args["dialect"], dict):
+        args["dialect"] = CsvDialect(**args["dialect"])
+    elif args["dialect"] is not None and not isinstance(args["dialect"], CsvDialect):
+        raise InvalidParameterError(
+            f"dialect={args['dialect']!r} is not accepted; dialect accepts a "
+            "logistic.tables.CsvDialect, a dict of its fields or None."
+        )
+    if args["file_format"] not in (None, "csv", "parquet"):
+        raise InvalidParameterError(
+            f"file_format={args['file_format']!r} is not accepted; file_format accepts "
+            "'csv', 'parquet' or None (told by the files)."
         )
     if args["l1_ratios"] is None:
         args["l1_ratios"] = [args["l1_ratio"]]

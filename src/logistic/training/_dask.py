@@ -6,14 +6,18 @@ from __future__ import annotations
 import numpy as np
 
 from logistic.metrics import MetricSums
-from logistic.tables import NULL_VALUES, file_format
+from logistic.tables import (
+    NULL_VALUES,
+    CsvDialect,
+    detect_delimiter,
+    file_compression,
+    file_format,
+)
 
 from ._files import data_files, learn_preprocessing, out_of_core_result
 from ._result import TrainingResult, estimator_for, resolved_solver, run_solver
 
 __all__ = ["fit_on_dask"]
-
-_COMPRESSED = (".gz", ".bz2")
 
 
 def fit_on_dask(plan, progress) -> TrainingResult:
@@ -40,11 +44,16 @@ def _fit(plan, progress, files, columns, client) -> TrainingResult:
     first = learn_preprocessing(files, columns, plan, progress)
     pre = first.preprocessor
     address = client.scheduler.address
-    ddf = _read_frame(files, [*columns, plan.target])
+    ddf = _read_frame(files, [*columns, plan.target], plan)
+    if plan.drop_missing_target:
+        ddf = ddf.dropna(subset=[plan.target])
     names = pre.feature_names_out
-    meta = pd.DataFrame({n: pd.Series(dtype=np.float64) for n in names})
-    X = ddf.map_partitions(_partition_features, pre, names, meta=meta)
-    y = ddf[plan.target]
+    if pre.sparse_output:
+        X, y = _sparse_design(ddf, pre, plan.target)
+    else:
+        meta = pd.DataFrame({n: pd.Series(dtype=np.float64) for n in names})
+        X = ddf.map_partitions(_partition_features, pre, names, meta=meta)
+        y = ddf[plan.target]
     progress.at(f"while loading the data on the Dask cluster at {address}")
     progress.info(
         f"training on the Dask cluster at {address}: {ddf.npartitions} partitions of "
@@ -70,27 +79,30 @@ def _fit(plan, progress, files, columns, client) -> TrainingResult:
     return out_of_core_result(plan, est, first, sums, seconds, est.solver_, scheduler=address_given)
 
 
-def _read_frame(files, columns):
-    """The files as a dask DataFrame of ``columns``, read as every reader of the library
-    reads them: the same cells missing, a tab delimiter for ``.tsv``."""
+def _read_frame(files, columns, plan):
+    """The files as a dask DataFrame of ``columns``, read with the rules of the library's
+    readers where pandas has them: the same cells missing, the delimiter the library
+    detects (:func:`logistic.tables.detect_delimiter`), the dialect's decimal mark, digit
+    groups and encoding, compression told by the content."""
     import dask.dataframe as dd
 
     paths = [str(f.resolve()) for f in files]
-    if file_format(files[0]) == "parquet":
+    if (plan.file_format or file_format(files[0])) == "parquet":
         return dd.read_parquet(paths, columns=columns)
-    name = files[0].name.lower()
-    compressed = name.endswith(_COMPRESSED)
-    for ext in _COMPRESSED:
-        name = name.removesuffix(ext)
+    dialect = plan.dialect or CsvDialect()
+    packed = file_compression(files[0])
     return dd.read_csv(
         paths,
         usecols=columns,
-        sep="\t" if name.endswith(".tsv") else ",",
+        sep=detect_delimiter(files[0], dialect),
+        decimal=dialect.decimal,
+        thousands=dialect.thousands,
+        encoding=dialect.encoding,
         na_values=NULL_VALUES,
         keep_default_na=False,
-        compression="infer",
+        compression=packed or "infer",
         # A compressed file cannot be split into blocks: one partition per file.
-        blocksize=None if compressed else "default",
+        blocksize=None if packed else "default",
     )
 
 
@@ -101,6 +113,42 @@ def _partition_features(df, pre, names):
 
     X = pre.transform_batch(pa.Table.from_pandas(df, preserve_index=False))
     return pd.DataFrame(X, columns=names, index=df.index)
+
+
+def _sparse_design(ddf, pre, target):
+    """``(X, y)``: dask arrays whose row chunks are the partitions, X's chunks CSR
+    matrices made on the workers (a one-hot design's memory is its non-zeros there too)."""
+    import dask
+    import dask.array as da
+    import scipy.sparse as sp
+
+    lengths = ddf.map_partitions(len).compute().tolist()
+    width = pre.n_features_out
+    parts = ddf.to_delayed()
+    X = da.concatenate(
+        [
+            da.from_delayed(
+                dask.delayed(_partition_csr)(part, pre),
+                shape=(n, width),
+                dtype=np.float64,
+                meta=sp.csr_matrix((0, width)),
+            )
+            for part, n in zip(parts, lengths, strict=True)
+            if n
+        ]
+    )
+    y = ddf[target].to_dask_array(lengths=lengths)
+    keep = [k for k, n in enumerate(lengths) if n]
+    if len(keep) != len(lengths):
+        y = da.concatenate([y.blocks[k] for k in keep])
+    return X, y
+
+
+def _partition_csr(df, pre):
+    """A partition (pandas) through the fitted preprocessing, as CSR, on a worker."""
+    import pyarrow as pa
+
+    return pre.transform_batch(pa.Table.from_pandas(df, preserve_index=False))
 
 
 def _partition_sums(df, pre, coef, intercept, classes, target) -> MetricSums:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow.compute as pc
 
-from logistic.errors import DataError
+from logistic.errors import DataError, DataWarning
 from logistic.metrics import MetricSums
 from logistic.sources import StreamSource
 from logistic.tables import (
@@ -21,16 +23,26 @@ from logistic.tables import (
     select_features,
 )
 
-from ._result import TrainingResult, estimator_for, record_for, resolved_solver, run_solver
+from ._result import (
+    TrainingResult,
+    estimator_for,
+    forward_warnings,
+    preprocessor_for,
+    record_for,
+    resolved_solver,
+    run_solver,
+)
 
 __all__ = ["Pass1", "data_files", "fit_streamed", "learn_preprocessing", "out_of_core_result"]
 
 
 def data_files(plan) -> tuple[list, list[str]]:
     """The files (in reading order) and the feature columns, from the first file's schema."""
-    files = expand_paths(plan.data)
-    schema = read_schema(files[0])
-    return files, select_features(schema.empty_table(), target=plan.target, features=plan.features)
+    files = expand_paths(plan.data, file_format=plan.file_format)
+    schema = read_schema(files[0], file_format=plan.file_format, dialect=plan.dialect)
+    return files, select_features(
+        schema.empty_table(), target=plan.target, features=plan.features, exclude=plan.exclude
+    )
 
 
 @dataclass(frozen=True)
@@ -50,22 +62,33 @@ def learn_preprocessing(files, columns, plan, progress) -> Pass1:
     Means and variances are merged batch by batch (:meth:`TablePreprocessor.fit_batches`),
     so the result is that of the whole table in memory up to rounding.
     """
-    pre = TablePreprocessor(
-        impute=plan.impute, categorical=plan.categorical, drop_first=plan.reference_coding
-    )
+    pre = preprocessor_for(plan)
     progress.at("in pass 1 (preprocessing)")
     t0 = time.perf_counter()
-    counted = {"rows": 0, "batches": 0}
+    counted = {"rows": 0, "batches": 0, "dropped": 0}
 
     def batches():
-        for batch in iter_batches(files, [*columns, plan.target], plan.batch_size):
-            counted["rows"] += batch.num_rows
+        for batch in iter_batches(
+            files,
+            [*columns, plan.target],
+            plan.batch_size,
+            file_format=plan.file_format,
+            dialect=plan.dialect,
+        ):
             counted["batches"] += 1
+            target = batch.column(plan.target)
+            if plan.drop_missing_target and target.null_count:
+                counted["dropped"] += target.null_count
+                batch = batch.filter(pc.is_valid(target))
+            counted["rows"] += batch.num_rows
             progress.at(f"in pass 1 (preprocessing) after {counted['rows']} rows")
             yield batch
 
     try:
-        pre.fit_batches(batches(), columns)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            pre.fit_batches(batches(), columns)
+        forward_warnings(caught, progress, (DataWarning,))
     except DataError as exc:
         text = str(exc)
         if not (text.startswith("missing values") and plan.executor == "stream"):
@@ -76,6 +99,11 @@ def learn_preprocessing(files, columns, plan, progress) -> Pass1:
             "fill those rows first, or train in memory or with executor='dask', with "
             "impute='mean' or impute='most-frequent'."
         ) from None
+    if counted["dropped"]:
+        progress.warning(
+            f"dropped {counted['dropped']} rows with a missing target '{plan.target}'.",
+            DataWarning,
+        )
     progress.info(
         f"pass 1 (preprocessing): {counted['rows']} rows in {counted['batches']} batches of "
         f"{len(files)} file(s), {time.perf_counter() - t0:.1f}s"
@@ -93,20 +121,17 @@ def fit_streamed(plan, progress) -> TrainingResult:
     est = estimator_for(plan)
     progress.at("in pass 2 (checking the rows)")
     t0 = time.perf_counter()
-    src = StreamSource(
-        [str(f) for f in files],
-        plan.target,
-        features=columns,
-        class_weight=plan.class_weight,
-        batch_size=plan.batch_size,
-        dtype=np.float64,
-        transform=pre.transform_batch,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        src = _stream_source(files, columns, plan, pre)
+    forward_warnings(caught, progress, (DataWarning,))
     progress.info(
         f"pass 2 (checking): {src.n_samples} rows, classes {src.classes_.tolist()}, "
         f"{time.perf_counter() - t0:.1f}s"
     )
-    solver, limit = resolved_solver(est, src.n_samples, src.n_features, len(src.classes_))
+    solver, limit = resolved_solver(
+        est, src.n_samples, src.n_features, len(src.classes_), sparse=src.sparse
+    )
     progress.info(
         f"training on {src.n_samples} rows x {src.n_features} features ({len(columns)} "
         f"columns) of {len(files)} file(s), streamed in batches of {plan.batch_size} rows, "
@@ -129,6 +154,22 @@ def fit_streamed(plan, progress) -> TrainingResult:
     sums = _measured(src, est)
     progress.info(f"pass {src.n_passes + 1} (measuring the fit on the training rows)")
     return out_of_core_result(plan, est, first, sums, seconds, solver, batch_size=plan.batch_size)
+
+
+def _stream_source(files, columns, plan, pre) -> StreamSource:
+    """Pass 2: the source of the streamed fit, every row checked and the classes counted."""
+    return StreamSource(
+        [str(f) for f in files],
+        plan.target,
+        features=columns,
+        class_weight=plan.class_weight,
+        batch_size=plan.batch_size,
+        dtype=np.float64,
+        transform=pre.transform_batch,
+        drop_missing_target=plan.drop_missing_target,
+        file_format=plan.file_format,
+        dialect=plan.dialect,
+    )
 
 
 def _measured(src, est) -> MetricSums:

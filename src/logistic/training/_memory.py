@@ -7,16 +7,16 @@ import time
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 
 from logistic import LogisticRegressionCV
-from logistic.errors import ConvergenceWarning, DataError
+from logistic.errors import ConvergenceWarning, DataError, DataWarning
 from logistic.metrics import classification_metrics
 from logistic.tables import (
-    TablePreprocessor,
     array_sha256,
     breast_cancer_table,
     read_table,
-    read_target,
+    read_target_rows,
     select_features,
 )
 
@@ -25,6 +25,7 @@ from ._result import (
     TrainingResult,
     estimator_for,
     forward_warnings,
+    preprocessor_for,
     record_for,
     resolved_solver,
     run_solver,
@@ -46,16 +47,26 @@ def fit_in_memory(plan, progress) -> TrainingResult:
     elif isinstance(plan.data, pa.Table):
         table, source, data_path = plan.data, "the table given", None
     else:
-        table, source, data_path = read_table(plan.data), str(plan.data), plan.data
-    columns = select_features(table, target=plan.target, features=plan.features)
-    y = read_target(table, plan.target)
-    classes = np.unique(y)
-    n = table.num_rows
-    train_idx, test_idx = _split(y, plan)
-    pre = TablePreprocessor(
-        impute=plan.impute, categorical=plan.categorical, drop_first=plan.reference_coding
+        table = read_table(plan.data, dialect=plan.dialect, file_format=plan.file_format)
+        source, data_path = str(plan.data), plan.data
+    columns = select_features(
+        table, target=plan.target, features=plan.features, exclude=plan.exclude
     )
-    X = pre.fit_transform(table if test_idx is None else table.take(train_idx), columns)
+    n = table.num_rows
+    rows = read_target_rows(table, plan.target, drop_missing=plan.drop_missing_target)
+    for message in rows.warnings:
+        progress.warning(message, DataWarning)
+    if rows.n_dropped:
+        progress.warning(rows.dropped_message(), DataWarning)
+        table = table.take(rows.kept)
+    y = rows.labels
+    classes = np.unique(y)
+    train_idx, test_idx = _split(y, plan)
+    pre = preprocessor_for(plan)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        X = pre.fit_transform(table if test_idx is None else table.take(train_idx), columns=columns)
+    forward_warnings(caught, progress, (DataWarning,))
     y_train = y[train_idx]
     # The estimators see class indices 0..K-1 and get the labels back afterwards: labels
     # such as 0.5/2.5/6.0 are classes here (2 to 1000 values, checked by read_target), which
@@ -70,7 +81,9 @@ def fit_in_memory(plan, progress) -> TrainingResult:
         solver = est.solver_
     else:
         est = estimator_for(plan)
-        solver, limit = resolved_solver(est, X.shape[0], X.shape[1], classes.shape[0])
+        solver, limit = resolved_solver(
+            est, X.shape[0], X.shape[1], classes.shape[0], sparse=sp.issparse(X)
+        )
         progress.info(
             f"training on {X.shape[0]} rows x {X.shape[1]} features ({len(columns)} columns) "
             f"of {source} with solver {solver}"

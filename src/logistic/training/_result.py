@@ -93,7 +93,18 @@ def estimator_for(plan) -> LogisticRegression:
     )
 
 
-def resolved_solver(est, n_samples, n_features, n_classes) -> tuple[str, int]:
+def preprocessor_for(plan) -> TablePreprocessor:
+    """The (unfitted) table preprocessing of the plan, the same on every executor."""
+    return TablePreprocessor(
+        impute=plan.impute,
+        categorical=plan.categorical,
+        drop_first=plan.reference_coding,
+        min_frequency=plan.min_frequency,
+        max_categories=plan.max_categories,
+    )
+
+
+def resolved_solver(est, n_samples, n_features, n_classes, sparse=False) -> tuple[str, int]:
     """The solver ``est`` will run on this shape (``"auto"`` resolved) and its iteration
     limit, for the notes and the progress before the fit."""
     name = est.solver
@@ -101,7 +112,7 @@ def resolved_solver(est, n_samples, n_features, n_classes) -> tuple[str, int]:
         name = resolve_auto(
             n_samples,
             n_features,
-            sparse=False,
+            sparse=sparse,
             l1_ratio=float(est.l1_ratio),
             n_classes=n_classes,
         )
