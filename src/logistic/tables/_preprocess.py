@@ -16,6 +16,7 @@ from ..errors import DataError, InvalidParameterError
 from ._categories import (
     check_identifier,
     check_mostly_numbers,
+    check_numbers_as_text,
     check_pooling,
     check_row_number,
     kept_categories,
@@ -237,6 +238,8 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         frequent category as the fill, the reference category with ``drop_first``."""
         n = sum(counts.values())
         categories = sorted(counts)
+        if name not in self._categorical:
+            check_numbers_as_text(name, counts, n)
         check_identifier(name, kind, len(categories), n, pooling=self._pooling)
         if name not in self._categorical:
             check_mostly_numbers(name, counts, n)
