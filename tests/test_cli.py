@@ -304,7 +304,9 @@ def test_explain_row(fair_model, fair_files, tmp_path, capsys):
 
 # -- summary ------------------------------------------------------------------------------
 def test_summary(fair_model, capsys):
-    code, out, _ = invoke(capsys, "summary", fair_model, "--json")
+    # --per-sd: the coefficients as fitted (per sd of each numeric input); the default per
+    # unit is tests/test_per_unit.py's
+    code, out, _ = invoke(capsys, "summary", fair_model, "--json", "--per-sd")
     assert code == 0
     doc = json.loads(out)
     m = load(fair_model)
@@ -602,7 +604,7 @@ def test_unpenalised_fit_stores_standard_errors_equal_to_statsmodels(fair_files,
     np.testing.assert_allclose(se, ref.bse, rtol=1e-6)
     code, out, err = invoke(capsys, "summary", model)
     assert code == 0 and "std err" in out and "Covariance Type:" in out and "nonrobust" in out
-    code, out, err = invoke(capsys, "summary", model, "--json")
+    code, out, err = invoke(capsys, "summary", model, "--json", "--per-sd")
     doc = json.loads(out)
     assert doc["standard_errors"]["params"]["intercept"]["std_err"] == pytest.approx(ref.bse[-1])
 

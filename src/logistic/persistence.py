@@ -332,6 +332,32 @@ class LoadedModel:
             return self.preprocessor.transform(data)
         return data
 
+    def inference_result(self, units: str = "per unit"):
+        """The stored standard errors as an :class:`~logistic.inference.InferenceResult`,
+        or None when the file has none.
+
+        ``units="per unit"``: coefficients, standard errors and intervals per unit of each
+        input as the user gave it (the fit's standardisation undone: ``beta / sd``, the
+        intercept at the inputs' zero), what R and statsmodels report on the raw data;
+        ``"per sd"``: as fitted, per standard deviation of each numeric input. One-hot
+        columns are the same in both.
+        """
+        if units not in ("per unit", "per sd"):
+            raise DataError(
+                f"units={units!r} is not accepted; units accepts 'per unit' or 'per sd'."
+            )
+        if self.inference is None:
+            return None
+        from .inference import InferenceResult
+
+        result = InferenceResult.from_dict(self.inference)
+        if self.preprocessor is None or not self.preprocessor.standardize:
+            return result  # the design is the inputs themselves
+        if units == "per sd":
+            result.units = "per sd"
+            return result
+        return result.per_unit(*self.preprocessor.output_scaling())
+
     def decision_function(self, data) -> np.ndarray:
         """Logits ``z = X w + b``, shape (n_samples,) (binary) or (n_samples, K)."""
         return self.estimator.decision_function(self.transform(data))

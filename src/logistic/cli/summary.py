@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import numpy as np
+import typer
 from rich.markup import escape
 from rich.table import Table
 
-from logistic.inference import InferenceResult, why_no_standard_errors
+from logistic.inference import why_no_standard_errors
 
 from ._app import app
 from ._inputs import load_model
@@ -21,30 +23,45 @@ __all__ = ["summary"]
 @app.command(epilog="**Example**\n\n```\nlogistic summary model.json\n```")
 def summary(
     model: ModelArg,
+    per_sd: Annotated[
+        bool,
+        typer.Option(
+            "--per-sd",
+            help="Coefficients per standard deviation of each numeric input, as the fit "
+            "standardised them (default: per unit of the input as given).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Coefficients with odds ratios (and standard errors when stored), and the training record.
 
-    A numeric feature was standardised, so its coefficient is the change in log-odds per
-    standard deviation (shown in the 'per' column); a one-hot feature's coefficient is the
-    change for rows in that category (against the reference category with --C inf). A model
+    Coefficients are per unit of each numeric input as given (what R and statsmodels report
+    on the same data; the fit's standardisation undone), or with --per-sd per standard
+    deviation (shown in the 'per' column); a one-hot feature's coefficient is the change
+    for rows in that category (against the reference category with --C inf). A model
     trained with --C inf also shows a statsmodels-style table: standard errors, z,
-    p-values and confidence intervals; a penalised one says why it has none. A multinomial
-    model shows one coefficient table per class.
+    p-values and confidence intervals, in the same units; a penalised one says why it has
+    none. A multinomial model shows one coefficient table per class.
     """
     m = load_model(model)
     out = Output(quiet, as_json)
     est = m.estimator
     classes = [py(c) for c in m.classes_]
     K = len(classes)
-    scales = {}
-    if m.preprocessor is not None:
-        scales = {s.name: s.scale for s in m.preprocessor.columns_ if s.kind == "numeric"}
     coef = est.coef_.astype(np.float64)
     icpt = est.intercept_.astype(np.float64)
+    scales = {}
+    units = "per sd" if per_sd else "per unit"
+    if m.preprocessor is not None and m.preprocessor.standardize:
+        scales = {s.name: s.scale for s in m.preprocessor.columns_ if s.kind == "numeric"}
+        if not per_sd:
+            means, sds = m.preprocessor.output_scaling()
+            icpt = icpt - (coef * (means / sds)).sum(axis=1)
+            coef = coef / sds
     doc = {
         "model": str(model),
+        "units": units,
         "classes": classes,
         "library_version": m.metadata.get("library_version"),
         "created": m.metadata.get("created"),
@@ -53,18 +70,19 @@ def summary(
         doc.update(
             positive_class=classes[1],
             intercept=float(icpt[0]),
-            coefficients=_coefficients(m.feature_names, coef[0], scales),
+            coefficients=_coefficients(m.feature_names, coef[0], scales, per_sd),
         )
     else:
         doc["per_class"] = [
             {
                 "class": c,
                 "intercept": float(icpt[k]),
-                "coefficients": _coefficients(m.feature_names, coef[k], scales),
+                "coefficients": _coefficients(m.feature_names, coef[k], scales, per_sd),
             }
             for k, c in enumerate(classes)
         ]
-    doc["standard_errors"] = m.inference
+    stored = m.inference_result(units)
+    doc["standard_errors"] = None if stored is None else stored.as_dict()
     doc["standard_errors_note"] = None if m.inference is not None else _why_no_se(m)
     doc["training"] = m.training
     out.json(doc)
@@ -85,17 +103,16 @@ def summary(
                 f"{model.name}: class {entry['class']!r} ({k + 1} of {K}), logit z_k of the "
                 "softmax a_k = exp(z_k) / sum_j exp(z_j)",
             )
-    if m.inference is not None:
-        stored = InferenceResult.from_dict(m.inference)
+    if stored is not None:
         out.line(stored.summary(title="Logistic Regression Results").as_text())
     else:
         out.line(doc["standard_errors_note"])
     out.table(_record_table(m.training), "training record")
 
 
-def _coefficients(names, coef, scales) -> list[dict]:
+def _coefficients(names, coef, scales, per_sd) -> list[dict]:
     """One entry a feature: coefficient, odds ratio (None where it overflows) and what a
-    unit of the feature is (a standard deviation, or being in the category)."""
+    unit of the feature is (one unit or one standard deviation, or being in the category)."""
     rows = []
     for name, c in zip(names, coef, strict=True):
         with np.errstate(over="ignore"):
@@ -105,7 +122,13 @@ def _coefficients(names, coef, scales) -> list[dict]:
                 "feature": name,
                 "coefficient": float(c),
                 "odds_ratio": odds if math.isfinite(odds) else None,
-                "per": f"1 sd = {scales[name]:.4g}" if name in scales else "category",
+                "per": (
+                    "category"
+                    if name not in scales
+                    else f"1 sd = {scales[name]:.4g}"
+                    if per_sd
+                    else f"1 unit (sd {scales[name]:.4g})"
+                ),
             }
         )
     return rows

@@ -119,6 +119,7 @@ class InferenceResult:
         self.rcond = fit.rcond
         self.separation = separation
         self.dep_var = dep_var
+        self.units = "as fitted"  # per unit of the design's columns ("per unit": per_unit)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.bse = np.sqrt(np.clip(np.diag(cov), 0.0, None))
             self.zvalues = self.params / self.bse
@@ -248,7 +249,74 @@ class InferenceResult:
         sep = d.get("separation")
         self.separation = None if sep is None else SeparationReport.from_dict(sep)
         self.dep_var = d.get("dep_var", "y")
+        self.units = d.get("units", "as fitted")
         return self
+
+    def per_unit(self, means, scales):
+        """The same fit with its coefficients per unit of each input.
+
+        A fit on standardised inputs ``x'_j = (x_j - m_j) / s_j`` has the coefficients
+        ``beta'_j`` per standard deviation; on the inputs themselves the same model is
+        ``beta_j = beta'_j / s_j`` and ``b = b' - sum_j beta'_j m_j / s_j``. That map
+        ``theta = T theta'`` is linear, so the covariance is ``T cov T^T`` (the delta
+        method is exact here) and the likelihood statistics do not change; z and p-values
+        of the slopes are unchanged, the intercept's are those of the new intercept.
+
+        Parameters
+        ----------
+        means, scales : array_like of shape (n_features,)
+            ``m_j`` and ``s_j`` of each feature, in the order of ``names``; 0 and 1 for a
+            feature used as it is (a one-hot column).
+
+        Returns
+        -------
+        InferenceResult
+            ``params``, ``bse``, ``zvalues``, ``pvalues`` and ``cov_params`` per unit.
+
+        Raises
+        ------
+        logistic.errors.DataError
+            No covariance is stored (a result read from an old file), the lengths do not
+            match, or a feature has a nonzero mean in a fit without an intercept.
+        """
+        if self.cov_params is None:
+            raise DataError(
+                "this result has no covariance matrix (cov_params), which per_unit needs to "
+                "carry the standard errors over; compute the inference again."
+            )
+        k = len(self.names)
+        p = k - int(self.fit_intercept)
+        means = np.asarray(means, dtype=np.float64).ravel()
+        scales = np.asarray(scales, dtype=np.float64).ravel()
+        if means.shape != (p,) or scales.shape != (p,) or not np.all(scales > 0):
+            raise DataError(
+                f"per_unit needs {p} means and {p} positive scales (one per feature), got "
+                f"{means.shape[0]} and {scales.shape[0]}."
+            )
+        if not self.fit_intercept and np.any(means != 0):
+            raise DataError(
+                "a fit without an intercept cannot absorb the features' means; per_unit "
+                "accepts means of 0 then."
+            )
+        T = np.eye(k)
+        T[np.arange(p), np.arange(p)] = 1.0 / scales
+        if self.fit_intercept:
+            T[p, :p] = -means / scales
+        out = object.__new__(type(self))
+        out.__dict__.update(self.__dict__)
+        out.params = T @ self.params
+        out.cov_params = T @ self.cov_params @ T.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out.bse = np.sqrt(np.clip(np.diag(out.cov_params), 0.0, None))
+            out.zvalues = out.params / out.bse
+        out.pvalues = 2.0 * stats.norm.sf(np.abs(out.zvalues))
+        out.information = (
+            None
+            if self.information is None
+            else (np.linalg.inv(T).T @ self.information @ np.linalg.inv(T))
+        )
+        out.units = "per unit"
+        return out
 
     def conf_int(self, alpha=None):
         """Normal intervals ``params -/+ Phi^-1(1 - alpha/2) bse``, shape (k, 2)."""
@@ -284,6 +352,7 @@ class InferenceResult:
         ci = self.conf_int(alpha)
         return {
             "dep_var": self.dep_var,
+            "units": self.units,
             "method": self.method,
             "cov_type": self.cov_type,
             "cov_description": self.cov_description,

@@ -26,6 +26,14 @@ def _num(v, width, decimals, fixed=False):
     return f"{text:>{width}}"
 
 
+_UNITS = {
+    "per unit": "the change in log-odds for one unit of each input as given (the fit's "
+    "standardisation undone)",
+    "per sd": "the change in log-odds for one standard deviation of each numeric input "
+    "(as the fit standardised them)",
+}
+
+
 class InferenceSummary:
     """A statsmodels-style Logit summary; ``str()`` is the table, ``as_dict()`` the data."""
 
@@ -61,6 +69,9 @@ class InferenceSummary:
     def notes(self) -> list[str]:
         r = self.result
         out = [f"Covariance: {r.cov_description}."]
+        units = getattr(r, "units", "as fitted")
+        if units != "as fitted":
+            out.append(f"Coefficients {units}: {_UNITS.get(units, units)}.")
         n_groups = r.cov_info.get("n_groups")
         if n_groups and np.isfinite(n_groups):
             out.append(f"Clusters: {int(n_groups)}.")

