@@ -61,3 +61,42 @@ def test_summary_shows_per_unit_by_default(swiss, tmp_path, capsys):
     assert run(["summary", str(model), "--per-sd"]) == 0
     out = capsys.readouterr().out
     assert "-0.3360" in out and "1 sd = " in out
+
+
+def test_results_as_pandas_indexed_by_name(swiss):
+    # statsmodels' types: Series and DataFrames indexed by parameter name; a named y
+    # Series names the dependent variable
+    from sklearn.preprocessing import StandardScaler
+
+    X = swiss[["income", "age", "education", "youngkids", "oldkids"]]
+    y = (swiss["participation"] == "yes").rename("participation")
+    Xs = StandardScaler().set_output(transform="pandas").fit_transform(X)
+    m = logistic.LogisticRegression(C=np.inf, tol=1e-10).fit(Xs, y)
+    r = m.inference(Xs, y)
+    assert r.dep_var == "participation"
+    frame = r.summary_frame()
+    assert list(frame.index) == [*X.columns, "intercept"]
+    assert list(frame.columns) == ["coef", "std err", "z", "P>|z|", "[0.025", "0.975]"]
+    pd_ = r.to_pandas()
+    ref = sm.Logit(y.astype(float), sm.add_constant(Xs, prepend=False)).fit(disp=0, tol=1e-12)
+    np.testing.assert_allclose(pd_["params"].values, ref.params.values, rtol=1e-6)
+    np.testing.assert_allclose(pd_["bse"]["income"], ref.bse["income"], rtol=1e-6)
+    np.testing.assert_allclose(pd_["conf_int"].loc["age"], ref.conf_int().loc["age"], rtol=1e-6)
+    assert "Dep. Variable:          participation" in r.summary().as_text()
+
+
+def test_summary_top_shows_the_largest_z(swiss, tmp_path, capsys):
+    path = tmp_path / "swiss.csv"
+    swiss.to_csv(path, index=False)
+    model = tmp_path / "m.json"
+    assert run(["train", str(path), "--target", "participation", "--C", "inf",
+                "--no-plots", "-q", "-o", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert run(["summary", str(model), "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    z = logistic.load(model).inference_result()
+    largest = sorted(z.names[:-1], key=lambda n: -abs(z.zvalues[z.names.index(n)]))[:2]
+    table = out.split("Logistic Regression Results")[1]
+    for name in z.names[:-1]:
+        assert (f"\n{name} " in table) == (name in largest), name
+    assert "the 2 largest of 6 (--top)" in out

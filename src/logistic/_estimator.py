@@ -545,6 +545,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         )
         if reason is not None and not (np.isfinite(float(self.C)) and penalized == "error"):
             raise InvalidParameterError(reason)  # a penalised fit: inference() says why
+        name = getattr(y, "name", None)  # a pandas Series names the dependent variable
+        dep_var = str(name) if name is not None else "y"
         y = np.asarray(y)
         known = np.isin(y, self.classes_)
         if y.ndim != 1 or not np.all(known):
@@ -568,6 +570,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             penalized=penalized,
             alpha=alpha,
             feature_names=getattr(self, "feature_names_in_", None),
+            dep_var=dep_var,
             check_separation=check_separation,
         )
 

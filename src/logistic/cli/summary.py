@@ -31,6 +31,16 @@ def summary(
             "standardised them (default: per unit of the input as given).",
         ),
     ] = False,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            help="Show only the N largest coefficients: by |z| when standard errors are "
+            "stored, else by |coefficient| (all are in --json).",
+            show_default=False,
+        ),
+    ] = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -87,27 +97,59 @@ def summary(
     doc["training"] = m.training
     out.json(doc)
 
+    keep = _top(stored, doc, top)
     if K == 2:
         _coefficient_table(
             out,
-            doc["coefficients"],
+            _shown(doc["coefficients"], keep),
             doc["intercept"],
-            f"{model.name}: log-odds of {classes[1]!r} (vs {classes[0]!r})",
+            f"{model.name}: log-odds of {classes[1]!r} (vs {classes[0]!r})" + _of(keep, doc),
         )
     else:
         for k, entry in enumerate(doc["per_class"]):
             _coefficient_table(
                 out,
-                entry["coefficients"],
+                _shown(entry["coefficients"], keep),
                 entry["intercept"],
                 f"{model.name}: class {entry['class']!r} ({k + 1} of {K}), logit z_k of the "
                 "softmax a_k = exp(z_k) / sum_j exp(z_j)",
             )
     if stored is not None:
-        out.line(stored.summary(title="Logistic Regression Results").as_text())
+        shown = stored if keep is None else stored.select([*keep, *stored.names[-1:]])
+        out.line(shown.summary(title="Logistic Regression Results").as_text())
     else:
         out.line(doc["standard_errors_note"])
     out.table(_record_table(m.training), "training record")
+
+
+def _top(stored, doc, top) -> list[str] | None:
+    """The names of the ``top`` features to show (by |z|, else by the largest |coefficient|
+    over the classes), in feature order; None: all."""
+    entries = doc.get("coefficients") or [
+        {
+            "feature": r["feature"],
+            "coefficient": max(abs(c["coefficients"][j]["coefficient"]) for c in doc["per_class"]),
+        }
+        for j, r in enumerate(doc["per_class"][0]["coefficients"])
+    ]
+    if top is None or top >= len(entries):
+        return None
+    if stored is not None:
+        size = dict(zip(stored.names, np.abs(stored.zvalues), strict=True))
+    else:
+        size = {r["feature"]: abs(r["coefficient"]) for r in entries}
+    order = sorted(entries, key=lambda r: -np.nan_to_num(size[r["feature"]], nan=-1.0))
+    chosen = {r["feature"] for r in order[:top]}
+    return [r["feature"] for r in entries if r["feature"] in chosen]
+
+
+def _shown(rows, keep):
+    return rows if keep is None else [r for r in rows if r["feature"] in set(keep)]
+
+
+def _of(keep, doc) -> str:
+    n = len(doc.get("coefficients") or doc["per_class"][0]["coefficients"])
+    return "" if keep is None else f"; the {len(keep)} largest of {n} (--top)"
 
 
 def _coefficients(names, coef, scales, per_sd) -> list[dict]:

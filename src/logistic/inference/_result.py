@@ -328,6 +328,62 @@ class InferenceResult:
         q = stats.norm.ppf(1.0 - alpha / 2.0)
         return np.column_stack([self.params - q * self.bse, self.params + q * self.bse])
 
+    def select(self, names):
+        """The same fit restricted to the parameters ``names`` (in that order), e.g. the
+        largest ``|z|`` of a wide model for a readable table; likelihood statistics are
+        the whole fit's."""
+        where = {n: j for j, n in enumerate(self.names)}
+        unknown = [n for n in names if n not in where]
+        if unknown:
+            raise DataError(f"select: {unknown[:3]!r} are not parameters of this result.")
+        idx = np.asarray([where[n] for n in names], dtype=np.intp)
+        out = object.__new__(type(self))
+        out.__dict__.update(self.__dict__)
+        out.names = [self.names[j] for j in idx]
+        for key in ("params", "bse", "zvalues", "pvalues"):
+            setattr(out, key, getattr(self, key)[idx])
+        if self.cov_params is not None:
+            out.cov_params = self.cov_params[np.ix_(idx, idx)]
+        out.information = None
+        return out
+
+    def summary_frame(self, alpha=None):
+        """The coefficient table as a pandas DataFrame indexed by parameter name: columns
+        ``coef``, ``std err``, ``z``, ``P>|z|`` and the interval's ``[alpha/2`` and
+        ``1-alpha/2]`` bounds (statsmodels' ``summary2().tables[1]`` layout). Needs pandas."""
+        import pandas as pd
+
+        alpha = self.alpha if alpha is None else alpha
+        ci = self.conf_int(alpha)
+        lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
+        return pd.DataFrame(
+            {
+                "coef": self.params,
+                "std err": self.bse,
+                "z": self.zvalues,
+                "P>|z|": self.pvalues,
+                lo: ci[:, 0],
+                hi: ci[:, 1],
+            },
+            index=pd.Index(self.names, name=self.dep_var),
+        )
+
+    def to_pandas(self) -> dict:
+        """``params``, ``bse``, ``zvalues``, ``pvalues`` as pandas Series and ``conf_int``
+        and ``cov_params`` as DataFrames, indexed by parameter name (statsmodels' types);
+        the attributes themselves stay NumPy arrays. Needs pandas."""
+        import pandas as pd
+
+        index = pd.Index(self.names)
+        out = {
+            key: pd.Series(getattr(self, key), index=index, name=key)
+            for key in ("params", "bse", "zvalues", "pvalues")
+        }
+        out["conf_int"] = pd.DataFrame(self.conf_int(), index=index, columns=[0, 1])
+        if self.cov_params is not None:
+            out["cov_params"] = pd.DataFrame(self.cov_params, index=index, columns=index)
+        return out
+
     @property
     def method(self) -> str:
         return f"penalised MLE (L2, C={self.C:g})" if self.penalized else "MLE"
