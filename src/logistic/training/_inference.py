@@ -53,13 +53,15 @@ def standard_errors(est, X, y, plan, names, progress) -> tuple[dict | None, str 
     except DataError as exc:
         report = logistic.inference.detect_separation(X, y01, est.fit_intercept, names)
         if report.separated:
-            raise DataError(separation_line(report, plan.target, fatal=True)) from None
+            rows = _level_rows(X, names, report.features)
+            raise DataError(separation_line(report, plan.target, True, rows)) from None
         reason = f"no standard errors: {one_line(exc)}"
         progress.warning(reason)
         return None, reason
     for w in caught:
         if issubclass(w.category, SeparationWarning) and result.separation is not None:
-            text = separation_line(result.separation, plan.target, fatal=False)
+            rows = _level_rows(X, names, result.separation.features)
+            text = separation_line(result.separation, plan.target, False, rows)
         elif issubclass(w.category, ConvergenceWarning | SeparationWarning):
             text = one_line(w.message)
         else:
@@ -68,7 +70,21 @@ def standard_errors(est, X, y, plan, names, progress) -> tuple[dict | None, str 
     return result.as_dict(), None
 
 
-def separation_line(report, target, fatal: bool) -> str:
+# A one-hot level of fewer training rows than this is "rare" in the separation advice.
+_RARE_ROWS = 20
+
+
+def _level_rows(X, names, features) -> dict:
+    """Training rows of each one-hot feature among ``features`` (``name=level``)."""
+    where = {n: j for j, n in enumerate(names)}
+    cols = [where[f] for f in features if "=" in f and f in where]
+    if not cols:
+        return {}
+    counts = np.asarray(X[:, cols].sum(axis=0)).ravel()
+    return {names[j]: float(c) for j, c in zip(cols, counts, strict=True)}
+
+
+def separation_line(report, target, fatal: bool, level_rows=None) -> str:
     """One line on a separation ``report`` of the training rows: what predicts ``target``
     perfectly and what to do; ``fatal`` when no finite estimate exists."""
     shown = ", ".join(f"'{f}'" for f in report.features[:8])
@@ -79,12 +95,30 @@ def separation_line(report, target, fatal: bool) -> str:
         f"{report.kind} separation: {what} predict {target!r} perfectly for "
         f"{len(report.rows)} of {report.n_rows} training rows"
     )
+    # one-hot columns ("name=level") of few rows that separate: pooling them into
+    # "(other)" is the way forward that keeps the column
+    rare = {
+        f: n
+        for f, n in (level_rows or {}).items()
+        if n < _RARE_ROWS and not f.endswith("=(other)")  # a pooled level: pooled already
+    }
+    pool = ""
+    if rare:
+        shown = ", ".join(f"'{f}' ({n:g} rows)" for f, n in sorted(rare.items())[:3])
+        more = f" and {len(rare) - 3} more" if len(rare) > 3 else ""
+        pool = (
+            f"; rare levels such as {shown}{more} separate: pool the rare levels with "
+            f"min_frequency={int(max(rare.values())) + 1} (into one '(other)' level, which "
+            "separates no more once it holds both outcomes)"
+        )
     if fatal:
         return (
             f"{head}, so the unpenalised estimate does not exist (the coefficients grow "
-            "without bound); remove or merge those features, or train with a finite C."
+            f"without bound){pool}; or remove or merge those features, or train with a "
+            "finite C."
         )
     return (
         f"{head}; their coefficients and standard errors are not finite estimates (stored "
-        "with this warning); remove or merge those features, or train with a finite C."
+        f"with this warning){pool}; or remove or merge those features, or train with a "
+        "finite C."
     )
