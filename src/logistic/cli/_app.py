@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 
 import typer
 
@@ -40,6 +41,32 @@ def run(argv: list[str] | None = None) -> int:
     outside training is one line and code 130.
     """
     command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else list(argv)
+    quiet = any(a in ("-q", "--quiet") for a in args)
+    with warnings.catch_warnings():
+        # A warning no command turned into a line of its own (a library DataWarning met
+        # while streaming, a dependency's): one line, in the command line's spelling, once.
+        warnings.simplefilter("default")
+        warnings.showwarning = _one_line_warning(quiet)
+        return _run(command, args)
+
+
+def _one_line_warning(quiet: bool):
+    from ._options import cli_spelling
+
+    seen = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = cli_spelling(one_line(message))
+        if quiet or text in seen:
+            return
+        seen.add(text)
+        print(f"warning: {text}", file=sys.stderr)
+
+    return show
+
+
+def _run(command, argv) -> int:
     try:
         rv = command.main(args=argv, prog_name="logistic", standalone_mode=False)
     except typer.TyperException as exc:

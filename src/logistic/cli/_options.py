@@ -227,13 +227,19 @@ _SPELLINGS = [
     (re.compile(r"\bimpute='(mean|most-frequent)'"), r"--impute \1"),
     (re.compile(r"\ba finite C\b"), "a finite --C"),
     (re.compile(r"\ba smaller holdout\b"), "a smaller --holdout"),
-    (re.compile(r"\bexclude=\['([^']*)'\]"), r"--exclude \1"),
-    (re.compile(r"\bcategorical=\['([^']*)'\]"), r"--categorical \1"),
+    (re.compile(r"\b(exclude|categorical)=\['([^']*)'\]"), lambda m: f"--{m[1]} {_shell(m[2])}"),
     (re.compile(r"\bmin_frequency=(\d+)"), r"--min-frequency \1"),
     (re.compile(r"\bmax_categories=(\d+)"), r"--max-categories \1"),
     (re.compile(r"\bdrop_missing_target=True\b"), "--drop-missing-target"),
     (re.compile(r"\b(sep|decimal|thousands|encoding)=(?=['\"N])"), r"--\1 "),
 ]
+
+
+def _shell(word: str) -> str:
+    """``word`` as a shell word: quoted when it holds spaces or shell characters."""
+    import shlex
+
+    return shlex.quote(word)
 
 
 def parse_min_frequency(text: str | None):

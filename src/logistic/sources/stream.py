@@ -107,6 +107,9 @@ class StreamSource(Source):
     dialect : logistic.tables.CsvDialect or None, default=None
         How the CSV text is written (delimiter, decimal mark, digit groups, encoding);
         None: the delimiter detected, ``.`` decimals, UTF-8.
+    column_types : dict of {str: pyarrow.DataType} or None, default=None
+        With ``transform``: CSV types forced on those columns (``pa.string()`` for codes
+        such as ``"02134"`` that a categorical column must keep as text).
     drop_missing_target : bool, default=False
         Leave out the rows whose target is missing (in every pass), instead of refusing
         them.
@@ -148,8 +151,10 @@ class StreamSource(Source):
         csv_options: dict | None = None,
         drop_missing_target: bool = False,
         dialect=None,
+        column_types: dict | None = None,
     ):
         self.files = expand_paths(paths, file_format=file_format)
+        self.column_types = dict(column_types or {})
         self.drop_missing_target = bool(drop_missing_target)
         self.dialect = dialect
         self.file_format = infer_format(self.files, file_format)
@@ -237,9 +242,10 @@ class StreamSource(Source):
 
     def _column_types(self):
         """CSV types forced on the columns read: the features in the requested float type
-        (so every batch agrees), weights and offsets in float64."""
+        (so every batch agrees), weights and offsets in float64; with a ``transform``, the
+        ``column_types`` given (e.g. its categorical columns as text)."""
         if self.transform is not None or not self.feature_names:
-            return None
+            return dict(self.column_types) or None
         ftype = pa.float32() if self._requested_dtype == np.float32 else pa.float64()
         types = {c: ftype for c in self.feature_names}
         for c in (self.weight, self.offset):

@@ -50,7 +50,8 @@ from .._files import (
     read_schema,
     read_table,
 )
-from ._columns import ColumnSpec
+from ._categories import check_pooling
+from ._columns import ColumnSpec, as_arrow_table
 from ._preprocess import IMPUTE_CHOICES, SPARSE_THRESHOLD, TablePreprocessor, TransformReport
 from ._target import (
     TargetRows,
@@ -72,11 +73,13 @@ __all__ = [
     "TargetRows",
     "TransformReport",
     "array_sha256",
+    "as_arrow_table",
     "atomic_write",
     "atomic_write_bytes",
     "breast_cancer_table",
     "check_class_count",
     "check_output_path",
+    "check_pooling",
     "detect_delimiter",
     "expand_paths",
     "file_compression",

@@ -8,6 +8,8 @@ import numbers
 import re
 import warnings
 
+import numpy as np
+
 from ..errors import DataError, DataWarning, InvalidParameterError
 from ._columns import OTHER, _looks_numeric
 
@@ -56,28 +58,30 @@ def check_pooling(min_frequency, max_categories) -> None:
         )
 
 
-def kept_categories(counts: dict, n: int, min_frequency, max_categories) -> list[str]:
-    """The categories of ``counts`` (category -> training rows, ``n`` in all) that keep
-    their own column, sorted; the others are pooled into ``(other)``.
+def kept_categories(counts: dict, n_rows: int, min_frequency, max_categories) -> list[str]:
+    """The categories of ``counts`` (category -> training rows; ``n_rows`` rows in all,
+    missing ones included) that keep their own column, sorted; the others are pooled into
+    ``(other)``.
 
-    scikit-learn's ``OneHotEncoder`` rules: categories seen in fewer than
-    ``min_frequency`` rows (an int) or ``min_frequency * n`` rows (a float) are pooled;
-    then at most ``max_categories - 1`` remain (the most frequent, ties in sorted order),
-    the pooled level being the last of ``max_categories``.
+    scikit-learn's ``OneHotEncoder`` rules, exactly: a category seen in fewer than
+    ``min_frequency`` rows (an int) or ``min_frequency * n_rows`` (a float) is pooled; then,
+    if the categories left plus the pooled level exceed ``max_categories``, only the
+    ``max_categories - 1`` most frequent stay (a stable sort by count: of equal counts, the
+    later in sorted order stay).
     """
     cats = sorted(counts)
     if min_frequency is None and max_categories is None:
         return cats
+    count = np.asarray([counts[c] for c in cats])
+    pooled = np.zeros(len(cats), dtype=bool)
     if min_frequency is not None:
-        least = min_frequency if _is_int(min_frequency) else min_frequency * n
-        cats = [c for c in cats if counts[c] >= least]
-    k = max_categories
-    if k is not None and len(cats) > k - 1:
-        if len(cats) == len(counts) == k:
-            return cats  # all fit without a pooled level
-        cats = sorted(sorted(cats, key=lambda c: (-counts[c], c))[: k - 1])
+        least = min_frequency if _is_int(min_frequency) else min_frequency * n_rows
+        pooled = count < least
+    if max_categories is not None and max_categories < len(cats) - pooled.sum() + 1:
+        keep = max_categories - 1
+        pooled[np.argsort(count, kind="mergesort")[: len(cats) - keep]] = True
     # a category spelled like the pooled level goes into it (one name, one column)
-    return [c for c in cats if c != OTHER]
+    return [c for c, p in zip(cats, pooled, strict=True) if not p and c != OTHER]
 
 
 def check_row_number(name, increasing: bool, n_values: int) -> None:
@@ -116,9 +120,10 @@ def check_numbers_as_text(name, counts: dict, n: int) -> None:
     )
 
 
-def check_identifier(name, kind, n_distinct, n_values, *, pooling: bool) -> None:
+def check_identifier(name, kind, n_distinct, n_kept, n_values) -> None:
     """A text column with about one distinct value per row is an identifier: a warning,
-    or without ``pooling`` past :data:`_ID_REFUSE` a :class:`DataError`."""
+    and an error when the categories that keep a column (``n_kept``, after any pooling)
+    are still nearly one per row."""
     if kind != "categorical" or n_values < _ID_MIN_ROWS:
         return
     share = n_distinct / n_values
@@ -128,15 +133,15 @@ def check_identifier(name, kind, n_distinct, n_values, *, pooling: bool) -> None
         f"column '{name}' has {n_distinct:,} distinct values in {n_values:,} rows "
         f"({share:.0%}), like an identifier"
     )
-    if share >= _ID_REFUSE and not pooling:
+    if n_kept / n_values >= _ID_REFUSE:
         raise DataError(
             f"{what}: one-hot encoding it would learn about one coefficient per row; "
-            f"exclude it (exclude=['{name}']), or pool its rare values (min_frequency=5 "
-            "or max_categories=100)."
+            f"exclude it (exclude=['{name}']), or pool its rare values (min_frequency=5)."
         )
     warnings.warn(
-        f"{what}; its categories are mostly single rows and their coefficients noise: "
-        f"exclude it (exclude=['{name}']) unless it is meant as a feature.",
+        f"{what}; {n_kept:,} of its categories keep a column, most of them few rows with "
+        f"noisy coefficients: exclude it (exclude=['{name}']) unless it is meant as a "
+        "feature.",
         DataWarning,
         stacklevel=5,
     )

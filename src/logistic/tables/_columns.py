@@ -295,7 +295,8 @@ class _ColumnAccumulator:
             return spec, miss
         n_text = sum(self.counts.values()) - self.n_numeric
         if (
-            self.texts
+            self.name not in pre._categorical  # listed as categories: meant so
+            and self.texts
             and len(self.texts) <= 2
             and n_text <= max(2, (self.rows - self.n_missing) // 20)
             and self.n_numeric >= (self.rows - self.n_missing) / 2
@@ -307,7 +308,7 @@ class _ColumnAccumulator:
                 + "; numeric columns accept numbers, or empty/NA for a missing value "
                 "(to treat the column as categories, list it with --categorical)."
             )
-        return pre._categorical_spec(self.name, self.kind, self.counts), miss
+        return pre._categorical_spec(self.name, self.kind, self.counts, self.rows), miss
 
 
 def _looks_numeric(text: str) -> bool:
@@ -376,13 +377,18 @@ def _time_values(name, col) -> np.ndarray:
     """Days since 1970-01-01 of a date or datetime column, also when it was read as text
     (ISO 8601, as pandas leaves a CSV's dates): the column of a model trained on dates."""
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        try:
-            col = pc.cast(pc.utf8_trim_whitespace(col), pa.timestamp("ns"))
-        except pa.ArrowInvalid:
-            raise DataError(
-                f"column '{name}' holds dates in training but text that is not an ISO date "
-                "(YYYY-MM-DD, optionally with a time) here; give its dates in that form."
-            ) from None
+        text = pc.utf8_trim_whitespace(col)
+        # microseconds reach the years 1 to 9999; a zone ("Z", "+01:00") is read as UTC
+        for kind in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
+            try:
+                return _float_values(name, pc.cast(text, kind))
+            except pa.ArrowInvalid:
+                continue
+        raise DataError(
+            f"column '{name}' holds dates in training but text that is not an ISO 8601 date "
+            "here (YYYY-MM-DD, optionally with a time, all with a zone or none); give its "
+            "dates in that form."
+        )
     return _float_values(name, col)
 
 

@@ -171,15 +171,18 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         table = as_arrow_table(X)
+        names = None if y is None or isinstance(y, str) else np.asarray(y, dtype=object)
         if (
-            isinstance(y, list | tuple)
-            and y
-            and all(isinstance(v, str) and v in table.column_names for v in y)
+            names is not None
+            and names.ndim == 1
+            and names.size
+            and all(isinstance(v, str) for v in names)
+            and (names.size != table.num_rows or all(v in table.column_names for v in names))
         ):
             # fit(table, ["a", "b"]): the feature list in y's place would be ignored
             raise InvalidParameterError(
-                f"fit's second argument is y (ignored), not the feature columns {list(y)!r}; "
-                "give them as columns=[...]."
+                f"fit's second argument is y (ignored), not the feature columns "
+                f"{names.tolist()[:5]!r}; give them as columns=[...]."
             )
         columns = list(table.column_names if columns is None else columns)
         self._check_columns(table, columns)
@@ -226,30 +229,38 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
             return ColumnSpec(name, "numeric", mean=mean, scale=scale, fill=fill, time=time), miss
         counts = pc.value_counts(_category_array(col, kind).drop_null()).to_pylist()
         counts = {str(d["values"]): int(d["counts"]) for d in counts}
-        return self._categorical_spec(name, kind, counts), miss
+        return self._categorical_spec(name, kind, counts, len(col)), miss
 
     @staticmethod
     def _check_row_number(name, increasing: bool, n_values: int) -> None:
         check_row_number(name, increasing, n_values)  # for the streamed accumulator
 
-    def _categorical_spec(self, name, kind, counts: dict) -> ColumnSpec:
-        """The spec of a one-hot column from its training ``counts`` (category -> rows):
-        the identifier and mostly-numbers checks, the pooling of rare categories, the most
-        frequent category as the fill, the reference category with ``drop_first``."""
+    def _categorical_spec(self, name, kind, counts: dict, n_rows: int) -> ColumnSpec:
+        """The spec of a one-hot column from its training ``counts`` (category -> rows, of
+        ``n_rows`` rows with the missing ones): the numbers-as-text, identifier and
+        mostly-numbers checks, the pooling of rare categories, the most frequent category
+        as the fill, the reference category with ``drop_first``."""
         n = sum(counts.values())
         categories = sorted(counts)
         if name not in self._categorical:
             check_numbers_as_text(name, counts, n)
-        check_identifier(name, kind, len(categories), n, pooling=self._pooling)
+        kept = kept_categories(counts, n_rows, self.min_frequency, self.max_categories)
+        check_identifier(name, kind, len(categories), len(kept), n)
         if name not in self._categorical:
             check_mostly_numbers(name, counts, n)
+        other = len(kept) < len(categories)
+        if self.drop_first and other and not kept:
+            raise DataError(
+                f"column '{name}': every category is pooled into '(other)' (min_frequency="
+                f"{self.min_frequency!r}, max_categories={self.max_categories!r}), a constant "
+                "that an unpenalised fit cannot tell from the intercept; pool less, or "
+                f"exclude it (exclude=['{name}'])."
+            )
         fill = None
         if self.impute is not None:
             # Most frequent category; ties go to the first in sorted order.
             top = max(counts.values())
             fill = next(c for c in categories if counts[c] == top)
-        kept = kept_categories(counts, n, self.min_frequency, self.max_categories)
-        other = len(kept) < len(categories)
         reference = kept[0] if self.drop_first and kept else None
         return ColumnSpec(name, kind, categories=kept, fill=fill, reference=reference, other=other)
 
@@ -478,7 +489,8 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
                         "numeric columns accept finite numbers."
                     )
                 index[:, j] = offset
-                value[:, j] = (x - spec.mean) / spec.scale
+                # x/s - m/s, not (x - m)/s: x - m overflows for x near +-1.8e308
+                value[:, j] = x / spec.scale - spec.mean / spec.scale
             else:
                 hot = self._one_hot(spec, col, miss, report)
                 index[:, j] = np.where(hot >= 0, hot + offset, -1)
@@ -542,7 +554,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X, y=None, *, columns=None):
         """``fit(X, columns=columns).transform(X)``; shape (n_rows, n_features_out)."""
-        return self.fit(X, columns=columns).transform(X)
+        return self.fit(X, y, columns=columns).transform(X)
 
     @staticmethod
     def _check_present(table, columns, where):

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from logistic.errors import InvalidParameterError
-from logistic.tables import CsvDialect
+from logistic.tables import CsvDialect, as_arrow_table, check_pooling
 
 from ._dask import fit_on_dask
 from ._files import fit_streamed
@@ -121,9 +121,9 @@ def fit_table(
 
     Parameters
     ----------
-    data : path, glob, directory, list of them, pyarrow.Table or None, default=None
+    data : path, glob, directory, list of them, pyarrow.Table, pandas.DataFrame or None
         A CSV or Parquet file (in memory), or the files to stream (see
-        :func:`logistic.tables.expand_paths`); a table in memory only; None is
+        :func:`logistic.tables.expand_paths`); a table (Arrow or pandas) in memory only; None is
         scikit-learn's breast-cancer data (569 rows, 30 numeric columns, target
         ``"target"``).
     target : str or None
@@ -246,6 +246,13 @@ def _checked(args: dict) -> _Plan:
             f"penalized={args['penalized']!r} is not accepted; penalized accepts 'error' or "
             "'sandwich'."
         )
+    for key in ("features", "exclude", "categorical"):
+        if isinstance(args[key], str):
+            args[key] = [args[key]]  # one column name
+    check_pooling(args["min_frequency"], args["max_categories"])
+    data = args["data"]
+    if hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas DataFrame
+        args["data"] = as_arrow_table(data)
     if isinstance(args["dialect"], dict):
         args["dialect"] = CsvDialect(**args["dialect"])
     elif args["dialect"] is not None and not isinstance(args["dialect"], CsvDialect):

@@ -4,6 +4,7 @@ partitions preprocessed on the workers, the solver run here by :func:`logistic.d
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 
 from logistic.metrics import MetricSums
 from logistic.tables import (
@@ -12,6 +13,7 @@ from logistic.tables import (
     detect_delimiter,
     file_compression,
     file_format,
+    read_schema,
 )
 
 from ._files import data_files, learn_preprocessing, out_of_core_result
@@ -44,9 +46,10 @@ def _fit(plan, progress, files, columns, client) -> TrainingResult:
     first = learn_preprocessing(files, columns, plan, progress)
     pre = first.preprocessor
     address = client.scheduler.address
-    ddf = _read_frame(files, [*columns, plan.target], plan)
+    ddf = _read_frame(files, [*columns, plan.target], plan, pre)
     if plan.drop_missing_target:
         ddf = ddf.dropna(subset=[plan.target])
+    ddf = _as_read_here(ddf, files[0], plan)
     names = pre.feature_names_out
     if pre.sparse_output:
         X, y = _sparse_design(ddf, pre, plan.target)
@@ -79,7 +82,25 @@ def _fit(plan, progress, files, columns, client) -> TrainingResult:
     return out_of_core_result(plan, est, first, sums, seconds, est.solver_, scheduler=address_given)
 
 
-def _read_frame(files, columns, plan):
+def _as_read_here(ddf, first_file, plan):
+    """The target column as the library's readers give it: text stripped of surrounding
+    spaces (``"Yes "`` is ``"Yes"``), integers as integers once missing rows are dropped
+    (pandas reads an integer column with missing cells as floats); labels that differ only
+    by case are warned about by pass 1 already."""
+    target = plan.target
+    kind = (
+        read_schema(first_file, file_format=plan.file_format, dialect=plan.dialect)
+        .field(target)
+        .type
+    )
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return ddf.assign(**{target: ddf[target].str.strip()})
+    if pa.types.is_integer(kind) and plan.drop_missing_target:
+        return ddf.assign(**{target: ddf[target].astype("int64")})
+    return ddf
+
+
+def _read_frame(files, columns, plan, pre):
     """The files as a dask DataFrame of ``columns``, read with the rules of the library's
     readers where pandas has them: the same cells missing, the delimiter the library
     detects (:func:`logistic.tables.detect_delimiter`), the dialect's decimal mark, digit
@@ -91,9 +112,17 @@ def _read_frame(files, columns, plan):
         return dd.read_parquet(paths, columns=columns)
     dialect = plan.dialect or CsvDialect()
     packed = file_compression(files[0])
+    # the types pass 1 learned, not pandas' guess per block: text for categorical columns
+    # (codes keep their zeros, a code with a letter late in the file is no error), text for
+    # dates (parsed as the model's time columns are), floats for numbers, text for a text
+    # target (pandas would guess each block's own type)
+    dtype = {}
+    for spec in pre.columns_:
+        dtype[spec.name] = "float64" if spec.kind == "numeric" and not spec.time else "object"
     return dd.read_csv(
         paths,
         usecols=columns,
+        dtype=dtype,
         sep=detect_delimiter(files[0], dialect),
         decimal=dialect.decimal,
         thousands=dialect.thousands,

@@ -9,6 +9,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from logistic.errors import DataError, DataWarning
@@ -72,6 +73,7 @@ def learn_preprocessing(files, columns, plan, progress) -> Pass1:
             files,
             [*columns, plan.target],
             plan.batch_size,
+            column_types={c: pa.string() for c in plan.categorical or []},
             file_format=plan.file_format,
             dialect=plan.dialect,
         ):
@@ -169,6 +171,7 @@ def _stream_source(files, columns, plan, pre) -> StreamSource:
         drop_missing_target=plan.drop_missing_target,
         file_format=plan.file_format,
         dialect=plan.dialect,
+        column_types=pre.csv_column_types(),
     )
 
 

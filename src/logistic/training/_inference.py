@@ -33,6 +33,15 @@ def standard_errors(est, X, y, plan, names, progress) -> tuple[dict | None, str 
     )
     if reason is not None:
         return None, reason
+    k = X.shape[1] + int(est.fit_intercept)
+    if k > _MAX_SE_PARAMS:
+        reason = (
+            f"no standard errors: {k:,} parameters would need a {k * k * 8 / 2**30:.1f} GiB "
+            f"covariance matrix (at most {_MAX_SE_PARAMS:,} parameters are computed); pool "
+            "rare categories (min_frequency=...) or leave columns out (exclude=[...])."
+        )
+        progress.warning(reason)
+        return None, reason
     y01 = (np.asarray(y) == est.classes_[1]).astype(np.float64)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -70,6 +79,9 @@ def standard_errors(est, X, y, plan, names, progress) -> tuple[dict | None, str 
     return result.as_dict(), None
 
 
+# The covariance of more parameters than this (and its information matrix) would take
+# gigabytes: 5,000^2 float64 is 0.2 GB.
+_MAX_SE_PARAMS = 5000
 # A one-hot level of fewer training rows than this is "rare" in the separation advice.
 _RARE_ROWS = 20
 

@@ -47,7 +47,12 @@ def fit_in_memory(plan, progress) -> TrainingResult:
     elif isinstance(plan.data, pa.Table):
         table, source, data_path = plan.data, "the table given", None
     else:
-        table = read_table(plan.data, dialect=plan.dialect, file_format=plan.file_format)
+        # columns listed as categorical are read as text: codes such as "02134" keep
+        # their zeros, as predict reads them (TablePreprocessor.csv_column_types)
+        types = {c: pa.string() for c in plan.categorical or []}
+        table = read_table(
+            plan.data, column_types=types, dialect=plan.dialect, file_format=plan.file_format
+        )
         source, data_path = str(plan.data), plan.data
     columns = select_features(
         table, target=plan.target, features=plan.features, exclude=plan.exclude
