@@ -403,3 +403,23 @@ def test_dask_reads_with_the_types_of_pass_1(tmp_path):
         on_dask.estimator.classes_.tolist() == memory.estimator.classes_.tolist() == ["No", "Yes"]
     )
     np.testing.assert_allclose(on_dask.estimator.coef_, memory.estimator.coef_, atol=1e-6)
+
+
+def test_kept_categories_are_sklearns_frequent_ones_on_random_tables():
+    from sklearn.preprocessing import OneHotEncoder
+
+    from logistic.tables._categories import kept_categories
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        values = rng.choice(list("abcdefg"), size=int(rng.integers(5, 40)))
+        counts = {str(v): int((values == v).sum()) for v in np.unique(values)}
+        mf = [None, 1, 2, 3, 0.1, 0.2][int(rng.integers(6))]
+        mc = [None, 2, 3, 4, 5][int(rng.integers(5))]
+        if mf is None and mc is None:
+            continue
+        enc = OneHotEncoder(min_frequency=mf, max_categories=mc,
+                            handle_unknown="infrequent_if_exist").fit(values[:, None])  # fmt: skip
+        rare = enc.infrequent_categories_[0]
+        frequent = sorted(set(enc.categories_[0]) - set([] if rare is None else rare))
+        assert kept_categories(counts, len(values), mf, mc) == frequent, (values, mf, mc)

@@ -41,7 +41,20 @@ from .objective import link_for
 __all__ = ["MetricSums", "classification_metrics"]
 
 
-def classification_metrics(y, proba, classes) -> dict:
+def _check_threshold(threshold) -> float:
+    from ._validation import check_real
+    from .errors import InvalidParameterError
+
+    t = check_real("threshold", threshold, low=0.0, high=1.0, low_open=True)
+    if t >= 1.0:
+        raise InvalidParameterError(
+            f"threshold={threshold!r} is not accepted; threshold accepts a probability in "
+            "(0, 1): above it a row is predicted positive."
+        )
+    return t
+
+
+def classification_metrics(y, proba, classes, *, threshold=0.5) -> dict:
     """Accuracy, log-loss, ROC AUC, Brier score and confusion matrix of labelled rows.
 
     The formulas are in :mod:`logistic.metrics`; each metric is scikit-learn's
@@ -57,15 +70,24 @@ def classification_metrics(y, proba, classes) -> dict:
     classes : array_like of shape (K,)
         The model's labels, sorted (``classes_``); with two, ``classes[1]`` is the positive
         class.
+    threshold : float in (0, 1), default=0.5
+        Two classes: a row is predicted positive when ``p_i1 > threshold`` (0.5 is the
+        estimator's ``predict``); the labels behind accuracy, the confusion matrix and the
+        per-class scores. More classes: the largest probability, whatever ``threshold``.
 
     Returns
     -------
     dict
         ``rows``, ``accuracy``, ``log_loss``, ``roc_auc`` (None unless every class occurs in
-        ``y``), ``brier`` and ``confusion_matrix`` (``labels``, ``matrix``).
+        ``y``), ``brier``, ``confusion_matrix`` (``labels``, ``matrix``), ``per_class``
+        (precision, recall, F1 and support of each class, from the confusion matrix),
+        ``macro`` (their unweighted means), and for two classes ``threshold`` and
+        ``average_precision`` (the area under the precision-recall curve; None unless
+        both classes occur).
     """
     from sklearn.metrics import (
         accuracy_score,
+        average_precision_score,
         brier_score_loss,
         confusion_matrix,
         log_loss,
@@ -78,10 +100,14 @@ def classification_metrics(y, proba, classes) -> dict:
     index = _class_index(np.asarray(y), classes)
     labels = np.arange(K)
     every_class = np.unique(index).shape[0] == K
+    extra = {}
     if K == 2:
-        pred = (proba[:, 1] > 0.5).astype(np.intp)
+        threshold = _check_threshold(threshold)
+        pred = (proba[:, 1] > threshold).astype(np.intp)
         auc = roc_auc_score(index, proba[:, 1]) if every_class else None
         brier = brier_score_loss(index, proba[:, 1], pos_label=1)
+        ap = average_precision_score(index, proba[:, 1]) if every_class else None
+        extra = {"threshold": threshold, "average_precision": None if ap is None else float(ap)}
     else:
         pred = np.argmax(proba, axis=1)
         auc = (
@@ -98,6 +124,7 @@ def classification_metrics(y, proba, classes) -> dict:
         brier=brier,
         matrix=confusion_matrix(index, pred, labels=labels),
         classes=classes,
+        **extra,
     )
 
 
@@ -114,6 +141,8 @@ class MetricSums:
     Parameters
     ----------
     n_classes : int, default=2
+    threshold : float in (0, 1), default=0.5
+        Two classes: the probability above which a row is predicted positive.
 
     Attributes
     ----------
@@ -130,7 +159,10 @@ class MetricSums:
         Counts, rows the true class and columns the predicted one.
     """
 
-    def __init__(self, n_classes: int = 2):
+    def __init__(self, n_classes: int = 2, *, threshold=0.5):
+        self.threshold = _check_threshold(threshold)
+        # two classes: p > t is z > log(t / (1 - t)), the logit of the threshold
+        self._cut = float(np.log(self.threshold) - np.log1p(-self.threshold))
         self.link = link_for(n_classes)
         self.n_classes = int(n_classes)
         self.n = 0
@@ -145,7 +177,7 @@ class MetricSums:
         intercept)``). Returns self."""
         y = np.asarray(y_index).astype(np.intp)
         Z = np.asarray(Z, dtype=np.float64)
-        pred = self.link.labels(Z)
+        pred = (Z > self._cut).astype(np.intp) if self.n_classes == 2 else self.link.labels(Z)
         self.n += y.shape[0]
         self.correct += int(np.sum(pred == y))
         self.loss += float(np.sum(self.link.losses(y, Z)))
@@ -182,6 +214,7 @@ class MetricSums:
             brier=self.brier / self.n,
             matrix=self.confusion,
             classes=np.asarray(classes),
+            **({"threshold": self.threshold} if self.n_classes == 2 else {}),
         )
 
     def __repr__(self) -> str:
@@ -196,12 +229,42 @@ def _class_index(y, classes):
     return np.array([lookup[v] for v in y.tolist()], dtype=np.intp)
 
 
-def _result(*, rows, accuracy, log_loss, roc_auc, brier, matrix, classes) -> dict:
+def _result(*, rows, accuracy, log_loss, roc_auc, brier, matrix, classes, **extra) -> dict:
+    matrix = np.asarray(matrix)
+    per_class = _per_class(matrix, classes)
     return {
         "rows": int(rows),
         "accuracy": float(accuracy),
         "log_loss": float(log_loss),
         "roc_auc": None if roc_auc is None else float(roc_auc),
         "brier": float(brier),
-        "confusion_matrix": {"labels": classes.tolist(), "matrix": np.asarray(matrix).tolist()},
+        "confusion_matrix": {"labels": classes.tolist(), "matrix": matrix.tolist()},
+        "per_class": per_class,
+        "macro": {
+            key: float(np.mean([r[key] for r in per_class]))
+            for key in ("precision", "recall", "f1")
+        },
+        **extra,
     }
+
+
+def _per_class(matrix, classes) -> list[dict]:
+    """Precision ``tp / (tp + fp)``, recall ``tp / (tp + fn)``, F1 (their harmonic mean)
+    and support of each class from the confusion matrix (0 where a denominator is 0, as
+    scikit-learn's ``zero_division=0``)."""
+    tp = np.diag(matrix).astype(np.float64)
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(actual > 0, tp / actual, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return [
+        {
+            "class": c,
+            "precision": float(precision[k]),
+            "recall": float(recall[k]),
+            "f1": float(f1[k]),
+            "support": int(actual[k]),
+        }
+        for k, c in enumerate(classes.tolist())
+    ]

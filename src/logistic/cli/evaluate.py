@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from logistic.errors import InvalidParameterError
 from logistic.metrics import classification_metrics
 
 from ._app import app
@@ -55,6 +56,14 @@ def evaluate(
         ),
     ] = None,
     no_plots: NoPlotsOpt = False,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="Binary model: predict the positive class when its probability is above "
+            "this (the labels behind accuracy, the confusion matrix, precision and recall).",
+        ),
+    ] = 0.5,
     sep: SepOpt = None,
     decimal: DecimalOpt = ".",
     thousands: ThousandsOpt = None,
@@ -63,18 +72,24 @@ def evaluate(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Accuracy, log-loss, ROC AUC, Brier score and confusion matrix on labelled data.
+    """Accuracy, log-loss, ROC AUC, Brier score, confusion matrix, precision, recall and F1.
 
-    Writes roc.png (ROC curve with its area) and calibration.png (reliability diagram and
-    histogram of predicted probabilities). For a multinomial model: one-vs-rest macro ROC
+    Writes roc.png (ROC curve with its area), pr.png (precision-recall curve with its
+    average precision and the --threshold's point) and calibration.png (reliability
+    diagram and histogram of predicted probabilities). For a multinomial model: one-vs-rest macro ROC
     AUC, the multiclass Brier score mean_i sum_k (p_ik - [y_i = k])^2, a K x K confusion
     matrix and roc.png with one curve per class (no calibration.png).
     """
     out = Output(quiet, as_json)
     plot_dir = plots_dir(plots, no_plots, Path("."), "roc.png")
-    check_outputs(plot_dir, ("roc.png", "calibration.png"), "plot", inputs=(model, data))
+    check_outputs(plot_dir, ("roc.png", "pr.png", "calibration.png"), "plot", inputs=(model, data))
     m = load_model(model)
     classes = list(m.classes_)
+    if len(classes) > 2 and threshold != 0.5:
+        raise InvalidParameterError(
+            f"--threshold is for a binary model; this one has {len(classes)} classes, "
+            "whose label is the most probable class."
+        )
     y, X = labelled_inputs(
         m,
         read_for(m, data, **read_options(sep, decimal, thousands, encoding, file_format)),
@@ -82,7 +97,7 @@ def evaluate(
         out,
     )
     proba = m.estimator.predict_proba(X)
-    metrics = classification_metrics(y, proba, m.classes_)
+    metrics = classification_metrics(y, proba, m.classes_, threshold=threshold)
     K = len(classes)
     written = {} if plot_dir is None else _plots(out, m, y, proba, metrics, data, plot_dir)
     if K == 2:
@@ -100,6 +115,10 @@ def evaluate(
     tbl.add_row(
         "Brier score" if K == 2 else "Brier score (multiclass, 0..2)", f"{metrics['brier']:.4f}"
     )
+    if K == 2:
+        ap = metrics["average_precision"]
+        tbl.add_row("average precision (PR AUC)", "n/a" if ap is None else f"{ap:.4f}")
+        tbl.add_row("threshold", f"{metrics['threshold']:g}")
     what = f"positive class {py(classes[1])!r}" if K == 2 else f"{K} classes"
     out.table(tbl, f"{data.name}: {metrics['rows']} rows, {what}")
     cm = Table()
@@ -109,6 +128,26 @@ def evaluate(
     for c, row in zip(classes, metrics["confusion_matrix"]["matrix"], strict=True):
         cm.add_row(escape(f"true {py(c)}"), *[str(v) for v in row])
     out.table(cm, "confusion matrix (rows: true class, columns: predicted class)")
+    report = Table()
+    for name in ("class", "precision", "recall", "F1", "support"):
+        report.add_column(name, justify="left" if name == "class" else "right")
+    for r in metrics["per_class"]:
+        report.add_row(
+            escape(str(py(r["class"]))),
+            f"{r['precision']:.4f}",
+            f"{r['recall']:.4f}",
+            f"{r['f1']:.4f}",
+            str(r["support"]),
+        )
+    macro = metrics["macro"]
+    report.add_row(
+        "macro average",
+        f"{macro['precision']:.4f}",
+        f"{macro['recall']:.4f}",
+        f"{macro['f1']:.4f}",
+        str(metrics["rows"]),
+    )
+    out.table(report, "per class (precision: of the rows predicted so; recall: of the rows so)")
     for what, path in written.items():
         out.line(f"{what}: {path}")
 
@@ -116,7 +155,12 @@ def evaluate(
 def _plots(out, m, y, proba, metrics, data, plot_dir) -> dict:
     """roc.png (and calibration.png for a binary model); the paths written."""
     # Imported when drawing: matplotlib is a second's start-up that other paths skip.
-    from logistic.plots import plot_calibration, plot_roc, plot_roc_multiclass
+    from logistic.plots import (
+        plot_calibration,
+        plot_precision_recall,
+        plot_roc,
+        plot_roc_multiclass,
+    )
 
     written = {}
     classes = m.classes_
@@ -139,6 +183,16 @@ def _plots(out, m, y, proba, metrics, data, plot_dir) -> dict:
         return written
     y01 = (np.asarray(y) == classes[1]).astype(np.int64)
     if metrics["roc_auc"] is not None:
+        written["pr"] = str(
+            plot_precision_recall(
+                y01,
+                proba[:, 1],
+                plot_dir / "pr.png",
+                threshold=metrics["threshold"],
+                title=f"precision-recall on {data.name} ({len(y01)} rows, positive: "
+                f"{py(classes[1])})",
+            )
+        )
         written["roc"] = str(
             plot_roc(
                 y01,

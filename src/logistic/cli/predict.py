@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from logistic.errors import DataError, InvalidParameterError
@@ -53,6 +54,13 @@ def predict(
         str | None,
         typer.Option(help="Comma-separated input columns to copy into the output (ids...)."),
     ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="Binary model: label a row positive when its probability is above this.",
+        ),
+    ] = 0.5,
     sep: SepOpt = None,
     decimal: DecimalOpt = ".",
     thousands: ThousandsOpt = None,
@@ -93,7 +101,20 @@ def predict(
             )
     X = model_inputs(m, table, out)
     full = m.estimator.predict_proba(X)
-    labels = m.estimator.predict(X)
+    if len(m.classes_) == 2:
+        if not 0.0 < threshold < 1.0:
+            raise InvalidParameterError(
+                f"--threshold {threshold!r} is not accepted; --threshold accepts a probability "
+                "in (0, 1)."
+            )
+        labels = m.classes_[(full[:, 1] > threshold).astype(np.intp)]
+    elif threshold != 0.5:
+        raise InvalidParameterError(
+            f"--threshold is for a binary model; this one has {len(m.classes_)} classes, "
+            "whose label is the most probable class."
+        )
+    else:
+        labels = m.estimator.predict(X)
     classes = [py(c) for c in m.classes_]
     binary = len(classes) == 2
     if binary:

@@ -13,12 +13,13 @@ appears at ``path`` complete or not at all.
 
 from ._graph import plot_graph
 from ._loss import plot_loss_curve
-from ._roc import plot_calibration, plot_roc, plot_roc_multiclass
+from ._roc import plot_calibration, plot_precision_recall, plot_roc, plot_roc_multiclass
 
 __all__ = [
     "plot_calibration",
     "plot_graph",
     "plot_loss_curve",
+    "plot_precision_recall",
     "plot_roc",
     "plot_roc_multiclass",
 ]

@@ -72,6 +72,60 @@ def plot_roc(y, p, path, *, pos_label=None, title=None) -> Path:
     return save(fig, path)
 
 
+def plot_precision_recall(y, p, path, *, pos_label=None, threshold=None, title=None) -> Path:
+    """Precision-recall curve with its average precision (the area under it), the share
+    of positives as the no-skill line, and the point of ``threshold`` when given.
+
+    Parameters
+    ----------
+    y : array_like of shape (n_samples,)
+        True labels: 0/1, or any labels with ``pos_label``.
+    p : array_like of shape (n_samples,)
+        Predicted probability of the positive class.
+    path : str or os.PathLike
+    pos_label : label, optional
+    threshold : float in (0, 1), optional
+        Marked on the curve: the precision and recall of predicting ``p > threshold``.
+    title : str, optional
+
+    Raises
+    ------
+    DataError
+        ``y`` holds only one class.
+    """
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    y01, p = _binary(y, p, pos_label)
+    if np.unique(y01).shape[0] < 2:
+        raise DataError(
+            "the precision-recall curve needs rows of both classes; the data has only one."
+        )
+    precision, recall, _ = precision_recall_curve(y01, p)
+    ap = average_precision_score(y01, p)
+    fig = Figure(figsize=(6.2, 6.0), layout="constrained")
+    ax = fig.subplots()
+    ax.step(recall, precision, where="post", color=BLUE, lw=2, label=f"model (AP = {ap:.4f})")
+    share = float(y01.mean())
+    ax.axhline(share, color="0.5", ls="--", lw=1, label=f"no skill ({share:.3f} positive)")
+    if threshold is not None:
+        pred = p > threshold
+        tp = float(np.sum(pred & (y01 == 1)))
+        prec = tp / pred.sum() if pred.any() else 0.0
+        rec = tp / y01.sum()
+        ax.plot([rec], [prec], "o", color="C3", ms=8, label=f"threshold {threshold:g}")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel("recall (true positive rate)")
+    ax.set_ylabel("precision (positive predictive value)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left")
+    n_pos = int(y01.sum())
+    ax.set_title(
+        text(title or f"precision-recall ({y01.size} rows, {n_pos} positive)"), fontsize=11
+    )
+    return save(fig, path)
+
+
 def plot_calibration(
     y, p, path, *, n_bins=10, pos_label=None, class_names=None, title=None
 ) -> Path:
