@@ -83,6 +83,7 @@ from ..errors import SeparationWarning
 from ._api import inference
 from ._checks import COV_TYPES, why_no_standard_errors
 from ._covariance import covariance, information_matrix, log_likelihood, null_log_likelihood
+from ._margins import MarginalEffects, marginal_effects
 from ._result import PARAM_FIELDS, STATISTICS, InferenceResult
 from ._separation import SeparationReport, detect_separation
 from ._summary import InferenceSummary
@@ -93,6 +94,7 @@ __all__ = [
     "STATISTICS",
     "InferenceResult",
     "InferenceSummary",
+    "MarginalEffects",
     "SeparationReport",
     "SeparationWarning",
     "covariance",
@@ -100,6 +102,7 @@ __all__ = [
     "inference",
     "information_matrix",
     "log_likelihood",
+    "marginal_effects",
     "null_log_likelihood",
     "why_no_standard_errors",
 ]
