@@ -292,6 +292,7 @@ def test_public_names():
         "COV_TYPES",
         "InferenceResult",
         "InferenceSummary",
+        "MarginalEffects",
         "PARAM_FIELDS",
         "STATISTICS",
         "SeparationReport",
@@ -301,6 +302,7 @@ def test_public_names():
         "inference",
         "information_matrix",
         "log_likelihood",
+        "marginal_effects",
         "null_log_likelihood",
         "why_no_standard_errors",
     ]
