@@ -38,10 +38,12 @@ import numpy as np
 
 from .objective import link_for
 
-__all__ = ["MetricSums", "classification_metrics"]
+__all__ = ["MetricSums", "check_threshold", "classification_metrics"]
 
 
-def _check_threshold(threshold) -> float:
+def check_threshold(threshold) -> float:
+    """``threshold`` as a float in (0, 1), the probability above which a row of a binary
+    model is predicted positive; else :class:`~logistic.errors.InvalidParameterError`."""
     import numbers
 
     from .errors import InvalidParameterError
@@ -103,7 +105,7 @@ def classification_metrics(y, proba, classes, *, threshold=0.5) -> dict:
     every_class = np.unique(index).shape[0] == K
     extra = {}
     if K == 2:
-        threshold = _check_threshold(threshold)
+        threshold = check_threshold(threshold)
         pred = (proba[:, 1] > threshold).astype(np.intp)
         auc = roc_auc_score(index, proba[:, 1]) if every_class else None
         brier = brier_score_loss(index, proba[:, 1], pos_label=1)
@@ -161,7 +163,7 @@ class MetricSums:
     """
 
     def __init__(self, n_classes: int = 2, *, threshold=0.5):
-        self.threshold = _check_threshold(threshold)
+        self.threshold = check_threshold(threshold)
         # two classes: p > t is z > log(t / (1 - t)), the logit of the threshold
         self._cut = float(np.log(self.threshold) - np.log1p(-self.threshold))
         self.link = link_for(n_classes)

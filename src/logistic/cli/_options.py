@@ -32,8 +32,10 @@ __all__ = [
     "SepOpt",
     "SolverChoice",
     "ThousandsOpt",
+    "ThresholdOpt",
     "cli_spelling",
     "csv_list",
+    "model_threshold",
     "optional",
     "parse_cs",
     "parse_l1_ratios",
@@ -96,6 +98,33 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold",
+        help="Binary model: predict the positive class when its probability is above this "
+        "[default: 0.5].",
+        show_default=False,
+    ),
+]
+
+
+def model_threshold(threshold, n_classes: int) -> float | None:
+    """The ``--threshold`` of a model of ``n_classes``: checked (0.5 when not given) for a
+    binary one; None for more classes, which are labelled by the largest probability and
+    refuse a given threshold."""
+    from logistic.metrics import check_threshold
+
+    if n_classes > 2:
+        if threshold is not None:
+            raise InvalidParameterError(
+                f"--threshold is for a binary model; this one has {n_classes} classes, "
+                "whose label is the most probable class."
+            )
+        return None
+    return check_threshold(0.5 if threshold is None else threshold)
 
 
 def read_options(sep, decimal, thousands, encoding, file_format) -> dict:

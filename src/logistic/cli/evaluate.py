@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from logistic.errors import InvalidParameterError
 from logistic.metrics import classification_metrics
 
 from ._app import app
@@ -27,6 +26,8 @@ from ._options import (
     SavedTargetOpt,
     SepOpt,
     ThousandsOpt,
+    ThresholdOpt,
+    model_threshold,
     plots_dir,
     read_options,
 )
@@ -56,15 +57,7 @@ def evaluate(
         ),
     ] = None,
     no_plots: NoPlotsOpt = False,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold",
-            help="Binary model: predict the positive class when its probability is above "
-            "this (the labels behind accuracy, the confusion matrix, precision and recall) "
-            "[default: 0.5].",
-        ),
-    ] = None,
+    threshold: ThresholdOpt = None,
     sep: SepOpt = None,
     decimal: DecimalOpt = ".",
     thousands: ThousandsOpt = None,
@@ -86,11 +79,7 @@ def evaluate(
     check_outputs(plot_dir, ("roc.png", "pr.png", "calibration.png"), "plot", inputs=(model, data))
     m = load_model(model)
     classes = list(m.classes_)
-    if len(classes) > 2 and threshold is not None:
-        raise InvalidParameterError(
-            f"--threshold is for a binary model; this one has {len(classes)} classes, "
-            "whose label is the most probable class."
-        )
+    threshold = model_threshold(threshold, len(classes))
     y, X = labelled_inputs(
         m,
         read_for(m, data, **read_options(sep, decimal, thousands, encoding, file_format)),
@@ -98,9 +87,7 @@ def evaluate(
         out,
     )
     proba = m.estimator.predict_proba(X)
-    metrics = classification_metrics(
-        y, proba, m.classes_, threshold=0.5 if threshold is None else threshold
-    )
+    metrics = classification_metrics(y, proba, m.classes_, threshold=threshold or 0.5)
     K = len(classes)
     written = {} if plot_dir is None else _plots(out, m, y, proba, metrics, data, plot_dir)
     if K == 2:

@@ -23,7 +23,9 @@ from ._options import (
     QuietOpt,
     SepOpt,
     ThousandsOpt,
+    ThresholdOpt,
     csv_list,
+    model_threshold,
     read_options,
 )
 from ._output import Output, py
@@ -54,14 +56,7 @@ def predict(
         str | None,
         typer.Option(help="Comma-separated input columns to copy into the output (ids...)."),
     ] = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold",
-            help="Binary model: label a row positive when its probability is above this "
-            "[default: 0.5].",
-        ),
-    ] = None,
+    threshold: ThresholdOpt = None,
     sep: SepOpt = None,
     decimal: DecimalOpt = ".",
     thousands: ThousandsOpt = None,
@@ -102,21 +97,11 @@ def predict(
             )
     X = model_inputs(m, table, out)
     full = m.estimator.predict_proba(X)
-    if len(m.classes_) == 2:
-        t = 0.5 if threshold is None else threshold
-        if not 0.0 < t < 1.0:  # nan fails too
-            raise InvalidParameterError(
-                f"--threshold {threshold!r} is not accepted; --threshold accepts a probability "
-                "in (0, 1)."
-            )
-        labels = m.classes_[(full[:, 1] > t).astype(np.intp)]
-    elif threshold is not None:
-        raise InvalidParameterError(
-            f"--threshold is for a binary model; this one has {len(m.classes_)} classes, "
-            "whose label is the most probable class."
-        )
-    else:
+    t = model_threshold(threshold, len(m.classes_))
+    if t is None:
         labels = m.estimator.predict(X)
+    else:
+        labels = m.classes_[(full[:, 1] > t).astype(np.intp)]
     classes = [py(c) for c in m.classes_]
     binary = len(classes) == 2
     if binary:
