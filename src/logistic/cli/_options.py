@@ -28,6 +28,7 @@ __all__ = [
     "ModelArg",
     "NoPlotsOpt",
     "QuietOpt",
+    "ReferenceClassOpt",
     "SavedTargetOpt",
     "SepOpt",
     "SolverChoice",
@@ -142,6 +143,17 @@ def optional(kind, help, *names, **options):
     ``help`` text, its ``names`` (default: from the parameter) and typer's ``options``."""
     return Annotated[kind | None, typer.Option(*names, help=help, **options)]
 
+
+ReferenceClassOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reference-class",
+        help="With --C inf: the class the other classes' log-odds are taken against in the "
+        "stored standard errors (a multinomial model; a binary one: the class whose "
+        "log-odds are 0) [default: the first class].",
+        show_default=False,
+    ),
+]
 
 ModelArg = Annotated[Path, typer.Argument(help="Model file written by 'logistic train'.")]
 LabelledDataArg = Annotated[

@@ -23,6 +23,7 @@ from ._options import (
     JsonOpt,
     NoPlotsOpt,
     QuietOpt,
+    ReferenceClassOpt,
     SepOpt,
     SolverChoice,
     ThousandsOpt,
@@ -135,6 +136,7 @@ def train(
             show_default=False,
         ),
     ] = None,
+    reference_class: ReferenceClassOpt = None,
     max_iter: Annotated[
         int | None,
         typer.Option("--max-iter", min=1, help="Iteration limit (default: the solver's)."),
@@ -249,6 +251,7 @@ def train(
         # --cov-type sandwich is the penalised sandwich around the nonrobust meat.
         "cov_type": "nonrobust" if cov == "sandwich" else cov,
         "penalized": "sandwich" if cov == "sandwich" else "error",
+        "reference_class": reference_class,
         "holdout": holdout,
         "seed": seed,
         "impute": None if impute is None else ImputeChoice(impute).value,

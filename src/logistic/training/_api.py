@@ -35,6 +35,7 @@ class _Plan:
     cv: int | None
     cov_type: str
     penalized: str
+    reference_class: object
     holdout: float
     seed: int
     impute: str | None
@@ -74,6 +75,7 @@ def fit_table(
     l1_ratios=None,
     cov_type=None,
     penalized="error",
+    reference_class=None,
     holdout=0.0,
     seed=0,
     impute=None,
@@ -148,6 +150,10 @@ def fit_table(
     penalized : {"error", "sandwich"}, default="error"
         ``"sandwich"``: the standard errors of a penalised (finite ``C``) L2 fit are the
         penalised estimator's variability (:func:`logistic.inference.inference`).
+    reference_class : label or None, default=None
+        The class the standard errors take the other classes' log-odds against (a label,
+        or its text, e.g. ``"2"`` for the class 2); None: the first class (statsmodels'
+        ``MNLogit``), and a binary model's classic table of ``classes_[1]``.
     holdout : float in [0, 1), default=0.0
         Fraction of the rows held out (stratified, shuffled with ``seed``) to measure the
         model on (in memory).
