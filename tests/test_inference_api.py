@@ -304,6 +304,7 @@ def test_public_names():
         "log_likelihood",
         "marginal_effects",
         "null_log_likelihood",
+        "parameter_layout",
         "why_no_standard_errors",
     ]
     for name in inference_module.__all__:

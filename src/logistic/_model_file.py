@@ -16,7 +16,7 @@ import numpy as np
 
 from ._classes import MAX_CLASSES
 from .errors import DataError, ModelFileError, UserInputError
-from .inference import COV_TYPES, PARAM_FIELDS, STATISTICS
+from .inference import COV_TYPES, PARAM_FIELDS, STATISTICS, parameter_layout
 from .tables import TablePreprocessor
 
 __all__ = ["INFERENCE_NUMBERS", "SCHEMA", "VERSION"]
@@ -258,10 +258,8 @@ def _from_document(doc, path) -> tuple:
         raise ModelFileError("'training' must be an object or null.")
     inference = doc.get("inference")
     if inference is not None:
-        if K != 2:
-            raise ModelFileError("'inference' is set but the model is not binary.")
-        pnames = [*names, "intercept"] if est.fit_intercept else list(names)
-        _check_inference(inference, pnames, coef.ravel(), intercept)
+        layout = inference_layout(inference, classes, names, coef, intercept, est.fit_intercept)
+        _check_inference(inference, *layout, [])
     metadata = {
         "schema": SCHEMA,
         "version": version,
@@ -275,6 +273,16 @@ def _from_document(doc, path) -> tuple:
 #: The numbers of a stored inference block besides its per-parameter table: each finite or
 #: null (undefined).
 INFERENCE_NUMBERS = ("alpha", *STATISTICS)
+
+
+def inference_layout(d, classes, names, coef, intercept, fit_intercept):
+    """``(parameter names, values)`` of the inference block ``d`` of this model: the
+    reference-class contrasts of :mod:`logistic.inference` when ``d`` names a reference
+    (every multinomial block), else the binary ``(w, b)``."""
+    try:
+        return parameter_layout(d, classes, names, coef, intercept, fit_intercept)
+    except DataError as exc:
+        raise ModelFileError(f"'inference.reference': {exc}") from None
 
 
 def _check_inference(d, names, coef, intercept) -> None:

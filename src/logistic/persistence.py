@@ -31,11 +31,13 @@ list of ``K`` numbers, which a version-1 reader could not interpret, so it refus
 as "newer" instead of misreading it. This module reads both.
 
 ``inference`` (optional, in both versions; older readers ignore it) holds the plain data of
-:meth:`logistic.inference.InferenceResult.as_dict` for an unpenalised binary fit (or an
+:meth:`logistic.inference.InferenceResult.as_dict` for an unpenalised fit (or an
 opted-in penalised sandwich), computed on the training rows: standard errors, z, p-values,
 intervals, likelihood statistics. Non-finite numbers (an undefined pseudo R^2 ...) are
 stored as null. It is validated on load: every parameter of the model appears with finite
-``coef`` equal to the model's coefficient.
+``coef`` equal to the model's coefficient; for a block with a ``reference`` class (every
+multinomial one) the parameters are the contrasts ``W_k - W_ref`` of
+:mod:`logistic.inference._reference`, named ``"<class>:<feature>"``.
 
 Exactness: numbers are JSON numbers written with Python's ``repr`` of a float64, which is
 the shortest decimal string that reads back to the same double (guaranteed by Python's
@@ -73,6 +75,7 @@ from ._model_file import (
     _NonFinite,
     _params_of,
     _reject_constant,
+    inference_layout,
 )
 from .errors import DataError, ModelFileError, UserInputError
 from .tables import TablePreprocessor
@@ -252,12 +255,12 @@ def to_document(model, *, preprocessor=None, training=None, inference=None) -> d
         "training": record or None,
     }
     if inference is not None:
-        if rows != 1:
-            raise ModelFileError("inference results cover binary models only.")
         d = inference.as_dict() if hasattr(inference, "as_dict") else inference
         doc["inference"] = _finite_or_null(d)
-        names = [*feature_names, "intercept"] if model.fit_intercept else list(feature_names)
-        _check_inference(doc["inference"], names, coef.ravel(), model.intercept_)
+        layout = inference_layout(
+            d, model.classes_, feature_names, coef, model.intercept_, model.fit_intercept
+        )
+        _check_inference(doc["inference"], *layout, [])
     return doc
 
 

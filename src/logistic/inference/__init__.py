@@ -84,6 +84,7 @@ from ._api import inference
 from ._checks import COV_TYPES, why_no_standard_errors
 from ._covariance import covariance, information_matrix, log_likelihood, null_log_likelihood
 from ._margins import MarginalEffects, marginal_effects
+from ._reference import parameter_layout
 from ._result import PARAM_FIELDS, STATISTICS, InferenceResult
 from ._separation import SeparationReport, detect_separation
 from ._summary import InferenceSummary
@@ -104,5 +105,6 @@ __all__ = [
     "log_likelihood",
     "marginal_effects",
     "null_log_likelihood",
+    "parameter_layout",
     "why_no_standard_errors",
 ]
