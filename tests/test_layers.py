@@ -32,7 +32,9 @@ LAYERS = [
         "_csv",
         "_files",
         "_atomic",
+        "_json_limits",
         "reference",
+        "_report._notebook",  # the notebook tables of _repr_html_ (estimators, inference)
     ],
     ["tables"],  # data files into design matrices
     ["_kernel"],  # chunk kernels
@@ -42,7 +44,7 @@ LAYERS = [
     ["solvers", "inference"],  # minimising an objective; the statistics of an optimum
     ["_estimator", "_cv"],  # the scikit-learn estimators
     ["_graph", "graph", "metrics"],  # reading a fitted model
-    ["_model_file", "persistence", "plots", "dask"],
+    ["_model_file", "_model_schema", "persistence", "plots", "dask", "_report"],
     ["training"],  # fitting a table, as the command line does
     ["cli"],
 ]

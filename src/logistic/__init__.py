@@ -15,6 +15,7 @@ starts with an underscore are implementation details (docs/architecture.md).
 from . import errors
 from ._cv import LogisticRegressionCV
 from ._estimator import LogisticRegression
+from ._report import report
 from ._version import __version__
 from .errors import (
     ConvergenceWarning,
@@ -43,5 +44,6 @@ __all__ = [
     "explain",
     "gradient_check",
     "load",
+    "report",
     "save",
 ]

@@ -1,4 +1,4 @@
-"""``logistic``: train, predict, evaluate, explain and summarise from the command line.
+"""``logistic``: train, predict, evaluate, explain, summarise and report from the command line.
 
 Every command reads CSV or Parquet files through :mod:`logistic.tables`, keeps its model in a
 JSON file (:mod:`logistic.persistence`) and draws with :mod:`logistic.plots`; training is
@@ -12,6 +12,7 @@ so), one module per command:
 ``evaluate``  :mod:`logistic.cli.evaluate`
 ``explain``   :mod:`logistic.cli.explain`
 ``summary``   :mod:`logistic.cli.summary`
+``report``    :mod:`logistic.cli.report` (one HTML page, :func:`logistic.report`)
 ============  ==============================================================================
 
 and the pieces they share: ``_app`` (the Typer app, exit statuses), ``_output`` (stdout and
@@ -25,7 +26,7 @@ unreadable or malformed file, an unwritable output path) ends with exit status 2
 training exits with status 130 and writes no model.
 """
 
-from . import evaluate, explain, predict, summary, train  # noqa: F401  (registers the commands)
+from . import evaluate, explain, predict, report, summary, train  # noqa: F401  (registers the commands)
 from ._app import app, main, run
 
 __all__ = ["app", "main", "run"]
