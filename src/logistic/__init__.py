@@ -42,8 +42,19 @@ __all__ = [
     "__version__",
     "errors",
     "explain",
+    "from_formula",
     "gradient_check",
     "load",
     "report",
     "save",
 ]
+
+
+def __getattr__(name):
+    # from_formula is the training layer's; imported on first use, so that importing the
+    # package does not load the table readers and formulaic
+    if name == "from_formula":
+        from .training import from_formula
+
+        return from_formula
+    raise AttributeError(f"module 'logistic' has no attribute {name!r}")

@@ -17,7 +17,7 @@ import numpy as np
 from ._classes import MAX_CLASSES
 from .errors import DataError, ModelFileError, UserInputError
 from .inference import COV_TYPES, PARAM_FIELDS, STATISTICS, parameter_layout
-from .tables import TablePreprocessor
+from .tables import preprocessor_from_dict
 
 __all__ = ["INFERENCE_NUMBERS", "SCHEMA", "VERSION"]
 
@@ -241,7 +241,7 @@ def _from_document(doc, path) -> tuple:
     preprocessor = None
     if pre is not None:
         try:
-            preprocessor = TablePreprocessor.from_dict(pre)
+            preprocessor = preprocessor_from_dict(pre)
         except DataError as exc:
             raise ModelFileError(str(exc)) from None
         if preprocessor.n_features_out != n:

@@ -274,6 +274,14 @@ _SPELLINGS = [
     (re.compile(r"\bdrop_missing_target=True\b"), "--drop-missing-target"),
     (re.compile(r"\b(sep|decimal|thousands|encoding)=(?=['\"N])"), r"--\1 "),
     (re.compile(r"\bthreshold=(?=[-\d.ni])"), "--threshold "),
+    (re.compile(r"\breference_class=(?=\S)"), "--reference-class "),
+    (re.compile(r"\btarget=(?=')"), "--target "),
+    (
+        re.compile(
+            r"\b(features|exclude|categorical|min_frequency|max_categories|formula)=(?![\w'\"\[])"
+        ),
+        lambda m: "--" + m[1].replace("_", "-"),
+    ),
 ]
 
 

@@ -28,7 +28,7 @@ def check_train_options(
     mode = "--stream" if stream else "--scheduler" if scheduler else None
     if data is not None and target is None:
         raise InvalidParameterError(
-            f"--target is required with a data file; name the column to predict "
+            f"--target is required with a data file (or a --formula 'y ~ ...'); name the column to predict "
             f"(e.g. logistic train {data} --target COLUMN)."
         )
     if stream and scheduler:

@@ -54,6 +54,7 @@ logistic train adult.csv --target income --impute most-frequent \
 logistic train fair.parquet --target affair --solver gd --learning-rate 0.5
 logistic train data.csv --target y --features age,sex,income --json
 logistic train data.csv --target y --C inf --cov-type HC1      # standard errors
+logistic train admit.csv --formula "admit ~ gre + gpa + C(rank)" --C inf
 logistic train iris.csv --target species --cv 5 --cs 20 --l1-ratio 0,0.5,1
 logistic train 'data/*.parquet' --target y --stream --batch-size 100000
 logistic train data.parquet --target y --scheduler tcp://scheduler:8786
@@ -80,6 +81,15 @@ def train(
             help="Target column: two distinct values (binary) or 3 to 1000 (multinomial).",
         ),
     ] = None,
+    formula: optional(
+        str,
+        "A formula 'target ~ terms' for the design, e.g. \"admit ~ gre + C(rank, "
+        'Treatment(2)) + gre:gpa + np.log(gpa)" (reference levels, interactions, '
+        "transformations; stored in the model file). Replaces --target and --features.",
+        "--formula",
+        "-f",
+        show_default=False,
+    ) = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Model file to write (JSON).")
     ] = Path("model.json"),
@@ -252,6 +262,7 @@ def train(
         "cov_type": "nonrobust" if cov == "sandwich" else cov,
         "penalized": "sandwich" if cov == "sandwich" else "error",
         "reference_class": reference_class,
+        "formula": formula,
         "holdout": holdout,
         "seed": seed,
         "impute": None if impute is None else ImputeChoice(impute).value,
@@ -270,7 +281,7 @@ def train(
     }
     check_train_options(
         data=data,
-        target=target,
+        target=target or formula,
         C=C,
         ratios=ratios,
         cv=cv,

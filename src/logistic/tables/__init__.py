@@ -52,6 +52,12 @@ from .._files import (
 )
 from ._categories import check_pooling
 from ._columns import ColumnSpec, as_arrow_table
+from ._formula import (
+    FormulaPreprocessor,
+    formula_has_intercept,
+    parse_formula,
+    preprocessor_from_dict,
+)
 from ._preprocess import IMPUTE_CHOICES, SPARSE_THRESHOLD, TablePreprocessor, TransformReport
 from ._target import (
     TargetRows,
@@ -69,6 +75,7 @@ __all__ = [
     "SPARSE_THRESHOLD",
     "ColumnSpec",
     "CsvDialect",
+    "FormulaPreprocessor",
     "TablePreprocessor",
     "TargetRows",
     "TransformReport",
@@ -85,8 +92,11 @@ __all__ = [
     "file_compression",
     "file_format",
     "file_sha256",
+    "formula_has_intercept",
     "infer_format",
     "iter_batches",
+    "parse_formula",
+    "preprocessor_from_dict",
     "read_schema",
     "read_table",
     "read_target",

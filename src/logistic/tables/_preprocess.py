@@ -43,9 +43,8 @@ from ._serialise import IMPUTE_CHOICES, read_preprocessing
 __all__ = ["IMPUTE_CHOICES", "TablePreprocessor", "TransformReport"]
 
 
-#: ``sparse="auto"`` gives a CSR matrix when at most this share of the design's entries
-#: can be non-zero (one per numeric column and one per categorical column of each row, of
-#: ``n_features_out``): scikit-learn's ``ColumnTransformer(sparse_threshold=0.3)``.
+#: ``sparse="auto"`` gives CSR when at most this share of the design's entries can be non-zero
+#: (one per numeric and categorical column of a row): ColumnTransformer(sparse_threshold=0.3).
 SPARSE_THRESHOLD = 0.3
 
 
@@ -278,7 +277,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        batches : iterable of pyarrow.RecordBatch or pyarrow.Table
+        batches : iterable of pyarrow.RecordBatch or pyarrow.Table, or a callable giving one
             Every batch holds every column of ``columns``; data rows are numbered across
             batches in order, for the messages.
         columns : sequence of str, optional
@@ -291,6 +290,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
             file, text in another), or there are no rows.
         """
         self._check_params()
+        batches = batches() if callable(batches) else batches
         acc: dict[str, _ColumnAccumulator] | None = None
         start = 0
         for batch in batches:

@@ -21,8 +21,8 @@ every solver iteration (the command line's progress bar is one), and after a
 ``KeyboardInterrupt`` its ``where()`` says how far the run got. The library prints nothing.
 """
 
-from ._api import EXECUTORS, fit_table
+from ._api import EXECUTORS, fit_table, from_formula
 from ._progress import TrainingProgress
 from ._result import TrainingResult
 
-__all__ = ["EXECUTORS", "TrainingProgress", "TrainingResult", "fit_table"]
+__all__ = ["EXECUTORS", "TrainingProgress", "TrainingResult", "fit_table", "from_formula"]

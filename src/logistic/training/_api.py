@@ -6,7 +6,13 @@ import math
 from dataclasses import dataclass
 
 from logistic.errors import InvalidParameterError
-from logistic.tables import CsvDialect, as_arrow_table, check_pooling
+from logistic.tables import (
+    CsvDialect,
+    as_arrow_table,
+    check_pooling,
+    formula_has_intercept,
+    parse_formula,
+)
 
 from ._dask import fit_on_dask
 from ._files import fit_streamed
@@ -14,7 +20,7 @@ from ._memory import fit_in_memory
 from ._progress import TrainingProgress
 from ._result import TrainingResult
 
-__all__ = ["EXECUTORS", "fit_table"]
+__all__ = ["EXECUTORS", "fit_table", "from_formula"]
 
 EXECUTORS = ("memory", "stream", "dask")
 _COV_TYPES = ("nonrobust", "HC0", "HC1")
@@ -53,18 +59,25 @@ class _Plan:
     max_iter: int | None
     learning_rate: object
     class_weight: object
+    formula: str | None
+
+    @property
+    def fit_intercept(self) -> bool:
+        """A formula's ``0 +`` or ``- 1`` fits without intercept; a table always has one."""
+        return self.formula is None or formula_has_intercept(self.formula)
 
     @property
     def reference_coding(self) -> bool:
         """Drop each categorical column's first category: an unpenalised fit with an
         intercept is not identifiable with a full one-hot block."""
-        return math.isinf(self.C) and self.cv is None
+        return math.isinf(self.C) and self.cv is None and self.formula is None
 
 
 def fit_table(
     data=None,
     target=None,
     *,
+    formula=None,
     executor="memory",
     scheduler=None,
     C=1.0,
@@ -129,7 +142,14 @@ def fit_table(
         scikit-learn's breast-cancer data (569 rows, 30 numeric columns, target
         ``"target"``).
     target : str or None
-        The label column; required with ``data``.
+        The label column; required with ``data`` unless ``formula`` names it.
+    formula : str or None, default=None
+        A Wilkinson formula, ``"target ~ terms"`` (``"admit ~ gre + C(rank) + gre:gpa"``;
+        see :class:`logistic.tables.FormulaPreprocessor`): the design is the formula's
+        columns, with its reference levels, interactions and transformations, and is
+        stored in the model file so that ``predict`` applies it. It replaces ``features``,
+        ``exclude``, ``categorical`` and the pooling options; ``0 +`` fits without
+        intercept.
     executor : {"memory", "stream", "dask"}, default="memory"
     scheduler : distributed.Client, str or None, default=None
         With ``"dask"``: a client, a scheduler address (connected and closed here) or None
@@ -211,6 +231,32 @@ def fit_table(
     return fit[plan.executor](plan, progress)
 
 
+def from_formula(formula, data, *, C=math.inf, **kwargs) -> TrainingResult:
+    """Fit the model a formula describes to a table: statsmodels' ``logit(formula,
+    data).fit()`` as one call.
+
+    ``from_formula("admit ~ gre + gpa + C(rank)", df)`` is :func:`fit_table` with
+    ``formula=`` and, unlike it, an unpenalised fit by default (``C=np.inf``: the maximum
+    likelihood estimate, with standard errors per unit of each column in
+    ``result.inference``), as a statistician writing a formula expects.
+
+    Parameters
+    ----------
+    formula : str
+        ``"target ~ terms"`` (:class:`logistic.tables.FormulaPreprocessor`).
+    data : pandas.DataFrame, pyarrow.Table, path or files
+        As :func:`fit_table`'s ``data``.
+    C : float, default=np.inf
+    **kwargs
+        Any other argument of :func:`fit_table`.
+
+    Returns
+    -------
+    TrainingResult
+    """
+    return fit_table(data, formula=formula, C=C, **kwargs)
+
+
 def _checked(args: dict) -> _Plan:
     """The plan of a call of :func:`fit_table` (its ``args``), once they are valid together."""
     executor, cv = args["executor"], args["cv"]
@@ -218,6 +264,8 @@ def _checked(args: dict) -> _Plan:
         raise InvalidParameterError(
             f"executor={executor!r} is not accepted; executor accepts one of {list(EXECUTORS)}."
         )
+    if args["formula"] is not None:
+        _check_formula(args)
     if args["data"] is None:
         if executor != "memory":
             raise InvalidParameterError(f"executor={executor!r} needs data: the files to read.")
@@ -276,6 +324,23 @@ def _checked(args: dict) -> _Plan:
     if args["tol"] is None:
         args["tol"] = 1e-8 if math.isinf(float(args["C"])) and cv is None else 1e-4
     return _Plan(**args)
+
+
+def _check_formula(args) -> None:
+    """A formula names the target and the columns: the options that would too are refused."""
+    target, _, variables = parse_formula(args["formula"])
+    if args["target"] is not None and args["target"] != target:
+        raise InvalidParameterError(
+            f"target={args['target']!r} but the formula's target is {target!r}; give one, "
+            "or the same."
+        )
+    for key in ("features", "exclude", "categorical", "min_frequency", "max_categories"):
+        if args[key] is not None:
+            raise InvalidParameterError(
+                f"{key}= is not used with formula=: the formula chooses and codes the "
+                "columns (C(x) for categories, C(x, Treatment('b')) for the reference level)."
+            )
+    args["target"], args["features"] = target, variables
 
 
 def _check_out_of_core(args) -> None:

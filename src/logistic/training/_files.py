@@ -69,6 +69,7 @@ def learn_preprocessing(files, columns, plan, progress) -> Pass1:
     counted = {"rows": 0, "batches": 0, "dropped": 0}
 
     def batches():
+        counted.update(rows=0, batches=0, dropped=0)  # a formula's preprocessing reads 3 times
         for batch in iter_batches(
             files,
             [*columns, plan.target],
@@ -89,7 +90,7 @@ def learn_preprocessing(files, columns, plan, progress) -> Pass1:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            pre.fit_batches(batches(), columns)
+            pre.fit_batches(batches, columns)  # a callable: a formula reads it 3 times
         forward_warnings(caught, progress, (DataWarning,))
     except DataError as exc:
         text = str(exc)

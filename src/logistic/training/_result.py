@@ -9,9 +9,9 @@ from pathlib import Path
 
 from logistic import LogisticRegression
 from logistic.errors import ConvergenceWarning
-from logistic.persistence import save, training_record
+from logistic.persistence import LoadedModel, save, training_record
 from logistic.solvers import get_solver, resolve_auto
-from logistic.tables import TablePreprocessor
+from logistic.tables import FormulaPreprocessor, TablePreprocessor
 
 __all__ = ["TrainingResult"]
 
@@ -39,7 +39,7 @@ class TrainingResult:
         the one-line reason there are none). A caller may add fields before :meth:`save`.
     inference : dict or None
         ``InferenceResult.as_dict()`` of the fit on its training rows, when standard errors
-        could be computed.
+        could be computed (:meth:`inference_result` gives the result object).
     solver : str
         The solver that ran (``"auto"`` resolved).
     seconds : float
@@ -64,6 +64,17 @@ class TrainingResult:
     executor: str = "memory"
     cv: dict | None = field(default=None)
 
+    def inference_result(self, units: str = "per unit"):
+        """The standard errors as an :class:`~logistic.inference.InferenceResult` (its
+        ``summary()``, ``summary_frame()``, ``params`` by name), or None: what
+        ``logistic.load(path).inference_result(units)`` gives for the saved file, per unit
+        of each input (or ``"per sd"``, as fitted)."""
+        names = list(self.preprocessor.feature_names_out)
+        model = LoadedModel(
+            self.estimator, self.preprocessor, self.record, names, {}, self.inference
+        )
+        return model.inference_result(units)
+
     def save(self, path) -> Path:
         """Write the model file (:func:`logistic.persistence.save`), atomically."""
         return save(
@@ -83,6 +94,7 @@ def solver_params(plan) -> dict:
         "tol": plan.tol,
         "max_iter": plan.max_iter,
         "random_state": plan.seed,
+        "fit_intercept": plan.fit_intercept,
     }
 
 
@@ -93,8 +105,11 @@ def estimator_for(plan) -> LogisticRegression:
     )
 
 
-def preprocessor_for(plan) -> TablePreprocessor:
-    """The (unfitted) table preprocessing of the plan, the same on every executor."""
+def preprocessor_for(plan) -> TablePreprocessor | FormulaPreprocessor:
+    """The (unfitted) table preprocessing of the plan, the same on every executor: the
+    formula's when it has one."""
+    if plan.formula is not None:
+        return FormulaPreprocessor(plan.formula, impute=plan.impute)
     return TablePreprocessor(
         impute=plan.impute,
         categorical=plan.categorical,
