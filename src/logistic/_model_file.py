@@ -3,9 +3,11 @@
 :mod:`logistic.persistence` is the public side (``save``, ``load``, the format described in
 its docstring); this module holds the rules of the format that both directions share: the
 schema and its versions, the encoding of classes and parameters, and the strict validation
-of a document read back (types, shapes, finiteness, and the consistency of the preprocessing
-and the inference block with the model). Every refusal is a
-:class:`~logistic.errors.ModelFileError` naming the field.
+of a document read back (types, shapes, finiteness, the range of the coefficients, the
+checksum, and the consistency of the preprocessing and the inference block with the model).
+The limits of the file and its JSON are :mod:`logistic._json_limits`'s, the types of the
+metadata, the training record and the inference fields :mod:`logistic._model_schema`'s.
+Every refusal is a :class:`~logistic.errors.ModelFileError` naming the field.
 """
 
 from __future__ import annotations
@@ -15,11 +17,26 @@ import math
 import numpy as np
 
 from ._classes import MAX_CLASSES
+from ._json_limits import sha256_of
+from ._model_schema import (
+    SHORT_TEXT,
+    boolean,
+    check_inference_fields,
+    check_metadata,
+    check_training,
+    integer,
+    number,
+    numbers,
+    obj,
+    only_keys,
+    show,
+    text,
+)
 from .errors import DataError, ModelFileError, UserInputError
 from .inference import COV_TYPES, PARAM_FIELDS, STATISTICS, parameter_layout
 from .tables import preprocessor_from_dict
 
-__all__ = ["INFERENCE_NUMBERS", "SCHEMA", "VERSION"]
+__all__ = ["CHECKSUM_PARTS", "INFERENCE_NUMBERS", "INPUT_BOUND", "SCHEMA", "VERSION"]
 
 SCHEMA = "logistic.model"
 VERSION = 2  # the newest version written and read; binary models are written as 1
@@ -28,6 +45,26 @@ _ESTIMATOR = "logistic.LogisticRegression"
 # Constructor parameters stored in the file; callables and verbosity are run-time only.
 _SKIP_PARAMS = ("callback", "verbose")
 _CLASS_DTYPES = {"int64": np.int64, "float64": np.float64, "bool": np.bool_, "str": None}
+_MODEL_KEYS = (
+    "estimator",
+    "params",
+    "dtype",
+    "n_features",
+    "feature_names",
+    "feature_names_in",
+    "classes",
+    "coef",
+    "intercept",
+    "n_iter",
+    "converged",
+    "solver",
+)
+#: The inputs (standardised, or as given to a model without preprocessing) up to which a
+#: model's logits must stay finite: ``sum_j |coef_j| + |b| <= max(dtype) / INPUT_BOUND``.
+INPUT_BOUND = 1e6
+#: The fields whose SHA-256 ``save`` writes under ``checksum.sha256``: everything a
+#: prediction is computed from.
+CHECKSUM_PARTS = ("model.classes", "model.coef", "model.intercept", "preprocessing")
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -87,17 +124,6 @@ def _classes_to_json(classes) -> dict:
 
 
 # -- reading ------------------------------------------------------------------------------
-class _NonFinite(Exception):
-    """A JSON constant (NaN, Infinity) met while parsing a model file."""
-
-    pass
-
-
-def _reject_constant(name):
-    """``json.loads``'s ``parse_constant``: model files hold only finite numbers."""
-    raise _NonFinite(name)
-
-
 def _require(d, key, types, where):
     """The value of ``d[key]``, refused when missing or not of ``types`` (bool is not int)."""
     if not isinstance(d, dict) or key not in d:
@@ -119,6 +145,124 @@ def _finite(v, name) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         raise ModelFileError(f"'{name}' must be a finite number, got {v!r}.")
     return float(v)
+
+
+def _coefficients(m, K, n) -> tuple[np.ndarray, np.ndarray]:
+    """``coef`` (float64, shape (1, n) or (K, n)) and ``intercept`` ((1,) or (K,)) of the
+    model block of a model of ``K`` classes and ``n`` features."""
+    coef_list = _require(m, "coef", list, "model.")
+    if K == 2:
+        if len(coef_list) != n:
+            raise ModelFileError(
+                f"'model.coef' has {len(coef_list)} values but 'model.n_features' is {n}."
+            )
+        coef = np.array(numbers(coef_list, "model.coef"), dtype=np.float64).reshape(1, n)
+        intercept = np.array([_finite(m.get("intercept"), "model.intercept")])
+        return coef, intercept
+    if len(coef_list) != K or not all(isinstance(r, list) and len(r) == n for r in coef_list):
+        raise ModelFileError(
+            f"'model.coef' must be {K} rows (one per class) of {n} numbers ('model.n_features')."
+        )
+    coef = np.array(
+        [numbers(row, f"model.coef[{k}]") for k, row in enumerate(coef_list)], dtype=np.float64
+    )
+    icpt = m.get("intercept")
+    if not isinstance(icpt, list) or len(icpt) != K:
+        raise ModelFileError(f"'model.intercept' must be a list of {K} numbers (one per class).")
+    return coef, np.array(numbers(icpt, "model.intercept"), dtype=np.float64)
+
+
+def _check_logits(coef, intercept, dtype) -> None:
+    """Refuse coefficients whose logits can overflow: each class's ``sum_j |coef_j| + |b|``
+    must be at most ``max(dtype) / INPUT_BOUND``, so ``|z| = |x . coef + b|`` stays finite
+    for every input with ``|x_j| <= INPUT_BOUND`` (finite coefficients of 1.7e308 would
+    otherwise give NaN probabilities)."""
+    limit = float(np.finfo(dtype).max) / INPUT_BOUND
+    with np.errstate(over="ignore"):
+        size = np.abs(coef).sum(axis=1) + np.abs(intercept)
+    if np.all(size <= limit):
+        return
+    k = int(np.argmax(~(size <= limit)))
+    field = "model.coef" if coef.shape[0] == 1 else f"model.coef[{k}]"
+    raise ModelFileError(
+        f"'{field}' sums to |coef| + |intercept| = {size[k]:.3g}; accepted: at most "
+        f"{limit:.2g}, so that the logits of inputs up to {INPUT_BOUND:g} in absolute value "
+        f"stay finite in {np.dtype(dtype).name}."
+    )
+
+
+def _check_per_unit(preprocessor, coef, intercept, names) -> None:
+    """Refuse a model whose coefficients per unit of the inputs (``coef / scale`` and the
+    intercept at the inputs' zero, what ``summary`` shows) are not finite."""
+    if not getattr(preprocessor, "standardize", False) or not hasattr(
+        preprocessor, "output_scaling"
+    ):
+        return
+    means, sds = preprocessor.output_scaling()
+    with np.errstate(all="ignore"):
+        per_unit = coef / sds
+        b = intercept - (coef * (means / sds)).sum(axis=1)
+    bad = ~np.isfinite(per_unit)
+    if bad.any():
+        k, j = np.argwhere(bad)[0]
+        raise ModelFileError(
+            f"'model.coef' of {coef[k, j]:.3g} is {per_unit[k, j]:.3g} per unit of "
+            f"'{names[j]}' (its scale is {sds[j]:.3g}); accepted: coefficients finite per "
+            "unit of every input."
+        )
+    if not np.all(np.isfinite(b)):
+        raise ModelFileError(
+            "'model.intercept' is not finite at the inputs' zero (b - sum coef * mean / "
+            "scale); accepted: coefficients finite per unit of every input."
+        )
+
+
+def _part(doc, part):
+    """The value at the dotted ``part`` of ``doc`` (None where absent)."""
+    value = doc
+    for key in part.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def checksum_of(doc) -> dict:
+    """``{"sha256": {part: digest}}``: the SHA-256 of the canonical JSON of each of
+    :data:`CHECKSUM_PARTS` of ``doc``, the ``checksum`` field ``save`` writes."""
+    return {"sha256": {part: sha256_of(_part(doc, part)) for part in CHECKSUM_PARTS}}
+
+
+def _verify_checksum(doc) -> None:
+    """Compare ``checksum`` with the values it covers, naming the part that differs. A file
+    without one (written before it existed) is not checked: the checksum detects edits and
+    corruption, it is not a signature."""
+    c = doc.get("checksum")
+    if c is None:
+        return
+    if not isinstance(c, dict) or list(c) != ["sha256"] or not isinstance(c["sha256"], dict):
+        raise ModelFileError(
+            "'checksum' must be an object with 'sha256' (the digests save writes), or absent."
+        )
+    digests = c["sha256"]
+    only_keys(digests, CHECKSUM_PARTS, "checksum.sha256")
+    for part, stored in digests.items():
+        if not (isinstance(stored, str) and len(stored) == 64 and _is_hex(stored)):
+            raise ModelFileError(
+                f"'checksum.sha256.{part}' must be 64 hexadecimal digits, got {show(stored)}."
+            )
+    for part in CHECKSUM_PARTS:
+        if part not in digests:
+            raise ModelFileError(f"'checksum.sha256' lacks {part!r}; save writes all of them.")
+        actual = sha256_of(_part(doc, part))
+        if actual != digests[part]:
+            raise ModelFileError(
+                f"'{part}' differs from the checksum save wrote (sha256 {digests[part][:12]}..., "
+                f"now {actual[:12]}...): the file was edited or corrupted after it was saved; "
+                "save the model again, or remove 'checksum' to load it as edited."
+            )
+
+
+def _is_hex(v: str) -> bool:
+    return all(ch in "0123456789abcdef" for ch in v)
 
 
 def _from_document(doc, path) -> tuple:
@@ -148,26 +292,35 @@ def _from_document(doc, path) -> tuple:
     schema = doc.get("schema")
     if schema != SCHEMA:
         raise ModelFileError(
-            f"schema is {schema!r}, not {SCHEMA!r}; this is not a logistic model file."
+            f"schema is {show(schema).split(' ', 1)[1]}, not {SCHEMA!r}; this is not a logistic "
+            "model file."
         )
     version = _require(doc, "version", int, "")
     if version > VERSION:
         raise ModelFileError(
             f"version {version} was written by a newer logistic "
-            f"({doc.get('library_version')!r}); this one reads versions up to {VERSION}."
+            f"({show(doc.get('library_version')).split(' ', 1)[1]}); this one reads versions "
+            f"up to {VERSION}."
         )
     if version < 1:
         raise ModelFileError(f"version {version} is not a valid model file version.")
+    check_metadata(doc)
     m = _require(doc, "model", dict, "")
+    only_keys(m, _MODEL_KEYS, "model")
     est_name = _require(m, "estimator", str, "model.")
     if est_name != _ESTIMATOR:
-        raise ModelFileError(f"'model.estimator' is {est_name!r}; expected {_ESTIMATOR!r}.")
+        raise ModelFileError(
+            f"'model.estimator' is {show(est_name).split(' ', 1)[1]}; expected {_ESTIMATOR!r}."
+        )
     n = _require(m, "n_features", int, "model.")
     if n < 1:
         raise ModelFileError(f"'model.n_features' must be >= 1, got {n}.")
     dtype_name = _require(m, "dtype", str, "model.")
     if dtype_name not in ("float64", "float32"):
-        raise ModelFileError(f"'model.dtype' is {dtype_name!r}; expected 'float64' or 'float32'.")
+        raise ModelFileError(
+            f"'model.dtype' is {show(dtype_name).split(' ', 1)[1]}; expected 'float64' or "
+            "'float32'."
+        )
     dtype = np.dtype(dtype_name)
     classes = _classes_from_json(_require(m, "classes", dict, "model."))
     K = len(classes)
@@ -176,33 +329,8 @@ def _from_document(doc, path) -> tuple:
             f"'model.classes' has {K} labels but version {version} files hold binary models "
             "only (multinomial models are version 2)."
         )
-    coef_list = _require(m, "coef", list, "model.")
-    if K == 2:
-        if len(coef_list) != n:
-            raise ModelFileError(
-                f"'model.coef' has {len(coef_list)} values but 'model.n_features' is {n}."
-            )
-        coef = np.array([_finite(v, f"model.coef[{j}]") for j, v in enumerate(coef_list)])
-        coef = coef.reshape(1, n)
-        intercept = np.array([_finite(m.get("intercept"), "model.intercept")])
-    else:
-        if len(coef_list) != K or not all(isinstance(r, list) and len(r) == n for r in coef_list):
-            raise ModelFileError(
-                f"'model.coef' must be {K} rows (one per class) of {n} numbers "
-                "('model.n_features')."
-            )
-        coef = np.array(
-            [
-                [_finite(v, f"model.coef[{k}][{j}]") for j, v in enumerate(row)]
-                for k, row in enumerate(coef_list)
-            ]
-        )
-        icpt = m.get("intercept")
-        if not isinstance(icpt, list) or len(icpt) != K:
-            raise ModelFileError(
-                f"'model.intercept' must be a list of {K} numbers (one per class)."
-            )
-        intercept = np.array([_finite(v, f"model.intercept[{k}]") for k, v in enumerate(icpt)])
+    coef, intercept = _coefficients(m, K, n)
+    _check_logits(coef, intercept, dtype)
     names = _require(m, "feature_names", list, "model.")
     if len(names) != n or not all(isinstance(v, str) for v in names):
         raise ModelFileError(f"'model.feature_names' must be {n} strings, got {len(names)} items.")
@@ -213,6 +341,9 @@ def _from_document(doc, path) -> tuple:
         or not all(isinstance(v, str) for v in names_in)
     ):
         raise ModelFileError(f"'model.feature_names_in' must be null or {n} strings.")
+    n_iter = integer(m.get("n_iter", 0), "model.n_iter", low=0, high=2**31 - 1)
+    converged = boolean(m.get("converged", False), "model.converged")
+    solver = text(m.get("solver"), "model.solver", limit=SHORT_TEXT, null=True)
     params = _params_from_json(_require(m, "params", dict, "model."))
 
     from ._estimator import LogisticRegression
@@ -232,10 +363,9 @@ def _from_document(doc, path) -> tuple:
     est.n_features_in_ = n
     if names_in is not None:
         est.feature_names_in_ = np.array(names_in, dtype=object)
-    n_iter = m.get("n_iter", 0)
-    est.n_iter_ = np.array([n_iter if isinstance(n_iter, int) else 0], dtype=np.int32)
-    est.converged_ = bool(m.get("converged", False))
-    est.solver_ = str(m.get("solver", params.get("solver", "auto")))
+    est.n_iter_ = np.array([n_iter], dtype=np.int32)
+    est.converged_ = converged
+    est.solver_ = solver if solver is not None else est.solver
 
     pre = doc.get("preprocessing")
     preprocessor = None
@@ -253,13 +383,16 @@ def _from_document(doc, path) -> tuple:
             raise ModelFileError(
                 "'model.feature_names' do not match the preprocessing's output columns."
             )
+        _check_per_unit(preprocessor, coef, intercept, names)
     training = doc.get("training") or {}
-    if not isinstance(training, dict):
-        raise ModelFileError("'training' must be an object or null.")
+    check_training(training)
     inference = doc.get("inference")
     if inference is not None:
         layout = inference_layout(inference, classes, names, coef, intercept, est.fit_intercept)
         _check_inference(inference, *layout, [])
+    # Last: a value that is wrong in itself is named as such; a valid one that differs
+    # from what save wrote is an edit.
+    _verify_checksum(doc)
     metadata = {
         "schema": SCHEMA,
         "version": version,
@@ -295,45 +428,44 @@ def _check_inference(d, names, coef, intercept) -> None:
     """
     w = "inference."
     if not isinstance(d, dict):
-        raise ModelFileError(f"'inference' must be an object or absent, got {type(d).__name__}.")
+        raise ModelFileError(f"'inference' must be an object or absent, got {show(d)}.")
     cov_type = _require(d, "cov_type", str, w)
     if cov_type not in COV_TYPES:
-        raise ModelFileError(f"'inference.cov_type' is {cov_type!r}; expected one of {COV_TYPES}.")
+        raise ModelFileError(
+            f"'inference.cov_type' is {show(cov_type).split(' ', 1)[1]}; expected one of "
+            f"{COV_TYPES}."
+        )
     _require(d, "penalized", bool, w)
     _require(d, "method", str, w)
-    for key in INFERENCE_NUMBERS:
-        v = d.get(key)
-        if v is not None:
-            _finite(v, w + key)
+    check_inference_fields(d, INFERENCE_NUMBERS)
     alpha = d.get("alpha")
     if alpha is None or not 0 < alpha < 1:
         raise ModelFileError(f"'inference.alpha' must be a number in (0, 1), got {alpha!r}.")
     params = _require(d, "params", dict, w)
     if list(params) != list(names):
         raise ModelFileError(
-            f"'inference.params' names {list(params)[:5]}... do not match the model's "
-            f"parameters {list(names)[:5]}..."
+            f"'inference.params' names {show(list(params)[:5])}... do not match the model's "
+            f"parameters {show(list(names)[:5])}..."
         )
     values = [*np.ravel(coef).tolist(), *np.ravel(intercept).tolist()][: len(names)]
     for name, value in zip(names, values, strict=True):
         entry = params[name]
-        if not isinstance(entry, dict):
-            raise ModelFileError(f"'inference.params.{name}' must be an object.")
+        where = f"inference.params.{name}"
+        obj(entry, where)
         for key in PARAM_FIELDS:
             if key not in entry:
-                raise ModelFileError(f"'inference.params.{name}.{key}' is missing.")
-            if entry[key] is not None:
-                _finite(entry[key], f"inference.params.{name}.{key}")
+                raise ModelFileError(f"'{where}.{key}' is missing.")
+            number(entry[key], f"{where}.{key}", null=True)
         if entry["coef"] != value:
             raise ModelFileError(
-                f"'inference.params.{name}.coef' is {entry['coef']!r} but the model's "
-                f"coefficient is {value!r}; the inference does not belong to this model."
+                f"'{where}.coef' is {entry['coef']!r} but the model's coefficient is "
+                f"{value!r}; the inference does not belong to this model."
             )
         se, p = entry["std_err"], entry["p_value"]
         if se is not None and se < 0:
-            raise ModelFileError(f"'inference.params.{name}.std_err' must be >= 0, got {se!r}.")
+            raise ModelFileError(f"'{where}.std_err' must be >= 0, got {se!r}.")
         if p is not None and not 0 <= p <= 1:
-            raise ModelFileError(f"'inference.params.{name}.p_value' must be in [0, 1], got {p!r}.")
+            raise ModelFileError(f"'{where}.p_value' must be in [0, 1], got {p!r}.")
     cov = d.get("cov_params")
     k = len(names)
     if cov is not None and (
@@ -342,9 +474,8 @@ def _check_inference(d, names, coef, intercept) -> None:
         or not all(isinstance(r, list) and len(r) == k for r in cov)
     ):
         raise ModelFileError(f"'inference.cov_params' must be null or {k} rows of {k} numbers.")
-    sep = d.get("separation")
-    if sep is not None and not (isinstance(sep, dict) and isinstance(sep.get("separated"), bool)):
-        raise ModelFileError("'inference.separation' must be null or an object with 'separated'.")
+    for i, row in enumerate(cov or ()):
+        numbers(row, f"inference.cov_params[{i}]", null_items=True)
 
 
 def _classes_from_json(c) -> np.ndarray:
@@ -365,34 +496,75 @@ def _classes_from_json(c) -> np.ndarray:
     }
     if not 2 <= len(values) <= MAX_CLASSES or not all(checks[dtype](v) for v in values):
         raise ModelFileError(
-            f"'model.classes.values' must be 2 to {MAX_CLASSES} {dtype} labels, got {values!r}."
+            f"'model.classes.values' must be 2 to {MAX_CLASSES} {dtype} labels, got {show(values)}."
         )
     if len(set(values)) != len(values) or sorted(values) != values:
         raise ModelFileError(
-            f"'model.classes.values' must be distinct labels in sorted order, got {values!r}."
+            f"'model.classes.values' must be distinct labels in sorted order, got {show(values)}."
         )
     if dtype == "str":
         return np.array(values, dtype=object)
     return np.array(values, dtype=_CLASS_DTYPES[dtype])
 
 
+#: The types of the stored constructor parameters (their values are the estimator's to
+#: check); ``C`` and ``class_weight`` are decoded by :func:`_params_from_json`.
+_PARAM_TYPES = {
+    "batch_size": lambda v, n: integer(v, n),
+    "fit_intercept": lambda v, n: boolean(v, n),
+    "l1_ratio": lambda v, n: number(v, n),
+    "learning_rate": lambda v, n: v if v == "auto" else number(v, n),
+    "max_iter": lambda v, n: integer(v, n, null=True),
+    "random_state": lambda v, n: integer(v, n, null=True),
+    "solver": lambda v, n: text(v, n, limit=SHORT_TEXT),
+    "tol": lambda v, n: number(v, n),
+    "warm_start": lambda v, n: boolean(v, n),
+}
+
+
 def _params_from_json(p) -> dict:
-    """The constructor parameters of ``model.params``, decoded (C = inf, class_weight pairs)."""
+    """The constructor parameters of ``model.params``, typed and decoded (C = inf,
+    class_weight pairs)."""
     from ._estimator import LogisticRegression
 
     known = set(LogisticRegression().get_params(deep=False))
     unknown = sorted(set(p) - known)
     if unknown:
-        raise ModelFileError(f"'model.params' has unknown parameter(s) {unknown}.")
+        raise ModelFileError(f"'model.params' has unknown parameter(s) {show(unknown)}.")
     out = dict(p)
-    if out.get("C") in ("inf", "-inf"):
-        out["C"] = float(out["C"])
+    for key, check in _PARAM_TYPES.items():
+        if key in out:
+            check(out[key], f"model.params.{key}")
+    if "C" in out:
+        C = out["C"]
+        out["C"] = float(C) if C in ("inf", "-inf") else number(C, "model.params.C")
     cw = out.get("class_weight")
     if isinstance(cw, dict):
-        pairs = cw.get("pairs")
-        if not isinstance(pairs, list) or not all(
-            isinstance(q, list) and len(q) == 2 for q in pairs
-        ):
-            raise ModelFileError("'model.params.class_weight' must hold [label, weight] pairs.")
-        out["class_weight"] = {a: b for a, b in pairs}
+        out["class_weight"] = _class_weight_pairs(cw)
+    elif cw is not None:
+        text(cw, "model.params.class_weight", choices=("balanced",), null=True)
+    return out
+
+
+def _class_weight_pairs(cw) -> dict:
+    """``{label: weight}`` of ``{"pairs": [[label, weight], ...]}``: labels JSON scalars
+    (the classes' types), each once, weights finite numbers."""
+    where = "model.params.class_weight"
+    pairs = cw.get("pairs")
+    if list(cw) != ["pairs"] or not isinstance(pairs, list):
+        raise ModelFileError(f"'{where}' must be {{\"pairs\": [[label, weight], ...]}}.")
+    out = {}
+    for i, q in enumerate(pairs):
+        if not (isinstance(q, list) and len(q) == 2):
+            raise ModelFileError(f"'{where}.pairs[{i}]' must be a [label, weight] pair.")
+        label, weight = q
+        if not isinstance(label, int | float | str):  # bool is an int
+            raise ModelFileError(
+                f"'{where}.pairs[{i}][0]' must be a label (a number, a boolean or a string), "
+                f"got {show(label)}."
+            )
+        number(weight, f"{where}.pairs[{i}][1]")
+        if label in out:
+            raise ModelFileError(f"'{where}' gives the label {label!r} twice.")
+        out[label] = weight
     return out

@@ -61,6 +61,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import array_sha256, atomic_write_bytes, file_sha256
+from ._json_limits import parse_document, read_regular_file
 from ._model_file import (
     _BINARY_VERSION,
     _ESTIMATOR,
@@ -72,9 +73,8 @@ from ._model_file import (
     _finite_or_null,
     _from_document,
     _jsonable_param,
-    _NonFinite,
     _params_of,
-    _reject_constant,
+    checksum_of,
     inference_layout,
 )
 from .errors import DataError, ModelFileError, UserInputError
@@ -188,7 +188,15 @@ def save(model, path, *, preprocessor=None, training=None, inference=None) -> Pa
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"cannot serialise the model to JSON: {exc}.") from exc
     path = Path(path)
-    atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+    data = (text + "\n").encode("utf-8")
+    # Read back as load reads it, so that save never writes a file load would refuse.
+    where = f"the model for '{path}'"
+    try:
+        _from_document(parse_document(data, where), path)
+    except ModelFileError as exc:
+        message = str(exc).removeprefix(f"{where}: ")
+        raise ModelFileError(f"refusing to save {where}: {message}") from None
+    atomic_write_bytes(path, data)
     return path
 
 
@@ -261,6 +269,10 @@ def to_document(model, *, preprocessor=None, training=None, inference=None) -> d
             d, model.classes_, feature_names, coef, model.intercept_, model.fit_intercept
         )
         _check_inference(doc["inference"], *layout, [])
+    try:
+        doc["checksum"] = checksum_of(doc)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"cannot serialise the model to JSON: {exc}.") from exc
     return doc
 
 
@@ -394,39 +406,8 @@ def load(path) -> LoadedModel:
         names the field.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model file '{path}' not found.") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"model file '{path}' is a directory, not a model file.") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model file '{path}': {exc.strerror or exc}.") from exc
     where = f"model file '{path}'"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ModelFileError(f"{where} is not a JSON model file (not UTF-8 text).") from None
-    if not text.strip():
-        raise ModelFileError(f"{where} is empty.")
-    try:
-        doc = json.loads(text, parse_constant=_reject_constant)
-    except _NonFinite as exc:
-        raise ModelFileError(
-            f"{where} contains {exc.args[0]}; model files hold only finite numbers "
-            "(the file was edited or corrupted)."
-        ) from None
-    except json.JSONDecodeError as exc:
-        body = text.strip()
-        if exc.pos >= len(text.rstrip()) or (body.startswith("{") and not body.endswith("}")):
-            raise ModelFileError(
-                f"{where} is truncated (the JSON stops at line {exc.lineno} before it is "
-                "complete); "
-                "re-save the model."
-            ) from None
-        raise ModelFileError(
-            f"{where} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
-        ) from None
+    doc = parse_document(read_regular_file(path), where)
     try:
         return LoadedModel(*_from_document(doc, path))
     except ModelFileError as exc:

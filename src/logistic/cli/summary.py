@@ -200,6 +200,12 @@ def _coefficient_table(out, rows, b, title, *, odds=True) -> None:
     out.table(tbl, title)
 
 
+# The record table shows the first items of a list and characters of a value (--json has
+# them all): the time to fold one long cell grows faster than its length.
+_SHOWN_ITEMS = 20
+_SHOWN_CHARS = 2000
+
+
 def _record_table(training: dict) -> Table:
     """The training record, one field a row; lists, metrics and the CV record in a line."""
     rec = Table(show_header=False)
@@ -212,14 +218,20 @@ def _record_table(training: dict) -> Table:
                 f"(grid of {len(v.get('Cs') or [])} C x {len(v.get('l1_ratios') or [])} l1)"
             )
         elif isinstance(v, list):
-            v = ", ".join(str(x) for x in v)
+            more = len(v) - _SHOWN_ITEMS
+            v = ", ".join(str(x) for x in v[:_SHOWN_ITEMS]) + (
+                f", ... ({more} more; all in --json)" if more > 0 else ""
+            )
         elif k == "metrics" and isinstance(v, dict):
             v = ", ".join(
                 f"{a}={x:.4f}" if isinstance(x, float) else f"{a}={x}" for a, x in v.items()
             )
         elif isinstance(v, float):
             v = num(v)
-        rec.add_row(escape(k), escape(str(v)))
+        v = str(v)
+        if len(v) > _SHOWN_CHARS:
+            v = f"{v[:_SHOWN_CHARS]}... ({len(v) - _SHOWN_CHARS} more characters; all in --json)"
+        rec.add_row(escape(k), escape(v))
     return rec
 
 
