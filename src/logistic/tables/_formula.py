@@ -122,7 +122,8 @@ def preprocessor_from_dict(d):
 
 def _names_in(expr: str) -> set[str]:
     """The variables of a Python expression of a formula's factor: its names that are not
-    a called function (``center`` in ``center(x)``) or a module (``np`` in ``np.log``).
+    a called function (``center`` in ``center(x)``), a module (``np`` in ``np.log``) or one
+    of formulaic's names (``Sum`` in ``C(x, Sum)``).
     formulaic's own ``required_variables`` leaves out the arguments of its stateful
     transforms."""
     import ast
@@ -137,8 +138,12 @@ def _names_in(expr: str) -> set[str]:
             skip.add(id(node.func))
         elif isinstance(node, ast.Attribute):
             skip.add(id(node.value))
+    from formulaic.transforms import TRANSFORMS  # C, Sum, Treatment, np, center ...
+
     return {
-        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in skip
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and id(node) not in skip and node.id not in TRANSFORMS
     }
 
 
@@ -309,13 +314,14 @@ class FormulaPreprocessor:
 
     # -- transforming -----------------------------------------------------------------
     def _frame(self, table):
-        """The variables of ``table`` as a pandas DataFrame for formulaic, and the
-        imputation counts; missing values without ``impute`` are an error naming them."""
+        """``(frame, imputed, unseen)``: the variables of ``table`` as a pandas DataFrame
+        for formulaic, the imputation counts and, per text column, the values not seen in
+        training with their counts; missing values without ``impute`` are an error."""
         import pandas as pd
 
         table = as_arrow_table(table)
         check_present(table, self.variables, "the data")
-        cols, missing, imputed = {}, {}, {}
+        cols, missing, imputed, unseen = {}, {}, {}, {}
         for spec in self._variables.columns_:
             col = _decode(table.column(spec.name))
             miss = _missing_mask(col)
@@ -339,18 +345,23 @@ class FormulaPreprocessor:
                 )
                 if miss.any():
                     v = np.where(miss, spec.fill, v)
+                new = ~np.isin(v, spec.categories) & ~miss
+                if new.any():
+                    values, counts = np.unique(v[new], return_counts=True)
+                    unseen[spec.name] = dict(zip(map(str, values), map(int, counts), strict=True))
             cols[spec.name] = v
         if missing:
             raise DataError(_missing_message(missing, fit=not hasattr(self, "_spec")))
-        return pd.DataFrame(cols, index=pd.RangeIndex(table.num_rows), copy=False), imputed
+        frame = pd.DataFrame(cols, index=pd.RangeIndex(table.num_rows), copy=False)
+        return frame, imputed, unseen
 
     def _evaluate(self, table, spec, report):
         """``(Z, names)``: the formula's columns (CSR, the intercept included) of
-        ``table`` and their names; unseen
-        levels counted in ``report`` (their rows encode as zeros, as the table
-        preprocessing does), values that are not finite an error naming the term."""
+        ``table`` and their names; unseen levels counted in ``report`` (their rows encode
+        as zeros, as the table preprocessing does), values that are not finite an error
+        naming the term."""
         f = _formulaic()
-        frame, report.imputed = self._frame(table)
+        frame, report.imputed, report.unseen = self._frame(table)
         with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -366,10 +377,9 @@ class FormulaPreprocessor:
             )
         for w in caught:
             text = _first_line(w.message)
-            if "outside of the nominated levels" in text:
-                levels = text.split(": ", 1)[-1].split(". ", 1)[0]
-                report.unseen.setdefault("formula", {})[levels] = table.num_rows
-            elif not issubclass(w.category, DeprecationWarning | FutureWarning):
+            if "outside of the nominated levels" in text and report.unseen:
+                continue  # counted per column above
+            if not issubclass(w.category, DeprecationWarning | FutureWarning):
                 warnings.warn(f"formula {self.formula!r}: {text}", DataWarning, stacklevel=4)
         Z = sp.csr_matrix(mm, dtype=np.float64)
         bad = ~np.isfinite(Z.data)
