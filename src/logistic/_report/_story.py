@@ -11,7 +11,7 @@ on the model's own objective: its ``C``, ``l1_ratio``, class weights) from the s
   gradient's Lipschitz constant, so every step lowers the loss);
 - a rate too small, ``eta / 20``: the same descent, crawling;
 - a rate too large: the smallest of ``2.5, 4, 8, ... 4096`` times ``1 / L`` at which the loss
-  rises during a short probe (the step jumps over the minimum);
+  keeps rising during a short probe (the step jumps over the minimum);
 - where the same probe finds one, a rate at which the solver stops with a
   :class:`~logistic.errors.DivergenceError` (the loss grew without bound).
 
@@ -43,7 +43,9 @@ SEEDS_QUOTE = (
 #: Multiples of ``1 / L`` probed for a rate that is too large.
 LARGE = (2.5, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0)
 _SMALL = 1.0 / 20.0
-_PROBE = 30
+#: Iterations of a probe for a rate too large, and the rises of the loss that make it so.
+_PROBE = 50
+_JUMPS = 3
 
 
 def _run(est, X, y, rate, n_iter):
@@ -94,6 +96,7 @@ def _curve(kind, rate, multiple, records, error, n_iter, tol) -> dict:
     return {
         "kind": kind,
         "rate": fmt(rate, 4),
+        "rate_value": float(rate),  # exact, for a reader who reruns the descent
         "multiple": fmt(multiple, 4),
         "iteration": [int(records[k].iteration) for k in keep],
         "loss": nums([records[k].loss for k in keep], 8),
@@ -120,25 +123,37 @@ def _optimum(est, X, y):
     return records[0].loss if records else None
 
 
-def _jumps(run, auto) -> bool:
-    """Too large: the loss rose, the run did not converge, and it ends above the
-    automatic rate's run."""
-    return run["diverged"] or (
-        run["rises"] > 0 and not run["converged"] and float(run["final_loss"]) > auto
-    )
+def _first(grid, test) -> int:
+    """The index of the first entry of ``grid`` that passes ``test`` (len(grid) if none),
+    by bisection: ``test`` is taken to fail below some rate and pass above it."""
+    lo, hi = 0, len(grid)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if test(grid[mid]):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
-def story_section(inp: Inputs, *, n_iter=200, max_rows=5_000, seed=0) -> dict:
+def story_section(inp: Inputs, *, n_iter=200, max_cells=2_000_000, seed=0) -> dict:
     """Loss curves of gradient descent at the automatic rate, one too small and one (or
-    two) too large, on the page's rows (a seeded sample of ``max_rows`` of them when there
-    are more). Returns the runs in that order with their rates and what happened, and the
-    objective at the fitted coefficients on the same rows."""
+    two) too large, on the page's rows (a seeded sample of them when rows times features
+    exceed ``max_cells``). Returns the runs in that order with their rates and what
+    happened, and the objective at the fitted coefficients on the same rows.
+
+    The rate too large is the smallest multiple of ``1 / L`` in :data:`LARGE` at which a
+    probe of :data:`_PROBE` iterations jumps (the loss rises at least :data:`_JUMPS` times
+    and ends above the automatic rate's at the same iteration); the rate far too large the
+    smallest at which the probe diverges. Both are found by bisection over the multiples.
+    """
     est = inp.estimator
     X, y, note = inp.X, inp.y, ""
-    if inp.m > max_rows:
-        keep = np.sort(np.random.default_rng(seed).choice(inp.m, max_rows, replace=False))
+    rows = max(100, max_cells // max(1, inp.n))
+    if inp.m > rows:
+        keep = np.sort(np.random.default_rng(seed).choice(inp.m, rows, replace=False))
         X, y = X[keep], y[keep]
-        note = f"Gradient descent runs on {max_rows} of the {inp.m} rows, drawn at random."
+        note = f"Gradient descent runs on {rows} of the {inp.m} rows, drawn at random."
     tol = float(est.get_params().get("tol", 1e-4))
     records, error = _run(est, X, y, "auto", n_iter)
     if len(records) < 2:
@@ -147,35 +162,37 @@ def story_section(inp: Inputs, *, n_iter=200, max_rows=5_000, seed=0) -> dict:
     auto = _curve("automatic: 1/L", eta, 1.0, records, error, n_iter, tol)
     small = eta * _SMALL
     runs = [auto, _curve("too small", small, _SMALL, *_run(est, X, y, small, n_iter), n_iter, tol)]
-    faster = None  # the largest multiple that still converged: 1/L is safe, not the best
-    large = None
-    for multiple in LARGE:
-        run = _curve(
-            "too large",
-            multiple * eta,
-            multiple,
-            *_run(est, X, y, multiple * eta, n_iter),
-            n_iter,
-            tol,
+    at_probe = records[min(_PROBE, len(records) - 1)].loss
+    probes = {}
+
+    def probe(multiple):
+        if multiple not in probes:
+            probes[multiple] = _run(est, X, y, multiple * eta, _PROBE)
+        return probes[multiple]
+
+    def jumps(multiple):
+        rec, err = probe(multiple)
+        return err is not None or (_rises(rec) >= _JUMPS and rec[-1].loss > at_probe)
+
+    i_large = _first(LARGE, jumps)
+    i_far = i_large + _first(LARGE[i_large:], lambda k: probe(k)[1] is not None)
+    if i_large < i_far:
+        rate = LARGE[i_large] * eta
+        runs.append(
+            _curve("too large", rate, LARGE[i_large], *_run(est, X, y, rate, n_iter), n_iter, tol)
         )
-        if run["diverged"]:
-            if large is not None:
-                run["kind"] = "far too large"
-                runs.append(large)
-            runs.append(run)
-            break
-        if run["converged"]:
-            faster = multiple
-        if large is None and _jumps(run, float(auto["final_loss"])):
-            large = run
+    if i_far < len(LARGE):
+        rate = LARGE[i_far] * eta
+        runs.append(
+            _curve("far too large", rate, LARGE[i_far], *_run(est, X, y, rate, n_iter), n_iter, tol)
+        )
     else:
-        if large is not None:
-            runs.append(large)
-        note += f" No rate up to {LARGE[-1]:g} / L diverged in {n_iter} iterations on these rows."
-    if faster is not None:
+        note += f" No rate up to {LARGE[-1]:g} / L diverged on these rows."
+    fine = [k for k, (rec, err) in probes.items() if err is None and rec[-1].loss < at_probe]
+    if fine:
         note += (
-            f" A rate of {faster:g} / L still converged on these rows: 1 / L is a rate that "
-            "always lowers the loss, not the fastest one."
+            f" At {max(fine):g} / L the loss after {_PROBE} iterations was lower than at 1 / L: "
+            "1 / L is a rate that always lowers the loss, not the fastest one."
         )
     optimum = _optimum(est, X, y)
     return {
