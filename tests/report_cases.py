@@ -57,9 +57,20 @@ def case(name: str) -> Case:
 
 
 @functools.cache
-def page_data(name: str) -> dict:
+def page_data(name: str, story: bool = True) -> dict:
     """``logistic._report.report_data`` of the case (what the page embeds)."""
     from logistic._report import report_data
 
     c = case(name)
-    return report_data(c.model, c.X, c.y, feature_names=c.names, data_name=name)
+    return report_data(c.model, c.X, c.y, feature_names=c.names, data_name=name, story=story)
+
+
+def page_file(name: str, directory, story: bool = True):
+    """The page of the case written to ``directory`` (from the cached :func:`page_data`)."""
+    from logistic import __version__
+    from logistic._report._html import render
+
+    data = page_data(name, story)
+    path = directory / f"{name}.html"
+    path.write_text(render(data, data["title"], __version__), encoding="utf-8")
+    return path

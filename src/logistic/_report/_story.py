@@ -136,7 +136,7 @@ def _first(grid, test) -> int:
     return lo
 
 
-def story_section(inp: Inputs, *, n_iter=200, max_cells=2_000_000, seed=0) -> dict:
+def story_section(inp: Inputs, *, n_iter=200, max_cells=1_000_000, seed=0) -> dict:
     """Loss curves of gradient descent at the automatic rate, one too small and one (or
     two) too large, on the page's rows (a seeded sample of them when rows times features
     exceed ``max_cells``). Returns the runs in that order with their rates and what

@@ -364,14 +364,16 @@
     const search = h("input", { type: "search", id: "row-search", placeholder: "search rows by value: radius>20; label=1 …", "aria-label": "search rows" });
     const found = h("div", { class: "results", id: "row-results" });
     const message = h("p", { class: "note", id: "row-message" });
-    const worst = R.rows.reduce((b, r, k) => (Math.max(...r.z.map((v) => Math.abs(parseFloat(v)) || 0)) >
-      Math.max(...R.rows[b].z.map((v) => Math.abs(parseFloat(v)) || 0)) ? k : b), 0);
+    // the most saturated row: a saturated one first, then the largest |z|
+    const size = (r) => Math.max(...r.z.map((v) => Math.abs(parseFloat(v)) || 0));
+    const worse = (r, q) => (r.saturated !== q.saturated ? r.saturated : size(r) > size(q));
+    const worst = R.rows.reduce((b, r, k) => (worse(r, R.rows[b]) ? k : b), 0);
     box.append(h("p", { class: "lead", text: R.sampled
       ? `The graph of ${R.rows.length} of the ${R.m} rows is embedded in this page: the ones with the largest |z| and the largest loss, and the rest evenly spread. Pick one from the list, by its index, or by a search of its values.`
       : `Every one of the ${R.m} rows can be picked: from the list, by its index, or by a search of its values.` }),
       h("div", { class: "controls" }, h("label", { for: "row-select" }, "row "), select,
         h("label", { for: "row-index" }, R.first_row ? "data row " : "index "), index,
-        h("button", { id: "row-extreme", text: "the row with the largest |z|", onclick: () => pick(worst) })),
+        h("button", { id: "row-extreme", text: R.rows.some((r) => r.saturated) ? "a saturated row" : "the row with the largest |z|", onclick: () => pick(worst) })),
       h("div", { class: "controls" }, search), found, message,
       h("div", { id: "graph-svg", class: "wide" }),
       h("div", { id: "saturation" }),
@@ -450,7 +452,7 @@
     const zl = [P.z, ...listed(r, r.z, "z")], al = [P.a, ...listed(r, r.a, "a")];
     const tall = Math.max(74, 18 * Math.max(zl.length, al.length) + 14), H = Math.max(360, tall + 250);
     const cy = 150;
-    const svg = s("svg", { width: W, height: H, id: "graph", viewBox: `0 0 ${W} ${H}` });
+    const svg = s("svg", { width: W, height: H, id: "graph-picture", viewBox: `0 0 ${W} ${H}` });
     const nx = R.n_features, wname = R.weights;
     box(svg, 90, 52, 150, 64, ["x", `${nx} feature${nx === 1 ? "" : "s"}`, "(table below)"], GREY, "node-x");
     box(svg, 90, cy, 150, 64, K === 1 ? ["w", `w·x = ${r.wx[0]}`] : ["W", `${nx} × ${K} weights`], GREY, "node-w");
@@ -503,7 +505,7 @@
       `(${K === 1 ? r.chain[0] : "per class"}) agrees with the fused a − y (${K === 1 ? r.fused[0] : "per class"}) ` +
       `to rounding; the loss from the logits is ${r.L}, from a as the seeds write it ${r.L_literal}. ` +
       "Where |z| exceeds about 36.7, a rounds to 1 in float64 and the literal product becomes inf · 0; " +
-      "the button above picks the row with the largest |z| of this page."));
+      "the button above picks the most saturated row of this page."));
   }
   function features(r) {
     const K = R.outputs.length, W = R.weights;
