@@ -355,3 +355,14 @@ def test_formula_state_json_round_trip_keeps_int_keys_and_contrasts():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         state_to_json({"x": [1, 2.5, None, True]})
+
+
+def test_unit_scales_name_the_standardised_terms(spector, tmp_path):
+    from logistic.tables import unit_scales
+
+    result = logistic.from_formula("GRADE ~ GPA + tutor + GPA:TUCE + np.log(TUCE)", spector)
+    scales = unit_scales(result.preprocessor)
+    assert sorted(scales) == ["GPA", "GPA:TUCE", "np.log(TUCE)"]  # tutor[T.yes] is 0/1
+    assert scales["GPA"] == pytest.approx(spector.GPA.std(ddof=0))
+    loaded = logistic.load(result.save(tmp_path / "m.json"))
+    assert unit_scales(loaded.preprocessor) == scales

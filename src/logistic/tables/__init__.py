@@ -57,6 +57,7 @@ from ._formula import (
     formula_has_intercept,
     parse_formula,
     preprocessor_from_dict,
+    unit_scales,
 )
 from ._preprocess import IMPUTE_CHOICES, SPARSE_THRESHOLD, TablePreprocessor, TransformReport
 from ._target import (
@@ -102,5 +103,6 @@ __all__ = [
     "read_target",
     "read_target_rows",
     "select_features",
+    "unit_scales",
     "write_csv",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "formula_has_intercept",
     "parse_formula",
     "preprocessor_from_dict",
+    "unit_scales",
 ]
 
 _INTERCEPT = "Intercept"
@@ -111,6 +112,19 @@ def formula_has_intercept(formula) -> bool:
     """Whether the formula's terms include the intercept (all do unless ``0 +`` or
     ``- 1`` removes it)."""
     return not parse_formula(formula)[1].startswith("0 + ")
+
+
+def unit_scales(preprocessor) -> dict:
+    """``{feature: sd}`` of the design's standardised columns, either kind of preprocessing:
+    a coefficient per unit of such a feature is the fitted one divided by ``sd``; the
+    other features (one-hot levels, a formula's 0/1 indicators) are used as they are."""
+    if not preprocessor.standardize:
+        return {}
+    if isinstance(preprocessor, FormulaPreprocessor):
+        names, scales = preprocessor.feature_names_out, preprocessor.scales_
+        flags = preprocessor.indicators_
+        return {n: float(s) for n, s, flag in zip(names, scales, flags, strict=True) if not flag}
+    return {s.name: s.scale for s in preprocessor.columns_ if s.kind == "numeric"}
 
 
 def preprocessor_from_dict(d):
@@ -275,6 +289,7 @@ class FormulaPreprocessor:
         self.means_, self.scales_, density = stats.finish(
             columns, center=self.fit_intercept, standardize=self.standardize
         )
+        self.indicators_ = stats.binary[columns].tolist()
         self.sparse_output = (
             bool(self.sparse) if self.sparse != "auto" else density <= SPARSE_THRESHOLD
         )
@@ -475,6 +490,7 @@ class FormulaPreprocessor:
             "scales": [float(v) for v in self.scales_],
             "standardize": bool(self.standardize),
             "sparse": bool(self.sparse_output),
+            "indicators": [bool(v) for v in self.indicators_],
         }
 
     @classmethod
@@ -508,6 +524,11 @@ class FormulaPreprocessor:
         self.feature_names_out = [str(n) for n in d["feature_names"]]
         self.fit_intercept = bool(d["fit_intercept"])
         self.sparse_output = bool(d["sparse"])
+        self.indicators_ = d["indicators"]
+        if len(self.indicators_) != len(self.feature_names_out) or not all(
+            isinstance(v, bool) for v in self.indicators_
+        ):
+            raise DataError("'preprocessing.indicators' must be one true/false per feature name.")
         p = len(self.feature_names_out)
         self.means_ = _floats(d["means"], p, "means")
         self.scales_ = _floats(d["scales"], p, "scales")
@@ -544,6 +565,7 @@ _FIELDS = {
     "scales": list,
     "standardize": bool,
     "sparse": bool,
+    "indicators": list,
 }
 
 
