@@ -1,8 +1,10 @@
 """Pictures of a fit: the loss curve, the computation graph of one row, ROC and calibration.
 
-Every function draws on its own :class:`matplotlib.figure.Figure` with the Agg canvas (no
-pyplot, no global backend switch, no display needed) and writes a PNG atomically: the image
-appears at ``path`` complete or not at all.
+Every function draws on its own :class:`matplotlib.figure.Figure` (no pyplot, no global
+backend switch, no display needed), or on the axes (``ax=``; ``fig=`` for the graph) that
+the caller passes. With a ``path`` it writes a PNG atomically, the image appearing there
+complete or not at all, and returns the path; without one it returns the Figure, for a
+notebook to show or the caller to save as it likes.
 
 - :func:`plot_loss_curve` the loss and ``max |gradient|`` per iteration of a fit;
 - :func:`plot_graph` the computation graph of one row, for any link (a trace from

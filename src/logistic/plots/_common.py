@@ -1,10 +1,14 @@
-"""What every picture shares: colours, safe label text, boxes and arrows, the atomic PNG."""
+"""What every picture shares: colours, safe label text, boxes and arrows, where a picture is
+drawn (a new Figure or the caller's axes) and how it ends (a PNG written atomically, or the
+Figure returned)."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
+import numpy as np
+from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -19,7 +23,9 @@ __all__ = [
     "ORANGE",
     "RED",
     "arrow",
+    "axes_for",
     "box",
+    "finish",
     "fmt4",
     "fmt_values",
     "save",
@@ -44,13 +50,51 @@ CLASS_COLORS = [
 
 
 def save(fig: Figure, path) -> Path:
-    """Render ``fig`` with the Agg canvas and write it to ``path`` as a PNG, atomically."""
-    FigureCanvasAgg(fig)
+    """Render ``fig`` with the Agg canvas and write it to ``path`` as a PNG, atomically (a
+    caller's figure keeps its own canvas: savefig renders PNG with Agg in any case)."""
+    if type(fig.canvas) is FigureCanvasBase:
+        FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     path = Path(path)
     atomic_write_bytes(path, buf.getvalue())
     return path
+
+
+def axes_for(ax, n, figsize, **subplots):
+    """``(fig, axes, own)``: the caller's ``ax`` (one Axes, or ``n`` of them) and its
+    figure, else a new constrained-layout Figure of ``figsize`` with ``n`` axes (one Axes
+    for ``n = 1``, else a tuple). ``own`` says the Figure is new (its title is then the
+    figure's, not an axes').
+
+    A single Axes passed where a picture has ``n > 1`` panels draws the first panel only:
+    the others are None.
+    """
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        axes = fig.subplots(n, 1, **subplots) if n > 1 else fig.subplots()
+        return fig, (tuple(axes) if n > 1 else axes), True
+    if n > 1:
+        # a sequence of Axes, or the array fig.subplots returns
+        axes = tuple(np.ravel(ax)) if isinstance(ax, list | tuple | np.ndarray) else (ax,)
+        if len(axes) > n:
+            raise ValueError(f"ax has {len(axes)} axes; this picture accepts 1 to {n}.")
+        axes = axes + (None,) * (n - len(axes))
+        return _root(axes[0]), axes, False
+    return _root(ax), ax, False
+
+
+def _root(ax) -> Figure:
+    """The Figure ``ax`` is drawn on (the root one when ``ax`` is on a SubFigure)."""
+    fig = ax.figure
+    root = getattr(fig, "figure", None)
+    return root if root is not None else fig
+
+
+def finish(fig: Figure, path):
+    """Write ``fig`` to ``path`` (a PNG, atomically) and return the path; without a path,
+    return ``fig`` itself (to show in a notebook, save in another format or draw on)."""
+    return fig if path is None else save(fig, path)
 
 
 def text(s) -> str:

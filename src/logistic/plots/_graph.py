@@ -10,7 +10,6 @@ feature-by-class grid of ``dL/dW_jk``.
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -23,8 +22,8 @@ from ._common import (
     RED,
     arrow,
     box,
+    finish,
     fmt_values,
-    save,
     short,
     text,
 )
@@ -36,7 +35,7 @@ __all__ = ["plot_graph"]
 _LISTED = 6
 
 
-def plot_graph(trace, path, *, max_features=10, title=None) -> Path:
+def plot_graph(trace, path=None, *, max_features=10, title=None, fig=None):
     """The seeds' computation graph for one row, with its numbers and local derivatives.
 
     Top: boxes ``x, w, b -> z -> a -> L`` with the forward values and, on the edges, the
@@ -55,17 +54,26 @@ def plot_graph(trace, path, *, max_features=10, title=None) -> Path:
     ----------
     trace : logistic.graph.ExampleTrace
         From :func:`logistic.explain` on one row, for any link.
-    path : str or os.PathLike
-        PNG file to write (atomically).
+    path : str or os.PathLike, optional
+        PNG file to write (atomically); without it the Figure is returned.
     max_features : int, default=10
     title : str, optional
+    fig : matplotlib Figure or SubFigure, optional
+        Draw into this (empty) figure of the caller instead of a new one; the picture
+        has three panels, so it takes a figure rather than an Axes.
 
     Returns
     -------
-    pathlib.Path
+    pathlib.Path or matplotlib.figure.Figure
+        The path written, or without ``path`` the Figure drawn on (the root one for a
+        SubFigure).
     """
     K = trace.n_out
-    fig = Figure(figsize=(12.5, 9.0) if K == 1 else (13.0, 9.5), layout="constrained")
+    root = fig
+    if fig is None:
+        fig = root = Figure(figsize=(12.5, 9.0) if K == 1 else (13.0, 9.5), layout="constrained")
+    elif getattr(fig, "figure", None) is not None:
+        root = fig.figure  # a SubFigure draws on its root Figure
     gs = fig.add_gridspec(2, 2, height_ratios=[1.15, 1.0] if K == 1 else [1.0, 1.15])
     ax = fig.add_subplot(gs[0, :])
     _draw_graph(ax, trace)
@@ -76,7 +84,7 @@ def plot_graph(trace, path, *, max_features=10, title=None) -> Path:
         _gradient_grid(fig, fig.add_subplot(gs[1, 1]), trace, max_features)
     default = f"{trace.nodes.activation} computation graph of one row"
     fig.suptitle(text(title or default), fontsize=13)
-    return save(fig, path)
+    return finish(root, path)
 
 
 # -- the graph -----------------------------------------------------------------------------

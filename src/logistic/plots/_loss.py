@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..errors import DataError
-from ._common import BLUE, GREY, ORANGE, save, text
+from ._common import BLUE, GREY, ORANGE, axes_for, finish, text
 
 __all__ = ["plot_loss_curve"]
 
 
-def plot_loss_curve(history, path, *, tol=None, title=None) -> Path:
+def plot_loss_curve(history, path=None, *, tol=None, title=None, ax=None):
     """Loss and ``max |grad|`` per iteration, the gradient on a log scale.
 
     Parameters
@@ -22,15 +19,19 @@ def plot_loss_curve(history, path, *, tol=None, title=None) -> Path:
         Needs ``loss`` and ``grad_norm`` sequences of equal length (entry 0 the start),
         plotted against ``iteration`` when it has the same length (else 0, 1, ...); an
         estimator's ``history_`` is used.
-    path : str or os.PathLike
-        PNG file to write.
+    path : str or os.PathLike, optional
+        PNG file to write (atomically); without it the Figure is returned.
     tol : float, optional
         Drawn as the convergence threshold on the gradient panel.
     title : str, optional
+    ax : (Axes, Axes) or Axes, optional
+        Draw the loss and the gradient panels on these axes of the caller's figure (one
+        Axes: the loss panel only) instead of a new Figure.
 
     Returns
     -------
-    pathlib.Path
+    pathlib.Path or matplotlib.figure.Figure
+        The path written, or without ``path`` the Figure drawn on.
     """
     if hasattr(history, "history_"):
         history = history.history_
@@ -51,8 +52,7 @@ def plot_loss_curve(history, path, *, tol=None, title=None) -> Path:
         it = np.asarray(iteration)  # a long solve's thinned record (see History)
     marker = "o" if loss.shape[0] <= 40 else None
 
-    fig = Figure(figsize=(7.5, 6.0), layout="constrained")
-    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    fig, (ax1, ax2), own = axes_for(ax, 2, (7.5, 6.0), sharex=True)
     ax1.plot(it, loss, color=BLUE, marker=marker, ms=3, lw=1.6)
     ax1.set_ylabel("loss (mean-form objective)")
     ax1.grid(alpha=0.3)
@@ -65,6 +65,11 @@ def plot_loss_curve(history, path, *, tol=None, title=None) -> Path:
         color=BLUE,
         fontsize=9,
     )
+    heading = text(title or f"training: {int(it[-1])} iterations")
+    if ax2 is None:
+        ax1.set_xlabel("iteration")
+        ax1.set_title(heading, fontsize=11)
+        return finish(fig, path)
     positive = grad > 0
     if positive.any():
         ax2.semilogy(
@@ -84,5 +89,8 @@ def plot_loss_curve(history, path, *, tol=None, title=None) -> Path:
     ax2.legend(loc="upper right", fontsize=9)
     if it[-1] > 0:
         ax2.set_xlim(0, it[-1])
-    fig.suptitle(text(title or f"training: {int(it[-1])} iterations"), fontsize=12)
-    return save(fig, path)
+    if own:
+        fig.suptitle(heading, fontsize=12)
+    else:
+        ax1.set_title(heading, fontsize=11)
+    return finish(fig, path)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..errors import DataError
-from ._common import BLUE, CLASS_COLORS, GREY, ORANGE, save, short, text
+from ._common import BLUE, CLASS_COLORS, GREY, ORANGE, axes_for, finish, short, text
 
-__all__ = ["plot_calibration", "plot_roc", "plot_roc_multiclass"]
+__all__ = ["plot_calibration", "plot_precision_recall", "plot_roc", "plot_roc_multiclass"]
+
+_WHERE = """path : str or os.PathLike, optional
+        PNG file to write (atomically); without it the Figure is returned.
+    ax : matplotlib Axes, optional
+        Draw on this Axes of the caller's figure instead of a new Figure.
+
+    Returns
+    -------
+    pathlib.Path or matplotlib.figure.Figure
+        The path written, or without ``path`` the Figure drawn on."""
 
 
 def _binary(y, p, pos_label):
@@ -37,7 +44,7 @@ def _roc_axes(ax, chance_style, xlabel, ylabel):
     ax.grid(alpha=0.3)
 
 
-def plot_roc(y, p, path, *, pos_label=None, title=None) -> Path:
+def plot_roc(y, p, path=None, *, pos_label=None, title=None, ax=None):
     """ROC curve with its area.
 
     Parameters
@@ -46,7 +53,7 @@ def plot_roc(y, p, path, *, pos_label=None, title=None) -> Path:
         True labels: 0/1, or any labels with ``pos_label``.
     p : array_like of shape (n_samples,)
         Predicted probability of the positive class.
-    path : str or os.PathLike
+    {where}
     pos_label : label, optional
     title : str, optional
 
@@ -62,17 +69,16 @@ def plot_roc(y, p, path, *, pos_label=None, title=None) -> Path:
         raise DataError("the ROC curve needs rows of both classes; the data has only one.")
     fpr, tpr, _ = roc_curve(y01, p)
     auc = roc_auc_score(y01, p)
-    fig = Figure(figsize=(6.2, 6.0), layout="constrained")
-    ax = fig.subplots()
+    fig, ax, _ = axes_for(ax, 1, (6.2, 6.0))
     ax.plot(fpr, tpr, color=BLUE, lw=2, label=f"model (AUC = {auc:.4f})")
     _roc_axes(ax, "--", "false positive rate", "true positive rate")
     ax.legend(loc="lower right")
     n_pos = int(y01.sum())
     ax.set_title(text(title or f"ROC curve ({y01.size} rows, {n_pos} positive)"), fontsize=11)
-    return save(fig, path)
+    return finish(fig, path)
 
 
-def plot_precision_recall(y, p, path, *, pos_label=None, threshold=None, title=None) -> Path:
+def plot_precision_recall(y, p, path=None, *, pos_label=None, threshold=None, title=None, ax=None):
     """Precision-recall curve with its average precision (the area under it), the share
     of positives as the no-skill line, and the point of ``threshold`` when given.
 
@@ -82,7 +88,7 @@ def plot_precision_recall(y, p, path, *, pos_label=None, threshold=None, title=N
         True labels: 0/1, or any labels with ``pos_label``.
     p : array_like of shape (n_samples,)
         Predicted probability of the positive class.
-    path : str or os.PathLike
+    {where}
     pos_label : label, optional
     threshold : float in (0, 1), optional
         Marked on the curve: the precision and recall of predicting ``p > threshold``.
@@ -102,8 +108,7 @@ def plot_precision_recall(y, p, path, *, pos_label=None, threshold=None, title=N
         )
     precision, recall, _ = precision_recall_curve(y01, p)
     ap = average_precision_score(y01, p)
-    fig = Figure(figsize=(6.2, 6.0), layout="constrained")
-    ax = fig.subplots()
+    fig, ax, _ = axes_for(ax, 1, (6.2, 6.0))
     ax.step(recall, precision, where="post", color=BLUE, lw=2, label=f"model (AP = {ap:.4f})")
     share = float(y01.mean())
     ax.axhline(share, color="0.5", ls="--", lw=1, label=f"no skill ({share:.3f} positive)")
@@ -123,12 +128,12 @@ def plot_precision_recall(y, p, path, *, pos_label=None, threshold=None, title=N
     ax.set_title(
         text(title or f"precision-recall ({y01.size} rows, {n_pos} positive)"), fontsize=11
     )
-    return save(fig, path)
+    return finish(fig, path)
 
 
 def plot_calibration(
-    y, p, path, *, n_bins=10, pos_label=None, class_names=None, title=None
-) -> Path:
+    y, p, path=None, *, n_bins=10, pos_label=None, class_names=None, title=None, ax=None
+):
     """Reliability diagram (observed frequency against mean predicted probability per bin)
     above a histogram of the predicted probabilities by true class.
 
@@ -140,6 +145,14 @@ def plot_calibration(
         Equal-width bins on [0, 1]; empty bins are skipped.
     class_names : (str, str), optional
         Legend names of the negative and positive class.
+    ax : (Axes, Axes) or Axes, optional
+        Draw the reliability diagram and the histogram on these axes of the caller's
+        figure (one Axes: the reliability diagram only) instead of a new Figure.
+
+    Returns
+    -------
+    pathlib.Path or matplotlib.figure.Figure
+        The path written, or without ``path`` the Figure drawn on.
     """
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import brier_score_loss
@@ -147,8 +160,7 @@ def plot_calibration(
     y01, p = _binary(y, p, pos_label)
     frac_pos, mean_pred = calibration_curve(y01, p, n_bins=n_bins, strategy="uniform")
     brier = brier_score_loss(y01, p)
-    fig = Figure(figsize=(6.4, 7.2), layout="constrained")
-    ax, axh = fig.subplots(2, 1, height_ratios=[2.2, 1], sharex=True)
+    fig, (ax, axh), _ = axes_for(ax, 2, (6.4, 7.2), height_ratios=[2.2, 1], sharex=True)
     ax.plot([0, 1], [0, 1], color=GREY, ls="--", lw=1, label="perfectly calibrated")
     ax.plot(mean_pred, frac_pos, color=BLUE, marker="o", lw=2, label=f"model (Brier = {brier:.4f})")
     # Rows per non-empty bin, binned exactly as calibration_curve(strategy="uniform") does,
@@ -192,6 +204,9 @@ def plot_calibration(
         text(title or f"calibration ({n_bins} bins, {y01.size} rows)"),
         fontsize=11,
     )
+    if axh is None:
+        ax.set_xlabel("mean predicted probability of the positive class")
+        return finish(fig, path)
     bins = np.linspace(0, 1, 21)
     neg, pos = class_names or ("negative", "positive")
     axh.hist(p[y01 == 0], bins=bins, color=ORANGE, alpha=0.7, label=text(f"true {neg}"))
@@ -200,10 +215,10 @@ def plot_calibration(
     axh.set_ylabel("rows")
     axh.legend(loc="upper center", fontsize=8.5)
     axh.grid(alpha=0.3)
-    return save(fig, path)
+    return finish(fig, path)
 
 
-def plot_roc_multiclass(y, proba, classes, path, *, title=None) -> Path:
+def plot_roc_multiclass(y, proba, classes, path=None, *, title=None, ax=None):
     """One-vs-rest ROC curves, one per class, with their areas and the macro average.
 
     Parameters
@@ -213,12 +228,8 @@ def plot_roc_multiclass(y, proba, classes, path, *, title=None) -> Path:
     proba : array_like of shape (n_samples, n_classes)
         Predicted class probabilities, columns in the order of ``classes``.
     classes : array_like of shape (n_classes,)
-    path : str or os.PathLike
+    {where}
     title : str, optional
-
-    Returns
-    -------
-    pathlib.Path
 
     Raises
     ------
@@ -234,8 +245,7 @@ def plot_roc_multiclass(y, proba, classes, path, *, title=None) -> Path:
     present = [c for c in classes if np.any(y == c)]
     if len(present) < 2:
         raise DataError("the ROC curves need rows of at least two classes; the data has one.")
-    fig = Figure(figsize=(7.0, 6.6), layout="constrained")
-    ax = fig.subplots()
+    fig, ax, _ = axes_for(ax, 1, (7.0, 6.6))
     aucs = []
     for k, c in enumerate(classes):
         color = CLASS_COLORS[k % len(CLASS_COLORS)]
@@ -267,4 +277,9 @@ def plot_roc_multiclass(y, proba, classes, path, *, title=None) -> Path:
         title=(f"macro AUC = {np.mean(aucs):.3f}"),
     )
     ax.set_title(text(title or f"ROC one-vs-rest ({y.size} rows)"), fontsize=11)
-    return save(fig, path)
+    return finish(fig, path)
+
+
+for _f in (plot_roc, plot_precision_recall, plot_roc_multiclass):
+    if _f.__doc__:  # None under python -OO
+        _f.__doc__ = _f.__doc__.replace("{where}", _WHERE)
