@@ -675,7 +675,7 @@ def test_multinomial_end_to_end(tmp_path, capsys):
     assert "dL/dz[versicolor] (fused)" in out and "dL/dW [virginica]" in out
     check_png(plots / "graph.png")
     code, out, err = invoke(capsys, "summary", model)
-    assert out.count("(intercept)") == 3 and "computed for binary models" in out
+    assert out.count("(intercept)") == 3 and "penalised fit (--C 1)" in out
 
 
 def test_float_labels_are_classes(tmp_path, capsys):

@@ -528,49 +528,27 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         must be the training data (weights are frequency weights). ``cov_type`` is one of
         "nonrobust", "HC0", "HC1", "cluster" (with ``groups``, one label per row). A fit
         with finite ``C`` is refused unless ``penalized="sandwich"``; when they are refused
-        the message is :func:`logistic.inference.why_no_standard_errors`'s. Returns a
+        the message is :func:`logistic.inference.why_no_standard_errors`'s. A multinomial
+        fit's statistics are those of the contrasts ``W_k - W_ref`` against the class
+        ``reference`` (a label; None: ``classes_[0]``), statsmodels' ``MNLogit``; a binary
+        fit's, with ``reference=None``, those of ``classes_[1]`` (statsmodels' ``Logit``),
+        with a ``reference`` in the same layout against it. Returns a
+        reference=None,
         :class:`logistic.inference.InferenceResult`; ``.summary()`` prints the table. See
         :mod:`logistic.inference` for the formulas and statsmodels' equivalents.
         """
-        from .inference import inference as _inference
-        from .inference import why_no_standard_errors
+        from .inference._api import fitted_inference
 
-        X = self._validate_X_predict(X)
-        reason = why_no_standard_errors(
-            n_classes=len(self.classes_),
-            C=self.C,
-            l1_ratio=self.l1_ratio,
-            class_weight=self.class_weight,
-            penalized=penalized,
-        )
-        if reason is not None and not (np.isfinite(float(self.C)) and penalized == "error"):
-            raise InvalidParameterError(reason)  # a penalised fit: inference() says why
-        name = getattr(y, "name", None)  # a pandas Series names the dependent variable
-        dep_var = str(name) if name is not None else "y"
-        y = np.asarray(y)
-        known = np.isin(y, self.classes_)
-        if y.ndim != 1 or not np.all(known):
-            bad = y[~known][:5].tolist() if y.ndim == 1 else y.shape
-            raise DataError(
-                f"y has labels {bad!r} that are not among the fitted classes "
-                f"{self.classes_.tolist()!r}; inference needs the training labels."
-            )
-        sw = check_sample_weight(sample_weight, X.shape[0], np.float64)
-        return _inference(
-            X,
-            (y == self.classes_[1]).astype(np.float64),
-            self.coef_.ravel(),
-            self.intercept_[0],
-            sample_weight=sw,
-            offset=check_offset(offset, X.shape[0], np.float64),
-            fit_intercept=self.fit_intercept,
-            C=self.C,
+        return fitted_inference(
+            self,
+            self._validate_X_predict(X),
+            y,
+            sample_weight,
+            offset=offset,
             cov_type=cov_type,
             groups=groups,
-            penalized=penalized,
             alpha=alpha,
-            feature_names=getattr(self, "feature_names_in_", None),
-            dep_var=dep_var,
+            penalized=penalized,
             check_separation=check_separation,
         )
 
@@ -580,6 +558,7 @@ class _PartialFit:
     """What ``partial_fit`` keeps between calls: the SGD state, the shuffling's generator,
     the weight seen so far (the penalty's ``S``) and the number of calls."""
 
+            reference=reference,
     sgd: object
     rng: np.random.Generator
     weight_seen: float = 0.0

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from logistic.inference import why_no_standard_errors
+from logistic.inference import reference_index, why_no_standard_errors
 
 from ._app import app
 from ._inputs import load_model
@@ -52,7 +52,9 @@ def summary(
     for rows in that category (against the reference category with --C inf). A model
     trained with --C inf also shows a statsmodels-style table: standard errors, z,
     p-values and confidence intervals, in the same units; a penalised one says why it has
-    none. A multinomial model shows one coefficient table per class.
+    none. A multinomial model shows one coefficient table per class: with stored standard
+    errors against the reference class (--reference-class of train; exp(coef) is then the
+    relative risk ratio, the odds against that class), else of the symmetric softmax.
     """
     m = load_model(model)
     out = Output(quiet, as_json)
@@ -92,13 +94,29 @@ def summary(
             for k, c in enumerate(classes)
         ]
     stored = m.inference_result(units)
+    ref = None if stored is None or stored.reference is None else stored.reference
+    doc["reference_class"] = ref
     doc["standard_errors"] = None if stored is None else stored.as_dict()
     doc["standard_errors_note"] = None if m.inference is not None else _why_no_se(m)
     doc["training"] = m.training
     out.json(doc)
 
     keep = _top(stored, doc, top)
-    if K == 2:
+    if ref is not None:  # against the reference class: W_k - W_ref (a binary W_0 = 0)
+        r = reference_index(classes, ref)
+        sym = coef if K > 2 else np.vstack([np.zeros_like(coef), coef])
+        sym_b = icpt if K > 2 else np.r_[0.0, icpt]
+        for k, c in enumerate(classes):
+            if k != r:
+                _coefficient_table(
+                    out,
+                    _shown(_coefficients(m.feature_names, sym[k] - sym[r], scales, per_sd), keep),
+                    float(sym_b[k] - sym_b[r]),
+                    f"{model.name}: log-odds of {c!r} vs {ref!r} (the reference class)"
+                    + _of(keep, doc),
+                    odds=f"odds vs {ref!r}",
+                )
+    elif K == 2:
         _coefficient_table(
             out,
             _shown(doc["coefficients"], keep),
@@ -121,9 +139,12 @@ def summary(
             "coefficient is 0."
         )
     if stored is not None:
-        intercept = [n for n in stored.names if n == "intercept"]
-        shown = stored if keep is None else stored.select([*keep, *intercept])
-        out.line(shown.summary(title="Logistic Regression Results").as_text())
+        if keep is not None:  # the kept features of every class, and the intercepts
+            kept = {*keep, "intercept"}
+            pairs = zip(stored.names, stored.features, strict=True)
+            stored = stored.select([n for n, f in pairs if f in kept])
+        title = "Logistic Regression Results" if ref is None else "MNLogit Regression Results"
+        out.line(stored.summary(title=title).as_text())
     else:
         out.line(doc["standard_errors_note"])
     out.table(_record_table(m.training), "training record")
@@ -141,8 +162,11 @@ def _top(stored, doc, top) -> list[str] | None:
     ]
     if top is None or top >= len(entries):
         return None
-    if stored is not None:
-        size = dict(zip(stored.names, np.abs(stored.zvalues), strict=True))
+    if stored is not None:  # by |z|; a multinomial feature by its largest over the classes
+        size = {}
+        z = np.nan_to_num(np.abs(stored.zvalues), nan=-1.0)
+        for f, v in zip(stored.features, z, strict=True):
+            size[f] = max(size.get(f, -1.0), v)
     else:
         size = {r["feature"]: abs(r["coefficient"]) for r in entries}
     order = sorted(entries, key=lambda r: -np.nan_to_num(size[r["feature"]], nan=-1.0))
@@ -185,12 +209,15 @@ def _coefficients(names, coef, scales, per_sd) -> list[dict]:
 
 def _coefficient_table(out, rows, b, title, *, odds=True) -> None:
     """One class's coefficients. ``odds``: the exponentials are odds ratios (two
-    classes); for the symmetric softmax, which has no reference class, they are only
-    ``exp(coef)``: the factor on ``exp(z_k)``, an odds ratio against no class."""
+    classes), or the header of the odds against a reference class (a multinomial model's
+    relative risk ratios); False: for the symmetric softmax, which has no reference
+    class, they are only ``exp(coef)``: the factor on ``exp(z_k)``, an odds ratio
+    against no class."""
     tbl = Table()
     tbl.add_column("feature")
     tbl.add_column("coefficient", justify="right")
-    tbl.add_column("odds ratio" if odds else "exp(coef)", justify="right")
+    header = odds if isinstance(odds, str) else "odds ratio" if odds else "exp(coef)"
+    tbl.add_column(escape(header), justify="right")
     tbl.add_column("per")
     tbl.add_row("(intercept)", f"{b:.6g}", f"{math.exp(b) if b < 700 else math.inf:.4g}", "")
     for r in rows:

@@ -84,7 +84,8 @@ from ._api import inference
 from ._checks import COV_TYPES, why_no_standard_errors
 from ._covariance import covariance, information_matrix, log_likelihood, null_log_likelihood
 from ._margins import MarginalEffects, marginal_effects
-from ._reference import parameter_layout
+from ._multinomial import multinomial_inference, multinomial_separation
+from ._reference import parameter_layout, reference_index
 from ._result import PARAM_FIELDS, STATISTICS, InferenceResult
 from ._separation import SeparationReport, detect_separation
 from ._summary import InferenceSummary
@@ -104,7 +105,10 @@ __all__ = [
     "information_matrix",
     "log_likelihood",
     "marginal_effects",
+    "multinomial_inference",
+    "multinomial_separation",
     "null_log_likelihood",
     "parameter_layout",
+    "reference_index",
     "why_no_standard_errors",
 ]

@@ -8,8 +8,9 @@ import warnings
 import numpy as np
 
 from .._math import sigmoid
+from .._validation import check_offset, check_sample_weight
 from ..errors import ConvergenceWarning, DataError, InvalidParameterError, SeparationWarning
-from ._checks import _check_options, _feature_names, _unpack
+from ._checks import _check_options, _feature_names, _unpack, why_no_standard_errors
 from ._covariance import _Fit, _linear_predictor, null_log_likelihood
 from ._result import InferenceResult
 from ._separation import _detect_separation
@@ -109,6 +110,14 @@ def inference(
     cov, info = fit.cov(cov_type, groups)
     llnull = null_log_likelihood(y_, sample_weight=s_, offset=off_)
     result = InferenceResult(fit, cov, cov_type, info, alpha, report, llnull, dep_var)
+    _warn_if_not_optimum(result, report)
+    return result
+
+
+def _warn_if_not_optimum(result, report) -> None:
+    """A :class:`~logistic.errors.ConvergenceWarning` when one Newton step would move an
+    estimate by more than 0.01 standard errors (not for separated data, which have no
+    optimum and are warned about already)."""
     if result.newton_step_se > _NEWTON_STEP_WARN and not (report is not None and report.separated):
         warnings.warn(
             f"coef is not the optimum of the objective: one Newton step would move a "
@@ -116,6 +125,69 @@ def inference(
             f"{result.max_abs_gradient:.2e}). The standard errors assume the optimum; refit "
             "with a smaller tol.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return result
+
+
+def fitted_inference(
+    model,
+    X,
+    y,
+    sample_weight=None,
+    *,
+    offset=None,
+    cov_type="nonrobust",
+    groups=None,
+    alpha=0.05,
+    penalized="error",
+    check_separation="auto",
+    reference=None,
+):
+    """``LogisticRegression.inference``: the statistics of the fitted ``model`` on its
+    training rows ``X`` (validated by the model) and labels ``y``.
+
+    A binary model without ``reference`` is :func:`inference` of ``classes_[1]``; any
+    other is :func:`~logistic.inference.multinomial_inference` against ``reference``
+    (None: ``classes_[0]``). A pandas Series ``y`` names the dependent variable.
+    """
+    from ._multinomial import multinomial_inference
+
+    classes = model.classes_
+    reason = why_no_standard_errors(
+        n_classes=len(classes),
+        C=model.C,
+        l1_ratio=model.l1_ratio,
+        class_weight=model.class_weight,
+        penalized=penalized,
+    )
+    if reason is not None and not (np.isfinite(float(model.C)) and penalized == "error"):
+        raise InvalidParameterError(reason)  # a penalised fit: inference() says why
+    name = getattr(y, "name", None)  # a pandas Series names the dependent variable
+    y = np.asarray(y)
+    known = np.isin(y, classes)
+    if y.ndim != 1 or not np.all(known):
+        bad = y[~known][:5].tolist() if y.ndim == 1 else y.shape
+        raise DataError(
+            f"y has labels {bad!r} that are not among the fitted classes "
+            f"{classes.tolist()!r}; inference needs the training labels."
+        )
+    n_out = 1 if len(classes) == 2 else len(classes)
+    common = {
+        "sample_weight": check_sample_weight(sample_weight, X.shape[0], np.float64),
+        "offset": check_offset(offset, X.shape[0], np.float64, n_out),
+        "fit_intercept": model.fit_intercept,
+        "C": model.C,
+        "cov_type": cov_type,
+        "groups": groups,
+        "penalized": penalized,
+        "alpha": alpha,
+        "feature_names": getattr(model, "feature_names_in_", None),
+        "dep_var": str(name) if name is not None else "y",
+        "check_separation": check_separation,
+    }
+    if n_out == 1 and reference is None:
+        y01 = (y == classes[1]).astype(np.float64)
+        return inference(X, y01, model.coef_.ravel(), model.intercept_[0], **common)
+    return multinomial_inference(
+        X, y, model.coef_, model.intercept_, classes=classes, reference=reference, **common
+    )

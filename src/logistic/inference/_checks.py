@@ -94,15 +94,15 @@ def _check_params(X, coef, intercept, fit_intercept):
     return coef, b
 
 
-def _check_options(cov_type, C, penalized, alpha):
+def _check_options(cov_type, C, penalized, alpha, n_classes=2):
     """``(C, alpha)`` as floats once ``cov_type``, ``C``, ``penalized`` and ``alpha`` are valid
-    and the policy allows standard errors of a binary fit with this ``C``."""
+    and the policy allows standard errors of a fit of ``n_classes`` with this ``C``."""
     if cov_type not in COV_TYPES:
         raise InvalidParameterError(
             f"cov_type={cov_type!r} is not accepted; cov_type accepts one of {list(COV_TYPES)}."
         )
     C = check_real("C", C, low=0.0, low_open=True, allow_inf=True)
-    reason = why_no_standard_errors(n_classes=2, C=C, penalized=penalized)
+    reason = why_no_standard_errors(n_classes=n_classes, C=C, penalized=penalized)
     if reason is not None:
         raise InvalidParameterError(reason)
     alpha = check_real("alpha", alpha, low=0.0, high=1.0, low_open=True)
@@ -127,22 +127,25 @@ def why_no_standard_errors(*, n_classes, C, l1_ratio=0.0, class_weight=None, pen
     ``LogisticRegression.inference`` and the command line. With ``r = l1_ratio`` the fit
     maximises ``l(beta) - ((1 - r) ||w||^2 / 2 + r ||w||_1) / C`` (intercept unpenalised),
     and the covariances ``B^-1 M B^-1`` of :mod:`logistic.inference` are those of a
-    maximum likelihood estimate: they need the binary likelihood ``l``, weights that count
-    observations, and (for ``I^-1`` to be the covariance of an unbiased estimate) no
-    penalty. In this order, standard errors are refused for
+    maximum likelihood estimate: they need the likelihood ``l`` (binary, or multinomial
+    over ``K`` classes), weights that count observations, and (for ``I^-1`` to be the
+    covariance of an unbiased estimate) no penalty. Any number of classes is accepted: the
+    softmax model's ``K`` coefficient vectors are identified only up to a common shift, so
+    its standard errors are those of the contrasts against a reference class
+    (:func:`~logistic.inference.multinomial_inference`, statsmodels' ``MNLogit``). In this
+    order, standard errors are refused for
 
-    1. more than two classes: the softmax model's ``K`` coefficient vectors are identified
-       only up to a common shift (its information is singular at ``C = inf``), which needs
-       a reference class; not implemented yet;
-    2. class weights (any ``class_weight`` but None): they re-weight the classes to change
+    1. class weights (any ``class_weight`` but None): they re-weight the classes to change
        the fit, so the weighted ``l`` is not the likelihood of the data and
        ``n = sum of weights`` does not count observations;
-    3. an L1 or elastic-net penalty (finite ``C`` and ``r > 0``): ``||w||_1`` is not
+    2. an L1 or elastic-net penalty (finite ``C`` and ``r > 0``): ``||w||_1`` is not
        differentiable at 0, the estimate is exactly 0 with positive probability and biased
        elsewhere, so no normal approximation ``N(beta, B^-1 M B^-1)`` describes it;
-    4. an L2 penalty (finite ``C``, ``r = 0``) unless ``penalized="sandwich"``: the estimate
+    3. an L2 penalty (finite ``C``, ``r = 0``) unless ``penalized="sandwich"``: the estimate
        is shrunk towards 0 (biased), so ``I^-1`` is not its covariance; the opt-in sandwich
-       ``(I + P/C)^-1 M (I + P/C)^-1`` describes its variability around its own mean only.
+       ``(I + P/C)^-1 M (I + P/C)^-1`` describes its variability around its own mean only
+       (for ``K`` classes with the penalty of the symmetric fit carried to the contrasts,
+       :mod:`logistic.inference._multinomial`).
 
     An infinite ``C`` makes ``l1_ratio`` irrelevant (there is no penalty).
 
@@ -173,16 +176,10 @@ def why_no_standard_errors(*, n_classes, C, l1_ratio=0.0, class_weight=None, pen
     logistic.errors.InvalidParameterError
         An argument outside what is accepted.
     """
-    K = check_int("n_classes", n_classes, low=2)
+    check_int("n_classes", n_classes, low=2)
     C = check_real("C", C, low=0.0, low_open=True, allow_inf=True)
     r = check_real("l1_ratio", l1_ratio, low=0.0, high=1.0)
     penalized = _check_penalized(penalized)
-    if K > 2:
-        return (
-            f"no standard errors for a model of {K} classes: they are computed for binary "
-            "models only (standard errors of the multinomial model are not implemented yet); "
-            "fit one binary model per class of interest (that class against the rest)."
-        )
     if class_weight is not None:
         return (
             f"no standard errors with class_weight={class_weight!r}: class weights are not "

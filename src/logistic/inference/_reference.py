@@ -27,9 +27,10 @@ def label_text(label) -> str:
     return str(label.item() if isinstance(label, np.generic) else label)
 
 
-def reference_index(classes, reference) -> int:
+def reference_index(classes, reference, name="reference") -> int:
     """The position of ``reference`` in ``classes``: equal to a label, or to its text
     (``"2"`` for the class 2, as the command line passes it); None is 0, the first class.
+    ``name`` is the argument's name in the error message.
 
     Raises
     ------
@@ -47,8 +48,7 @@ def reference_index(classes, reference) -> int:
         if str(c) == str(ref):
             return j
     raise InvalidParameterError(
-        f"reference={reference!r} is not a class of this model; reference accepts one of "
-        f"{labels!r}."
+        f"{name}={reference!r} is not a class of this model; it accepts one of {labels!r}."
     )
 
 

@@ -1,4 +1,5 @@
-"""The result of :func:`logistic.inference.inference`: estimates, standard errors, tests and
+"""The result of :func:`logistic.inference.inference` and
+:func:`logistic.inference.multinomial_inference`: estimates, standard errors, tests and
 likelihood statistics, and their plain-data form."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from scipy import stats
 
 from .._validation import check_real
 from ..errors import DataError
+from ._reference import label_text
 from ._separation import SeparationReport
 from ._summary import InferenceSummary
 
@@ -43,13 +45,21 @@ PARAM_FIELDS = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high")
 class InferenceResult:
     """Coefficients with standard errors, tests, intervals and likelihood statistics.
 
-    Built by :func:`~logistic.inference.inference`, or read back from its plain data by
-    :meth:`from_dict`; all arrays have one entry per parameter, in the order of ``names``
-    (features, then ``"intercept"``).
+    Built by :func:`~logistic.inference.inference` (binary) or
+    :func:`~logistic.inference.multinomial_inference` (against a reference class), or read
+    back from its plain data by :meth:`from_dict`; all arrays have one entry per parameter,
+    in the order of ``names`` (features, then ``"intercept"``; for a multinomial result one
+    such block per class but the reference, named ``"<class>:<feature>"``).
 
     Attributes
     ----------
     names : list of str
+    reference : label or None
+        The reference class of a multinomial result (None: a binary one).
+    equations : list or None
+        The class of each parameter of a multinomial result (its log-odds against
+        ``reference``); None for a binary one. The pandas objects are then indexed by
+        ``(class, feature)``.
     params : ndarray of shape (k,)
     cov_params : ndarray of shape (k, k) or None
         None only when read back by :meth:`from_dict` from data without it.
@@ -101,10 +111,29 @@ class InferenceResult:
         Reciprocal condition number of the scaled bread matrix (NaN when read back).
     separation : SeparationReport or None
         Set when the separation check ran.
+    separation_class : label or None
+        The class ``separation`` is about (against the others), for a multinomial result.
     """
 
-    def __init__(self, fit, cov, cov_type, cov_info, alpha, separation, llnull, dep_var):
+    def __init__(
+        self,
+        fit,
+        cov,
+        cov_type,
+        cov_info,
+        alpha,
+        separation,
+        llnull,
+        dep_var,
+        *,
+        equations=None,
+        reference=None,
+        separation_class=None,
+    ):
         self.names = list(fit.names)
+        self.equations = None if equations is None else list(equations)
+        self.reference = reference
+        self.separation_class = separation_class
         self.params = fit.params
         self.cov_params = cov
         self.cov_type = cov_type
@@ -129,9 +158,9 @@ class InferenceResult:
         self.max_abs_gradient = float(np.max(np.abs(fit.grad), initial=0.0) / fit.nobs)
         k = fit.k
         self.edf = float(np.trace(fit.bread_inv @ fit.H)) if self.penalized else float(k)
-        # statsmodels: df_model = (parameters) - 1, the parameters beyond the constant-only
-        # null model, with or without an intercept in the model itself.
-        self.df_model = self.edf - 1.0
+        # statsmodels: df_model = (parameters) - (intercepts of the constant-only null
+        # model: one, or K - 1 for MNLogit), with or without an intercept in the model.
+        self.df_model = self.edf - self.n_equations
         self.df_resid = self.nobs - self.edf
         self.llf = float(fit.llf)
         self.llnull = float(llnull)
@@ -239,7 +268,6 @@ class InferenceResult:
         C = d.get("C")
         # An unpenalised fit has C = inf, which a model file writes as null.
         self.C = (math.nan if self.penalized else math.inf) if C is None else _number(C, "d['C']")
-        self.fit_intercept = self.names[-1] == "intercept"
         for key in STATISTICS:
             setattr(self, key, _number(d.get(key), f"d[{key!r}]"))
         n_rows = d.get("n_rows")
@@ -250,7 +278,43 @@ class InferenceResult:
         self.separation = None if sep is None else SeparationReport.from_dict(sep)
         self.dep_var = d.get("dep_var", "y")
         self.units = d.get("units", "as fitted")
+        self.reference = d.get("reference")
+        self.separation_class = d.get("separation_class")
+        self.equations = None
+        if "reference" in d:
+            eqs = d.get("equations")
+            if not isinstance(eqs, list | tuple) or len(eqs) != k:
+                raise DataError(
+                    f"d['equations'] accepts the class of each of the {k} parameters of a "
+                    "result with a reference class."
+                )
+            self.equations = list(eqs)
+        self.fit_intercept = self.features[-1] == "intercept"
         return self
+
+    @property
+    def n_equations(self) -> int:
+        """The classes with coefficients: ``K - 1`` against the reference, else 1."""
+        return 1 if self.equations is None else len(dict.fromkeys(map(label_text, self.equations)))
+
+    @property
+    def features(self) -> list[str]:
+        """The feature of each parameter (``names`` without the class of a multinomial one)."""
+        if self.equations is None:
+            return list(self.names)
+        return [
+            n[len(label_text(c)) + 1 :] for n, c in zip(self.names, self.equations, strict=True)
+        ]
+
+    def _index(self, name=None):
+        """The pandas index of the parameters: names, or ``(class, feature)`` pairs."""
+        import pandas as pd
+
+        if self.equations is None:
+            return pd.Index(self.names, name=name)
+        return pd.MultiIndex.from_arrays(
+            [self.equations, self.features], names=[self.dep_var, "feature"]
+        )
 
     def per_unit(self, means, scales):
         """The same fit with its coefficients per unit of each input.
@@ -265,7 +329,8 @@ class InferenceResult:
         Parameters
         ----------
         means, scales : array_like of shape (n_features,)
-            ``m_j`` and ``s_j`` of each feature, in the order of ``names``; 0 and 1 for a
+            ``m_j`` and ``s_j`` of each feature, in the order of ``names`` (of each class's
+            block of a multinomial result, to which the same map applies); 0 and 1 for a
             feature used as it is (a one-hot column).
 
         Returns
@@ -285,7 +350,8 @@ class InferenceResult:
                 "carry the standard errors over; compute the inference again."
             )
         k = len(self.names)
-        p = k - int(self.fit_intercept)
+        blocks = self.n_equations
+        p = k // blocks - int(self.fit_intercept)
         means = np.asarray(means, dtype=np.float64).ravel()
         scales = np.asarray(scales, dtype=np.float64).ravel()
         if means.shape != (p,) or scales.shape != (p,) or not np.all(scales > 0):
@@ -298,10 +364,11 @@ class InferenceResult:
                 "a fit without an intercept cannot absorb the features' means; per_unit "
                 "accepts means of 0 then."
             )
-        T = np.eye(k)
+        T = np.eye(k // blocks)
         T[np.arange(p), np.arange(p)] = 1.0 / scales
         if self.fit_intercept:
             T[p, :p] = -means / scales
+        T = np.kron(np.eye(blocks), T)  # the same map in every class's block
         out = object.__new__(type(self))
         out.__dict__.update(self.__dict__)
         out.params = T @ self.params
@@ -331,7 +398,8 @@ class InferenceResult:
     def select(self, names):
         """The same fit restricted to the parameters ``names`` (in that order), e.g. the
         largest ``|z|`` of a wide model for a readable table; likelihood statistics are
-        the whole fit's."""
+        the whole fit's. A multinomial result also takes ``(class, feature)`` pairs."""
+        names = [f"{label_text(n[0])}:{n[1]}" if isinstance(n, tuple) else n for n in names]
         where = {n: j for j, n in enumerate(self.names)}
         unknown = [n for n in names if n not in where]
         if unknown:
@@ -340,6 +408,8 @@ class InferenceResult:
         out = object.__new__(type(self))
         out.__dict__.update(self.__dict__)
         out.names = [self.names[j] for j in idx]
+        if self.equations is not None:
+            out.equations = [self.equations[j] for j in idx]
         for key in ("params", "bse", "zvalues", "pvalues"):
             setattr(out, key, getattr(self, key)[idx])
         if self.cov_params is not None:
@@ -348,9 +418,10 @@ class InferenceResult:
         return out
 
     def summary_frame(self, alpha=None):
-        """The coefficient table as a pandas DataFrame indexed by parameter name: columns
-        ``coef``, ``std err``, ``z``, ``P>|z|`` and the interval's ``[alpha/2`` and
-        ``1-alpha/2]`` bounds (statsmodels' ``summary2().tables[1]`` layout). Needs pandas."""
+        """The coefficient table as a pandas DataFrame indexed by parameter name (by
+        ``(class, feature)`` for a multinomial result): columns ``coef``, ``std err``, ``z``,
+        ``P>|z|`` and the interval's ``[alpha/2`` and ``1-alpha/2]`` bounds (statsmodels'
+        ``summary2().tables[1]`` layout). Needs pandas."""
         import pandas as pd
 
         alpha = self.alpha if alpha is None else alpha
@@ -365,16 +436,18 @@ class InferenceResult:
                 lo: ci[:, 0],
                 hi: ci[:, 1],
             },
-            index=pd.Index(self.names, name=self.dep_var),
+            index=self._index(self.dep_var),
         )
 
     def to_pandas(self) -> dict:
         """``params``, ``bse``, ``zvalues``, ``pvalues`` as pandas Series and ``conf_int``
         and ``cov_params`` as DataFrames, indexed by parameter name (statsmodels' types);
-        the attributes themselves stay NumPy arrays. Needs pandas."""
+        the attributes themselves stay NumPy arrays. A multinomial result's index is the
+        pairs ``(class, feature)``: ``params.unstack(0)`` is statsmodels' ``MNLogit``
+        table (features by classes). Needs pandas."""
         import pandas as pd
 
-        index = pd.Index(self.names)
+        index = self._index()
         out = {
             key: pd.Series(getattr(self, key), index=index, name=key)
             for key in ("params", "bse", "zvalues", "pvalues")
@@ -448,10 +521,23 @@ class InferenceResult:
     def __repr__(self):
         return (
             f"<InferenceResult: {len(self.names)} parameters, cov_type={self.cov_type!r}, "
-            f"llf={self.llf:.6g}>"
+            f"llf={self.llf:.6g}{against}>"
+            **self._reference_dict(),
+        }
+
+    def _reference_dict(self) -> dict:
+        """The reference class and each parameter's class (only for such a result: a
+        binary block without them keeps the classic layout of model files)."""
+        if self.reference is None:
+            return {}
+        return {
+            "reference": self.reference,
+            "equations": list(self.equations),
+            "separation_class": self.separation_class,
         )
 
 
+        against = "" if self.reference is None else f", reference={self.reference!r}"
 def _number(v, where):
     """A stored number as a float; null (None) is NaN."""
     if v is None:

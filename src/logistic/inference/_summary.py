@@ -1,4 +1,5 @@
-"""A statsmodels-style table of an :class:`~logistic.inference.InferenceResult`."""
+"""A statsmodels-style table of an :class:`~logistic.inference.InferenceResult` (``Logit``'s,
+or ``MNLogit``'s one block per class against the reference)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ _UNITS = {
 
 
 class InferenceSummary:
-    """A statsmodels-style Logit summary; ``str()`` is the table, ``as_dict()`` the data."""
+    """A statsmodels-style Logit (or MNLogit) summary; ``str()`` is the table, ``as_dict()``
+    the data."""
 
     _WIDTH = 78
 
@@ -48,7 +50,7 @@ class InferenceSummary:
         r = self.result
         left = [
             ("Dep. Variable:", str(r.dep_var)),
-            ("Model:", "Logit"),
+            ("Model:", "Logit" if r.equations is None else "MNLogit"),
             ("Method:", "Penalised MLE" if r.penalized else "MLE"),
             ("Covariance Type:", r.cov_type),
             ("AIC:", f"{r.aic:#.5g}"),
@@ -69,9 +71,19 @@ class InferenceSummary:
     def notes(self) -> list[str]:
         r = self.result
         out = [f"Covariance: {r.cov_description}."]
+        if r.reference is not None:
+            ref = r.reference
+            out.append(
+                f"Reference class: {ref!r}. The coefficients of class k are its log-odds "
+                f"against {ref!r}, log(P(k) / P({ref!r})); exp(coef) is the relative risk "
+                f"ratio, the factor on the odds of k vs {ref!r}."
+            )
         units = getattr(r, "units", "as fitted")
         if units != "as fitted":
-            out.append(f"Coefficients {units}: {_UNITS.get(units, units)}.")
+            text = _UNITS.get(units, units)
+            if r.reference is not None:
+                text = text.replace("log-odds", f"log-odds against {r.reference!r}")
+            out.append(f"Coefficients {units}: {text}.")
         n_groups = r.cov_info.get("n_groups")
         if n_groups and np.isfinite(n_groups):
             out.append(f"Clusters: {int(n_groups)}.")
@@ -81,7 +93,9 @@ class InferenceSummary:
                 "intervals and p-values do not have their nominal coverage."
             )
         if r.separation is not None and r.separation.separated:
-            out.append(r.separation.message())
+            about = r.separation_class
+            prefix = "" if about is None else f"Class {about!r} against the others: "
+            out.append(prefix + r.separation.message())
         if r.newton_step_se > _NEWTON_STEP_WARN:
             out.append(
                 f"The fit is not at the optimum: one Newton step moves a coefficient by "
@@ -101,26 +115,37 @@ class InferenceSummary:
         lines.append("=" * W)
         lo = f"[{self.alpha / 2:.3f}"
         hi = f"{1 - self.alpha / 2:.3f}]"
-        name_w = max(W - 62, *(len(n) + 1 for n in r.names))
-        lines.append(
-            f"{'':<{name_w}}{'coef':>10}{'std err':>10}{'z':>10}{'P>|z|':>10}{lo:>11}{hi:>11}"
-        )
-        lines.append("-" * max(W, name_w + 62))
+        shown = r.features
+        blocks = _blocks(r)
+        titles = ["" if c is None else f"{r.dep_var}={c}" for c, _ in blocks]
+        name_w = max(W - 62, *(len(n) + 1 for n in [*shown, *titles]))
+        rule = "-" * max(W, name_w + 62)
         ci = r.conf_int(self.alpha)
-        for j, name in enumerate(r.names):
+        for b, (title, (_, rows)) in enumerate(zip(titles, blocks, strict=True)):
+            if b:
+                lines.append(rule)
             lines.append(
-                f"{name:<{name_w}}"
-                + _num(r.params[j], 10, 4)
-                + _num(r.bse[j], 10, 3)
-                + _num(r.zvalues[j], 10, 3)
-                + _num(r.pvalues[j], 10, 3, fixed=True)
-                + _num(ci[j, 0], 11, 3)
-                + _num(ci[j, 1], 11, 3)
+                f"{title:<{name_w}}{'coef':>10}{'std err':>10}{'z':>10}{'P>|z|':>10}"
+                f"{lo:>11}{hi:>11}"
             )
+            lines.append(rule)
+            lines.extend(self._row(r, j, shown[j], name_w, ci) for j in rows)
         lines.append("=" * max(W, name_w + 62))
         for note in self.notes():
             lines.extend(_wrap(note, W))
         return "\n".join(lines)
+
+    @staticmethod
+    def _row(r, j, name, name_w, ci) -> str:
+        return (
+            f"{name:<{name_w}}"
+            + _num(r.params[j], 10, 4)
+            + _num(r.bse[j], 10, 3)
+            + _num(r.zvalues[j], 10, 3)
+            + _num(r.pvalues[j], 10, 3, fixed=True)
+            + _num(ci[j, 0], 11, 3)
+            + _num(ci[j, 1], 11, 3)
+        )
 
     def as_dict(self) -> dict:
         """The summary's data: header pairs, one row per parameter, notes (plain Python)."""
@@ -161,6 +186,20 @@ class InferenceSummary:
 
     def __repr__(self):
         return self.as_text()
+
+
+def _blocks(r) -> list[tuple[object, list[int]]]:
+    """``(class, parameter indices)`` of each run of one class's parameters (statsmodels'
+    MNLogit blocks); one block of class None for a binary result."""
+    if r.equations is None:
+        return [(None, list(range(len(r.names))))]
+    out = []
+    for j, c in enumerate(r.equations):
+        if out and out[-1][0] == c:
+            out[-1][1].append(j)
+        else:
+            out.append((c, [j]))
+    return out
 
 
 def _count(v):

@@ -18,14 +18,22 @@ def standard_errors(est, X, y, plan, names, progress) -> tuple[dict | None, str 
     """``(InferenceResult.as_dict(), None)`` for the fit ``est`` on its training rows
     ``X``, ``y`` (labels), or ``(None, reason)``.
 
-    The refusals are :func:`logistic.inference.why_no_standard_errors`'s. A separation
-    that leaves no finite estimate (a singular information matrix) raises a
+    A multinomial fit (and a binary one given ``plan.reference_class``) gets the
+    statistics of its contrasts against the reference class
+    (:func:`logistic.inference.multinomial_inference`), a binary one those of
+    ``classes_[1]``. The refusals are :func:`logistic.inference.why_no_standard_errors`'s.
+    A separation that leaves no finite estimate (a singular information matrix) raises a
     :class:`~logistic.errors.DataError` naming the features; a separation with a finite
     information matrix is a warning, and the results are kept with it. Any other singular
     information matrix is a warning and the reason.
     """
+    classes = est.classes_
+    K = len(classes)
+    against = plan.reference_class
+    if against is not None:
+        logistic.inference.reference_index(classes, against, "reference_class")
     reason = logistic.inference.why_no_standard_errors(
-        n_classes=len(est.classes_),
+        n_classes=K,
         C=float(est.C),
         l1_ratio=float(est.l1_ratio),
         class_weight=est.class_weight,
@@ -33,7 +41,9 @@ def standard_errors(est, X, y, plan, names, progress) -> tuple[dict | None, str 
     )
     if reason is not None:
         return None, reason
-    k = X.shape[1] + int(est.fit_intercept)
+    multinomial = K > 2 or against is not None
+    # the fit's parameters: a multinomial one's information is computed for all K classes
+    k = (X.shape[1] + int(est.fit_intercept)) * (K if multinomial else 1)
     if k > _MAX_SE_PARAMS:
         reason = (
             f"no standard errors: {k:,} parameters would need a {k * k * 8 / 2**30:.1f} GiB "
@@ -42,41 +52,60 @@ def standard_errors(est, X, y, plan, names, progress) -> tuple[dict | None, str 
         )
         progress.warning(reason)
         return None, reason
-    y01 = (np.asarray(y) == est.classes_[1]).astype(np.float64)
+    y = np.asarray(y)
+    options = {
+        "fit_intercept": est.fit_intercept,
+        "C": float(est.C),
+        "cov_type": plan.cov_type,
+        "penalized": plan.penalized,
+        "feature_names": names,
+        "dep_var": plan.target,
+    }
+    coef = est.coef_.astype(np.float64)
+    icpt = est.intercept_.astype(np.float64)
+    y01 = (y == classes[-1]).astype(np.float64)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SeparationWarning)
             warnings.simplefilter("always", ConvergenceWarning)
-            result = logistic.inference.inference(
-                X,
-                y01,
-                est.coef_.ravel().astype(np.float64),
-                float(est.intercept_[0]),
-                fit_intercept=est.fit_intercept,
-                C=float(est.C),
-                cov_type=plan.cov_type,
-                penalized=plan.penalized,
-                feature_names=names,
-                dep_var=plan.target,
-            )
+            if multinomial:
+                result = logistic.inference.multinomial_inference(
+                    X, y, coef, icpt, classes=classes, reference=against, **options
+                )
+            else:
+                result = logistic.inference.inference(X, y01, coef.ravel(), icpt[0], **options)
     except DataError as exc:
-        report = logistic.inference.detect_separation(X, y01, est.fit_intercept, names)
+        if multinomial:
+            yi = np.searchsorted(classes, y)
+            report, c = logistic.inference.multinomial_separation(
+                X, yi, None, None, est.fit_intercept, names, classes=classes
+            )
+            target = plan.target if c is None else f"{plan.target}={_label(classes[c])}"
+        else:
+            report = logistic.inference.detect_separation(X, y01, est.fit_intercept, names)
+            target = plan.target
         if report.separated:
             rows = _level_rows(X, names, report.features)
-            raise DataError(separation_line(report, plan.target, True, rows)) from None
+            raise DataError(separation_line(report, target, True, rows)) from None
         reason = f"no standard errors: {one_line(exc)}"
         progress.warning(reason)
         return None, reason
     for w in caught:
         if issubclass(w.category, SeparationWarning) and result.separation is not None:
             rows = _level_rows(X, names, result.separation.features)
-            text = separation_line(result.separation, plan.target, False, rows)
+            about = result.separation_class
+            target = plan.target if about is None else f"{plan.target}={about}"
+            text = separation_line(result.separation, target, False, rows)
         elif issubclass(w.category, ConvergenceWarning | SeparationWarning):
             text = one_line(w.message)
         else:
             continue
         progress.warning(text, w.category)
     return result.as_dict(), None
+
+
+def _label(v):
+    return v.item() if isinstance(v, np.generic) else v
 
 
 # The covariance of more parameters than this (and its information matrix) would take
