@@ -521,6 +521,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         alpha=0.05,
         penalized="error",
         check_separation="auto",
+        reference=None,
     ):
         """Standard errors, z, p-values, intervals and likelihood statistics of the fit.
 
@@ -533,7 +534,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``reference`` (a label; None: ``classes_[0]``), statsmodels' ``MNLogit``; a binary
         fit's, with ``reference=None``, those of ``classes_[1]`` (statsmodels' ``Logit``),
         with a ``reference`` in the same layout against it. Returns a
-        reference=None,
         :class:`logistic.inference.InferenceResult`; ``.summary()`` prints the table. See
         :mod:`logistic.inference` for the formulas and statsmodels' equivalents.
         """
@@ -550,6 +550,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             alpha=alpha,
             penalized=penalized,
             check_separation=check_separation,
+            reference=reference,
         )
 
 
@@ -558,7 +559,6 @@ class _PartialFit:
     """What ``partial_fit`` keeps between calls: the SGD state, the shuffling's generator,
     the weight seen so far (the penalty's ``S``) and the number of calls."""
 
-            reference=reference,
     sgd: object
     rng: np.random.Generator
     weight_seen: float = 0.0

@@ -516,12 +516,6 @@ class InferenceResult:
             },
             "cov_params": None if self.cov_params is None else self.cov_params.tolist(),
             "separation": None if self.separation is None else self.separation.as_dict(),
-        }
-
-    def __repr__(self):
-        return (
-            f"<InferenceResult: {len(self.names)} parameters, cov_type={self.cov_type!r}, "
-            f"llf={self.llf:.6g}{against}>"
             **self._reference_dict(),
         }
 
@@ -534,10 +528,16 @@ class InferenceResult:
             "reference": self.reference,
             "equations": list(self.equations),
             "separation_class": self.separation_class,
+        }
+
+    def __repr__(self):
+        against = "" if self.reference is None else f", reference={self.reference!r}"
+        return (
+            f"<InferenceResult: {len(self.names)} parameters, cov_type={self.cov_type!r}, "
+            f"llf={self.llf:.6g}{against}>"
         )
 
 
-        against = "" if self.reference is None else f", reference={self.reference!r}"
 def _number(v, where):
     """A stored number as a float; null (None) is NaN."""
     if v is None:
