@@ -234,3 +234,22 @@ def test_command_line_writes_the_page_of_a_model_file(tmp_path, capsys):
         code = run(["report", str(model), str(data), "-o", str(tmp_path / "x.html"), *args])
         err = capsys.readouterr().err.strip().splitlines()
         assert code == 2 and len(err) == 1 and message in err[0], err
+
+
+def test_notebook_html_of_a_model_and_of_an_inference_result():
+    sm = pytest.importorskip("statsmodels.api")
+    c = case("binary")
+    text = c.model._repr_html_()
+    j = int(np.argmax(np.abs(c.model.coef_[0])))
+    assert f"<td>{c.model.coef_[0, j]:.6g}</td>" in text and "newton" in c.model.solver_
+    assert f"{c.model.history_.loss[-1]:.10g}" in text and "10 more features" in text
+    assert c.model._html_repr() == text  # what Jupyter's mime bundle shows
+    assert "LogisticRegression" in logistic.LogisticRegression()._repr_html_()  # the diagram
+    X = c.X[:, :3]
+    model = logistic.LogisticRegression(C=np.inf, tol=1e-10).fit(X, c.y)
+    result = model.inference(X, c.y)
+    ref = sm.Logit(c.y, sm.add_constant(X)).fit(disp=0)
+    html = result._repr_html_()
+    for v in (ref.bse[1], ref.params[2], ref.llf):
+        assert f"<td>{v:.6g}</td>" in html
+    assert html.count("<tr>") == 8 + 1 + 4  # 8 statistics, a header, 4 parameters
