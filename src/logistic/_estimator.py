@@ -508,6 +508,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Z = self.decision_function(X, offset)
         return self.classes_[self._link.labels(Z)]
 
+    def _repr_html_(self):
+        """A notebook's view: the fit and its largest coefficients (unfitted: the diagram)."""
+        from ._report._notebook import model_html
+
+        return model_html(self)
+
+    _html_repr = _repr_html_  # what scikit-learn's _repr_mimebundle_ (Jupyter's call) shows
+
     # -- inference --------------------------------------------------------------------
     def inference(
         self,

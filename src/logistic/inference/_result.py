@@ -475,6 +475,12 @@ class InferenceResult:
         """A :class:`InferenceSummary` whose ``str()`` is a statsmodels-style Logit table."""
         return InferenceSummary(self, self.alpha if alpha is None else alpha, title)
 
+    def _repr_html_(self):
+        """A notebook's view: the likelihood statistics and the coefficient table."""
+        from .._report._notebook import inference_html
+
+        return inference_html(self)
+
     def as_dict(self, alpha=None) -> dict:
         """All results as plain Python data (floats, lists, dicts): JSON-serialisable."""
         alpha = self.alpha if alpha is None else alpha
