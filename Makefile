@@ -16,9 +16,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP)
 	$(BIN)/logistic train --plots demo-output -o demo-output/model.json
+	$(BIN)/python -c "import pyarrow.csv as c; from logistic.tables import breast_cancer_table as t; \
+		c.write_csv(t(), 'demo-output/breast_cancer.csv')"
+	$(BIN)/logistic report demo-output/model.json demo-output/breast_cancer.csv \
+		-o demo-output/report.html
 
 # scikit-learn's own tests (tests/sklearn_suite) run for its global seeds 0 to 9
+# The report's browser tests need a Chromium executable; without one they skip.
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		echo "note: no chromium, so tests/test_report_browser.py skips; install it with" \
+		"'apt-get install chromium' (Debian) or set CHROMIUM=/path/to/chrome"
 	SKLEARN_TESTS_GLOBAL_RANDOM_SEED=0-9 $(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: $(STAMP)
