@@ -18,7 +18,7 @@ import logistic
 from logistic import LogisticRegression
 from logistic.cli import run
 from logistic.errors import DataError, InvalidParameterError, SeparationWarning
-from logistic.inference import multinomial_inference, multinomial_separation
+from logistic.inference import marginal_effects, multinomial_inference, multinomial_separation
 from logistic.training import fit_table
 
 ANES = ["logpopul", "selfLR", "age", "educ", "income"]
@@ -131,6 +131,25 @@ def test_results_are_indexed_by_class_and_feature(anes, anes_fit):
     back = logistic.inference.InferenceResult.from_dict(r.as_dict())
     assert str(back.summary()) == str(r.summary()) and back.equations == r.equations
     assert back.reference == 0 and back.fit_intercept
+
+
+@pytest.mark.parametrize("at", ["overall", "mean"])
+def test_marginal_effects_equal_statsmodels_get_margeff(anes, anes_fit, at):
+    X, y = anes
+    me = marginal_effects(X, anes_fit.inference(X, y), at=at)
+    ref = _mnlogit(X, y).get_margeff(at=at)
+    assert me.names[:2] == ["0:logpopul", "0:selfLR"] and me.equations[5] == 1
+    np.testing.assert_allclose(me.effects.reshape(7, 5).T, ref.margeff, rtol=RTOL)
+    np.testing.assert_allclose(me.bse.reshape(7, 5).T, ref.margeff_se, rtol=RTOL)
+    frame = me.summary_frame()
+    assert frame.loc[(6, "income"), "dy/dx"] == pytest.approx(ref.margeff[4, 6], rel=RTOL)
+    # the effects on the probabilities do not depend on the reference class
+    other = marginal_effects(X, anes_fit.inference(X, y, reference=3), at=at)
+    order = [other.names.index(n) for n in me.names]
+    np.testing.assert_allclose(other.effects[order], me.effects, rtol=1e-8)
+    np.testing.assert_allclose(other.bse[order], me.bse, rtol=1e-7)
+    with pytest.raises(DataError, match="binary results only"):
+        marginal_effects(X, anes_fit.inference(X, y), offset=np.zeros(len(y)))
 
 
 # -- the information, by finite differences -----------------------------------------------
@@ -349,7 +368,7 @@ def _chile_statsmodels(d, names, cov_type="nonrobust"):
 @pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
 def test_chile_through_fit_table_and_the_model_file(chile, tmp_path, cov_type):
     t = pa.Table.from_pandas(chile, preserve_index=False)
-    res = fit_table(t, "vote", C=np.inf, cov_type=cov_type, reference_class="N", tol=1e-10)
+    res = fit_table(t, "vote", C=np.inf, cov_type=cov_type, reference_class="N", tol=1e-12)
     assert res.record["standard_errors"] == "stored" and res.inference["reference"] == "N"
     model = logistic.load(res.save(tmp_path / "m.json"))
     unit = model.inference_result()
