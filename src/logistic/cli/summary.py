@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from logistic.inference import reference_index, why_no_standard_errors
+from logistic.tables import unit_scales
 
 from ._app import app
 from ._inputs import load_model
@@ -66,7 +67,7 @@ def summary(
     scales = {}
     units = "per sd" if per_sd else "per unit"
     if m.preprocessor is not None and m.preprocessor.standardize:
-        scales = {s.name: s.scale for s in m.preprocessor.columns_ if s.kind == "numeric"}
+        scales = unit_scales(m.preprocessor)
         if not per_sd:
             means, sds = m.preprocessor.output_scaling()
             icpt = icpt - (coef * (means / sds)).sum(axis=1)
