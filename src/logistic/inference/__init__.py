@@ -70,10 +70,22 @@ linear programming (Konis, 2007, "Linear programming algorithms for detecting se
 data in binary logistic regression models", DPhil thesis, Oxford) and names the features
 and rows involved; :func:`inference` runs it and warns with :class:`SeparationWarning`.
 
+Multinomial models. A softmax fit of ``K`` classes is identified only up to a common shift
+of its ``K`` coefficient vectors, so :func:`multinomial_inference` reports the contrasts
+``beta_k = W_k - W_ref`` against a reference class (statsmodels' ``MNLogit``, default the
+first class): the formulas above with the per-row scores ``(y_ik - a_ik) x~_i`` of the
+``K - 1`` other classes, the information ``X~^T diag(s a_j (delta_jl - a_l)) X~`` of blocks
+``(j, l)``, ``k = (K - 1) p~`` in the small-sample factors and ``df_model = k - (K - 1)``;
+the penalised sandwich carries the symmetric penalty ``||W||^2 / 2C`` to the contrasts
+(:mod:`logistic.inference._multinomial` states it). Parameters are named
+``"<class>:<feature>"`` and the pandas objects indexed by ``(class, feature)``.
+``LogisticRegression.inference(..., reference=...)`` picks the reference class; a binary
+fit given a reference is the same computation with ``W_0 = 0``.
+
 Front ends (the estimator's ``inference`` method, the command line) share two more pieces:
-:func:`why_no_standard_errors`, the one policy of when standard errors are refused (more
-than two classes, class weights, an L1 penalty, a finite ``C`` without the opt-in
-sandwich), and :meth:`InferenceResult.from_dict`, which reads back a result stored as plain
+:func:`why_no_standard_errors`, the one policy of when standard errors are refused (class
+weights, an L1 penalty, a finite ``C`` without the opt-in sandwich; any number of
+classes), and :meth:`InferenceResult.from_dict`, which reads back a result stored as plain
 data (:meth:`InferenceResult.as_dict`, as in model files).
 """
 
