@@ -172,7 +172,7 @@ def test_page_is_one_file_that_requests_nothing(tmp_path):
     for pattern in (
         r"<link\b",
         r"\bsrc\s*=",
-        r"url\(",
+        r"url\((?!#)",
         r"@import",
         r"\bfetch\(",
         r"XMLHttpRequest",
