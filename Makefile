@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-all lint format bench bench-quick clean
+.PHONY: demo test test-slow test-all fuzz lint format bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test-slow: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Thousands of mutated model files (the suite runs a few dozen): load, summary, predict and
+# evaluate must answer each with a model or one line and exit 2 (docs/persistence.md).
+FUZZ_EXAMPLES ?= 2500
+fuzz: $(STAMP)
+	LOGISTIC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/test_model_file_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -109,6 +109,14 @@ TEXT_CASES = {
         _placeholder(CV, ["model", "coef", 3], "NaN"),
         r"contains NaN at 'model\.coef\[3\]'",
     ),
+    "a lone surrogate in a printed string": (
+        (DATA / f"{CV}.json").read_text().replace('"target": "label"', '"target": "la\\ud800"', 1),
+        r"'training\.target' holds a lone surrogate \('\\ud800'\)",
+    ),
+    "a lone surrogate in a key": (
+        (DATA / f"{CV}.json").read_text().replace('"holdout":', '"hold\\udfffout":', 1),
+        r"a key of 'training' holds a lone surrogate",
+    ),
     "a duplicate key": (
         (DATA / f"{CV}.json")
         .read_text()
@@ -221,6 +229,25 @@ def test_blocks_are_typed_and_bounded(tmp_path, case):
     _refused(_write(tmp_path, doc), match)
 
 
+def test_summary_of_a_lone_surrogate_is_one_line(tmp_path):
+    # In-process output would take the surrogate; a real stdout cannot encode it.
+    import subprocess
+    import sys
+
+    text, _ = TEXT_CASES["a lone surrogate in a printed string"]
+    path = _write(tmp_path, text)
+    code = "import sys; from logistic.cli import run; sys.exit(run(sys.argv[1:]))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "summary", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+
+
 @pytest.mark.parametrize(
     "case", ["inference.C as text", "separation.features a number", "cov_info a list"]
 )
@@ -292,6 +319,19 @@ def test_coefficients_whose_per_unit_values_overflow_are_refused(tmp_path):
     doc["preprocessing"]["columns"][0]["scale"] = 1e-300
     doc["model"]["coef"][0] = 1e10
     _refused(_write(tmp_path, doc), r"per unit of 'f0'")
+
+
+def test_an_unparsable_formula_is_one_line(tmp_path):
+    # The fuzzer's find: formulaic's SyntaxError escaped from an edited formula.
+    import statsmodels.api as sm
+
+    import logistic
+
+    df = sm.datasets.spector.load_pandas().data
+    result = logistic.from_formula("GRADE ~ GPA + C(PSI)", df)
+    doc = json.loads(result.save(tmp_path / "f.json").read_text())
+    doc["preprocessing"]["formula"] = "GRADE ~ GPA + C({PSI)"
+    _refused(_write(tmp_path, doc), r"'preprocessing' cannot be read back \(SyntaxError")
 
 
 def test_large_but_usable_coefficients_still_load(tmp_path):
@@ -447,6 +487,8 @@ def test_save_refuses_a_record_that_load_would_refuse(breast_cancer, tmp_path):
     with pytest.raises(ModelFileError, match=r"'training\.note' is a string of"):
         save(est, tmp_path / "m.json", training={"solver": "x", "note": "a" * (MAX_TEXT + 1)})
     assert not (tmp_path / "m.json").exists()
+    with pytest.raises(ModelFileError, match="lone surrogate"):
+        save(est, tmp_path / "m.json", training={"solver": "x", "note": "a\ud800"})
     est.coef_ = est.coef_.copy()
     est.coef_[0, 0] = 1.7e308
     with pytest.raises(ModelFileError, match=r"'model\.coef' sums to"):

@@ -268,6 +268,8 @@ def check_tree(doc) -> None:
                 continue
             items = enumerate(value)
         for key, v in items:
+            if type(key) is str and not key.isascii():
+                _check_unicode(key, f"a key of {_where(link)}")
             if type(key) is str and len(key) > MAX_TEXT:
                 raise ModelFileError(
                     f"{_where(link)} has a key of {len(key)} characters; model files hold "
@@ -289,10 +291,24 @@ def check_tree(doc) -> None:
                         f"{_where((link, key))} is a string of {len(v)} characters; model "
                         f"files hold strings of at most {MAX_TEXT}."
                     )
+                if not v.isascii():
+                    _check_unicode(v, _where((link, key)))
             elif isinstance(v, Unreadable):
                 raise ModelFileError(v.message(_where((link, key))))
             elif isinstance(v, dict | list):
                 stack.append((v, (link, key), depth + 1))
+
+
+def _check_unicode(v: str, where: str) -> None:
+    """Refuse a string with a lone surrogate (JSON's ``"\\ud800"``): no encoding writes it,
+    so printing it would fail."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ModelFileError(
+            f"{where} holds a lone surrogate ({v[exc.start]!r}), which no text encoding can "
+            "write; model files hold Unicode text."
+        ) from None
 
 
 def _short(v, limit: int = 60) -> str:

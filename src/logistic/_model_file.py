@@ -374,6 +374,13 @@ def _from_document(doc, path) -> tuple:
             preprocessor = preprocessor_from_dict(pre)
         except DataError as exc:
             raise ModelFileError(str(exc)) from None
+        except (SyntaxError, ValueError, TypeError, LookupError, AttributeError) as exc:
+            # What a formula's parser raises on an edited formula or state: the boundary of
+            # an untrusted file turns it into the one line.
+            raise ModelFileError(
+                f"'preprocessing' cannot be read back ({type(exc).__name__}: "
+                f"{' '.join(str(exc).split())[:200]})."
+            ) from None
         if preprocessor.n_features_out != n:
             raise ModelFileError(
                 f"the preprocessing makes {preprocessor.n_features_out} features but "

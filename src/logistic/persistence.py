@@ -21,7 +21,9 @@ A model file is one JSON object (schema ``"logistic.model"``, version 1 or 2)::
       },
       "preprocessing": {...} or null,
       "training": {"solver": "lbfgs", "C": 1.0, "n_iter": 17, "converged": true, ...} or null,
-      "inference": {...} or absent
+      "inference": {...} or absent,
+      "checksum": {"sha256": {"model.classes": "...", "model.coef": "...",
+                              "model.intercept": "...", "preprocessing": "..."}}
     }
 
 Versions. A binary model is written as version 1, which every release reads. A multinomial
@@ -45,6 +47,21 @@ float formatting since 3.1, and by every correctly rounding JSON parser). float3
 coefficients widen exactly to float64 and narrow back exactly, so the loaded model's
 ``predict_proba`` is bit-for-bit the saved estimator's. NaN and infinity are refused on save
 (``allow_nan=False``) and on load.
+
+Integrity. ``checksum`` holds the SHA-256 of the canonical JSON (keys sorted, no spaces,
+numbers as ``repr``) of every part a prediction is computed from; ``load`` recomputes them
+and names the part that differs, so an edited or corrupted file is refused instead of
+predicting something else. Files written before the checksum existed have none and load as
+they did; removing it loads an edited file (a checksum detects edits, it is not a
+signature).
+
+Limits. ``load`` reads regular files only (a FIFO or a device is refused before reading) of
+at most 1 GiB, refuses nesting deeper than 20 levels, integers beyond int64, numbers that
+overflow float64, duplicate keys, strings over 65,536 characters and lone surrogates
+(:mod:`logistic._json_limits`), types and bounds every field (:mod:`logistic._model_schema`)
+and refuses coefficients whose logits could overflow (``sum |coef| + |b|`` at most
+``max(dtype) / 1e6``). ``save`` reads its own document back the same way, so it never
+writes a file that ``load`` refuses. docs/persistence.md has the whole list.
 
 No pickle: loading a file never executes code. Classes keep their JSON type (integers,
 floats, booleans or strings) and their NumPy dtype.
@@ -177,8 +194,9 @@ def save(model, path, *, preprocessor=None, training=None, inference=None) -> Pa
     Raises
     ------
     ModelFileError
-        The model is not fitted, not binary, has non-finite coefficients, or does not
-        match the preprocessor; or ``training`` is not JSON-serialisable.
+        The model is not fitted, has non-finite coefficients (or ones whose logits can
+        overflow), or does not match the preprocessor; or ``training`` is not
+        JSON-serialisable, or holds a value :func:`load` would refuse.
     OSError
         The file cannot be written (nothing is left behind).
     """
@@ -188,7 +206,13 @@ def save(model, path, *, preprocessor=None, training=None, inference=None) -> Pa
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"cannot serialise the model to JSON: {exc}.") from exc
     path = Path(path)
-    data = (text + "\n").encode("utf-8")
+    try:
+        data = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ModelFileError(
+            f"cannot save the model: a string holds a lone surrogate ({text[exc.start]!r}), "
+            "which UTF-8 cannot write."
+        ) from None
     # Read back as load reads it, so that save never writes a file load would refuse.
     where = f"the model for '{path}'"
     try:
@@ -401,9 +425,10 @@ def load(path) -> LoadedModel:
     Raises
     ------
     ModelFileError
-        The file is missing or unreadable, not JSON (or truncated), of another schema or a
-        newer version, or fails validation (types, shapes, non-finite numbers); the message
-        names the field.
+        The file is missing, unreadable, not a regular file or too large, not JSON (or
+        truncated), beyond a limit of the reader, of another schema or a newer version,
+        fails validation (types, bounds, shapes, non-finite numbers, coefficients that
+        overflow), or differs from its checksum; one line naming the field.
     """
     path = Path(path)
     where = f"model file '{path}'"
