@@ -359,3 +359,22 @@ def test_sparsify_and_densify_keep_every_prediction(tmp_path):
     assert not sp.issparse(m.coef_)
     assert m.sparsify().densify() is m and isinstance(m.coef_, np.ndarray)
     np.testing.assert_allclose(m.decision_function(X), dense, atol=1e-6)
+
+
+def test_a_dense_enough_csr_is_fitted_as_the_dense_array(digits):
+    """digits (about half non-zero) as CSR: the same fit, the dense solver choice."""
+    import scipy.sparse as sp
+
+    from logistic._validation import DENSIFY_SHARE, densify_if_dense
+
+    X, y = digits
+    X = np.where(np.abs(X) < 0.5, 0.0, X)  # about 40% zeros in the standardised pixels
+    csr = sp.csr_matrix(X)
+    assert csr.nnz >= DENSIFY_SHARE * X.size
+    assert isinstance(densify_if_dense(csr), np.ndarray)
+    sparse_fit = LogisticRegression(C=1.0, tol=1e-10).fit(csr, y)
+    dense_fit = LogisticRegression(C=1.0, tol=1e-10).fit(X, y)
+    assert sparse_fit.solver_ == dense_fit.solver_
+    np.testing.assert_allclose(sparse_fit.coef_, dense_fit.coef_, rtol=1e-8, atol=1e-10)
+    thin = sp.csr_matrix(np.where(np.abs(X) < 1.5, 0.0, X))
+    assert sp.issparse(densify_if_dense(thin))  # few non-zeros: kept sparse

@@ -25,6 +25,7 @@ from ._validation import (
     check_offset,
     check_real,
     check_sample_weight,
+    densify_if_dense,
     explain_validation_error,
 )
 from .errors import ConvergenceWarning, DataError, InvalidParameterError
@@ -256,6 +257,7 @@ class LogisticRegressionCV(LogisticRegression):
         except ValueError as exc:
             raise DataError(explain_validation_error(exc)) from exc
         classes, y_index = check_labels(y)  # refit=False never runs the final fit's checks
+        X = densify_if_dense(X)  # once for every fold and C
         n, dtype = X.shape[0], X.dtype
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, n, dtype)

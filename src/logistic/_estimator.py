@@ -28,6 +28,7 @@ from ._validation import (
     check_offset,
     check_real,
     check_sample_weight,
+    densify_if_dense,
     explain_validation_error,
     validate_fit_data,
 )
@@ -223,6 +224,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         X, classes, y_index, finite_check = validate_fit_data(self, X, y)
+        X = densify_if_dense(X)
         dtype = X.dtype
         sw = self._weights(classes, y_index, sample_weight, X.shape[0], dtype)
         off = check_offset(offset, X.shape[0], dtype, link_for(len(classes)).n_out)

@@ -168,6 +168,42 @@ def validate_fit_data(estimator, X, y):
     return X, classes, y_index, None
 
 
+#: A CSR ``X`` with at least this share of non-zeros is fitted as a dense copy: its CSR form
+#: (an 8-byte value and a 4-byte index per non-zero) then takes at least 3/4 of the dense
+#: bytes, and the products of every pass run in BLAS instead of sparse loops (a C = 1 fit of
+#: modeldata's grants, 8,190 x 1,838 at 82%: 8.5 s dense against 12.8 s as CSR).
+DENSIFY_SHARE = 0.5
+#: ... when the copy takes at most this many bytes, and at most half the memory available.
+DENSIFY_MAX_BYTES = 4 * 2**30
+
+
+def densify_if_dense(X):
+    """``X`` as a dense C-ordered array when it is a CSR matrix dense enough that a copy is
+    the faster and hardly the larger design (:data:`DENSIFY_SHARE`) and the copy fits
+    (:data:`DENSIFY_MAX_BYTES`, half of ``MemAvailable``); else ``X`` itself."""
+    import scipy.sparse as sp
+
+    if not sp.issparse(X):
+        return X
+    m, n = X.shape
+    nbytes = m * n * X.dtype.itemsize
+    if X.nnz < DENSIFY_SHARE * m * n or nbytes > min(DENSIFY_MAX_BYTES, _available() / 2):
+        return X
+    return X.toarray(order="C")
+
+
+def _available() -> float:
+    """Bytes of memory available (``MemAvailable``), or infinity where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return float("inf")
+
+
 def check_labels(y):
     """``(classes, y_index)`` of class labels ``y`` (n_samples,) after the checks every fit
     makes: finite, discrete, of a type scikit-learn can tell (``type_of_target``), with two
