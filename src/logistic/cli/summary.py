@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
-from rich.markup import escape
-from rich.table import Table
-
-from logistic.inference import reference_index, why_no_standard_errors
-from logistic.tables import unit_scales
 
 from ._app import app
 from ._inputs import load_model
 from ._options import JsonOpt, ModelArg, QuietOpt, cli_spelling
 from ._output import Output, num, py
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+# NumPy, rich's tables and the library are imported in the functions that use them: this
+# module is imported when the application starts, and --help needs none of them.
 
 __all__ = ["summary"]
 
@@ -57,6 +57,11 @@ def summary(
     errors against the reference class (--reference-class of train; exp(coef) is then the
     relative risk ratio, the odds against that class), else of the symmetric softmax.
     """
+    import numpy as np
+
+    from logistic.inference import reference_index
+    from logistic.tables import unit_scales
+
     m = load_model(model)
     out = Output(quiet, as_json)
     est = m.estimator
@@ -154,6 +159,8 @@ def summary(
 def _top(stored, doc, top) -> list[str] | None:
     """The names of the ``top`` features to show (by |z|, else by the largest |coefficient|
     over the classes), in feature order; None: all."""
+    import numpy as np
+
     entries = doc.get("coefficients") or [
         {
             "feature": r["feature"],
@@ -187,6 +194,8 @@ def _of(keep, doc) -> str:
 def _coefficients(names, coef, scales, per_sd) -> list[dict]:
     """One entry a feature: coefficient, odds ratio (None where it overflows) and what a
     unit of the feature is (one unit or one standard deviation, or being in the category)."""
+    import numpy as np
+
     rows = []
     for name, c in zip(names, coef, strict=True):
         with np.errstate(over="ignore"):
@@ -214,6 +223,9 @@ def _coefficient_table(out, rows, b, title, *, odds=True) -> None:
     relative risk ratios); False: for the symmetric softmax, which has no reference
     class, they are only ``exp(coef)``: the factor on ``exp(z_k)``, an odds ratio
     against no class."""
+    from rich.markup import escape
+    from rich.table import Table
+
     tbl = Table()
     tbl.add_column("feature")
     tbl.add_column("coefficient", justify="right")
@@ -236,6 +248,9 @@ _SHOWN_CHARS = 2000
 
 def _record_table(training: dict) -> Table:
     """The training record, one field a row; lists, metrics and the CV record in a line."""
+    from rich.markup import escape
+    from rich.table import Table
+
     rec = Table(show_header=False)
     rec.add_column("field")
     rec.add_column("value", overflow="fold")
@@ -266,6 +281,8 @@ def _record_table(training: dict) -> Table:
 def _why_no_se(m) -> str:
     """One line: why this model file has no standard errors (the record's note, else the
     library's policy for this model)."""
+    from logistic.inference import why_no_standard_errors
+
     note = m.training.get("standard_errors")
     if isinstance(note, str) and note != "stored":
         return note
