@@ -45,7 +45,7 @@ __all__ = ["CAPABILITIES", "Objective"]
 #: gradient, ``"line_search"`` O(n_samples) derivatives along a direction,
 #: ``"sampled_hessian"`` Hessians from a row sample at the sample's cost, ``"fused_sample"``
 #: the gradient and a sampled Hessian in one pass, ``"float32_gram"`` Hessians from float32
-#: Gram products.
+#: Gram products, ``"columns"`` the rows as one array in memory (:meth:`Objective.design`).
 CAPABILITIES = frozenset(
     {
         "hessian",
@@ -56,6 +56,7 @@ CAPABILITIES = frozenset(
         "sampled_hessian",
         "fused_sample",
         "float32_gram",
+        "columns",
     }
 )
 
@@ -213,6 +214,14 @@ class Objective:
             rows = p.reshape(-1, self.n_out)[self._null_rows]
             p.reshape(-1, self.n_out)[self._null_rows] = rows - rows.mean(axis=1, keepdims=True)
         return self.link.coef_intercept(p, self.n_features, self.fit_intercept)
+
+    def design(self):
+        """``(X, y, s, offset)`` of an in-memory source, as held (``"columns"`` capability):
+        ``X`` (m, n) dense or CSR, ``y`` the link's class indices, ``s`` the row weights
+        summing to ``weight_sum`` (or None), ``offset`` (m,), (m, K) or None. For solvers
+        that read ``X`` by columns; the others use the passes below."""
+        self._pending_check()
+        return self.source.arrays()
 
     # -- the deferred input check -----------------------------------------------------
     def defer_finite_check(self, check):
@@ -502,6 +511,8 @@ def _capabilities(link_caps, source_caps) -> frozenset:
             caps.add("fused_sample")
     if "float32_gram" in link_caps and "float32_gram" in source_caps:
         caps.add("float32_gram")
+    if "columns" in source_caps:
+        caps.add("columns")
     return frozenset(caps)
 
 

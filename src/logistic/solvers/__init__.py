@@ -149,8 +149,10 @@ def resolve_auto(
     1 s, and Newton's Hessian estimated from 25,000 evenly spaced rows (``newton``'s
     default when ``m`` is large) about 0.03 s:
 
-    * ``l1_ratio > 0``: ``"cd"``, proximal Newton with coordinate descent (glmnet's
-      method): a handful of passes to a tight tolerance, exact zeros.
+    * ``l1_ratio > 0``: ``"cd"``, proximal Newton with coordinate descent: on working
+      sets of columns where the rows are in memory (every shape, binary or multinomial,
+      dense or CSR: docs/solvers.md, "L1 and elastic net", has the runs), on the
+      explicit Hessian for streamed and Dask rows; exact zeros.
     * small problems (``m p <= 2e6``, ``p <= 2000``): ``"newton"``; Python overhead per
       pass dominates and Newton needs the fewest passes (breast cancer 9, digits 10 vs
       50-300 for L-BFGS at tight tolerances).

@@ -18,16 +18,26 @@ L1-regularized logistic regression", JMLR 2012; Friedman, Hastie and Tibshirani,
 Near the optimum the full step is accepted and convergence is quadratic, so a tight
 tolerance costs a few more passes, not thousands. Exact zeros come from the soft-threshold.
 
-The explicit Hessian costs ``O(n_features^2)`` memory; the solver is for up to a few
-thousand features.
+The explicit Hessian costs ``O(n_features^2)`` memory; this method is for up to a few
+thousand features, and is what ``"cd"`` runs on streamed and Dask sources.
+
+Where the rows are in memory (the objective's ``"columns"`` capability) and the compiled
+loops are available, ``"cd"`` runs the working-set method of
+:mod:`logistic.solvers._cd_ws` instead: the same proximal Newton steps restricted to a
+growing set of features ranked by their optimality violation, each model solved by
+coordinate descent over the columns of ``X`` (no Hessian, no pass over the features that
+stay 0); ``method`` chooses explicitly.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._kernel._cd import get_kernels
+from ..errors import InvalidParameterError
 from . import register
 from ._base import SolverResult, Tracker
+from ._cd_ws import working_set_cd
 
 _ARMIJO = 1e-4
 _MAX_BACKTRACK = 40
@@ -73,13 +83,15 @@ def _quadratic_cd(g, H, w_pen, l1, n_pen, max_sweeps, inner_tol):
 @register(
     "cd",
     default_max_iter=100,
-    options={"max_sweeps": 100},
+    options={"max_sweeps": 100, "method": "auto"},
     needs=("hessian",),
     curvature=True,
     handles=("l1",),
     summary="proximal Newton with coordinate descent (glmnet), for L1 and elastic net",
 )
-def proximal_newton_cd(objective, x0, *, tol, max_iter, callback=None, max_sweeps=100):
+def proximal_newton_cd(
+    objective, x0, *, tol, max_iter, callback=None, max_sweeps=100, method="auto"
+):
     """Minimise ``F = f + l1 ||w||_1`` by proximal Newton steps solved by coordinate descent.
 
     Parameters
@@ -92,7 +104,32 @@ def proximal_newton_cd(objective, x0, *, tol, max_iter, callback=None, max_sweep
         Outer (Newton) iterations; each is one pass over the data, plus one per backtrack.
     max_sweeps : int
         Coordinate sweeps per quadratic model at most.
+    method : {"auto", "working-set", "hessian"}
+        "working-set": :mod:`logistic.solvers._cd_ws` (needs the ``"columns"``
+        capability and the compiled loops); "hessian": the explicit Hessian's model (module
+        docstring); "auto": the working sets where they can run.
     """
+    if method not in ("auto", "working-set", "hessian"):
+        raise InvalidParameterError(
+            f"method={method!r} is not a method of solver 'cd'; accepted: 'auto', "
+            "'working-set', 'hessian'."
+        )
+    kernels = get_kernels() if method != "hessian" else None
+    if kernels is not None and "columns" in objective.capabilities:
+        return working_set_cd(
+            objective,
+            x0,
+            tol=tol,
+            max_iter=max_iter,
+            callback=callback,
+            kernels=kernels,
+            max_sweeps=max_sweeps,
+        )
+    if method == "working-set":
+        raise InvalidParameterError(
+            "method='working-set' of solver 'cd' needs rows in memory and numba; "
+            "this objective has neither or one of them: use method 'auto' or 'hessian'."
+        )
     tracker = Tracker(callback)
     n_pen = objective.n_coef
     l1 = objective.l1

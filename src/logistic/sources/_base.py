@@ -30,7 +30,10 @@ An executor (rows in memory, files streamed from disk, chunks on a Dask cluster,
       so the input check can be deferred to it;
   ``"float32_gram"``
       dense float64 rows in memory: Hessians from float32 Gram products of scaled columns
-      (:meth:`column_scales` gives the first scales).
+      (:meth:`column_scales` gives the first scales);
+  ``"columns"``
+      the rows are one array in memory: :meth:`arrays` gives ``(X, y, s, offset)`` as
+      held, for solvers that read ``X`` by columns (working-set coordinate descent).
 
 Everything else (loss, gradient, Hessian, its diagonal, Hessian-vector products, line-search
 derivatives, Gram matrices) is derived here from ``aggregate``, for every link. A new
@@ -52,7 +55,7 @@ __all__ = ["CAPABILITIES", "Source"]
 
 #: Every capability a source may declare (see the module docstring).
 CAPABILITIES = frozenset(
-    {"cached_chunks", "row_sampling", "fused_sample", "compiled_blocks", "float32_gram"}
+    {"cached_chunks", "row_sampling", "fused_sample", "compiled_blocks", "float32_gram", "columns"}
 )
 
 

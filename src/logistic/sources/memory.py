@@ -131,7 +131,7 @@ class InMemorySource(Source):
         self.n_threads = n_threads
         self.classes_ = None if classes is None else np.asarray(classes)
         self.sparse = sp.issparse(X)
-        caps = {"cached_chunks", "row_sampling"}
+        caps = {"cached_chunks", "row_sampling", "columns"}
         # Large C-ordered dense X: every gradient block (the last, short one too) runs the
         # compiled row loop, which multiplies every entry of X, so NaN or infinity in X
         # always shows as a non-finite loss or gradient (BLAS may skip zero factors).
@@ -260,6 +260,10 @@ class InMemorySource(Source):
 
         with _blas_single_thread():
             return combine(list(_pool(n_threads).map(run, parts)))
+
+    def arrays(self):
+        """``(X, y, sample_weight, offset)`` as held (the ``"columns"`` capability)."""
+        return self.X, self.y, self.sample_weight, self.offset
 
     def column_scales(self) -> np.ndarray:
         """``sqrt(sum_i x_ij^2)`` per column of dense X in float64 (1 for a column of zeros),
