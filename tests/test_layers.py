@@ -29,7 +29,9 @@ LAYERS = [
         "_text",
         "_classes",
         "_validation",
+        "_read_limits",  # the limits of the data-file readers, and the scans they rest on
         "_csv",
+        "_read_errors",  # the error boundary of every data-file reader
         "_files",
         "_atomic",
         "_json_limits",

@@ -2,12 +2,13 @@
 
 Every CSV reader of the library (:func:`logistic._files.read_table`, ``read_schema`` and
 ``iter_batches``) opens a file with :func:`open_input` (compression told by the magic
-bytes), builds its pyarrow options with :func:`reader_options` (the delimiter detected or
-given, the decimal mark, the encoding, the missing cells), passes what it reads through
-the same :class:`ColumnRules` (numbers with thousands separators, integers beyond int64,
-trailing columns without a name), and turns pyarrow's errors into
-one-line :class:`~logistic.errors.DataError` messages with :func:`csv_error`, which finds
-the data row that pyarrow does not name.
+bytes, the decompressed size bounded: :mod:`logistic._read_limits`), builds its pyarrow
+options with :func:`reader_options` (the delimiter detected or given, the decimal mark, the
+encoding, the missing cells; the header checked against the column limit and the block
+grown to hold it) and passes what it reads through the same :class:`ColumnRules` (numbers
+with thousands separators, integers beyond int64, trailing columns without a name). Its
+errors become one-line :class:`~logistic.errors.DataError` messages, rows and columns
+named, in :mod:`logistic._read_errors`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ._text import one_line
+from ._read_limits import (
+    block_for_lines,
+    block_holding,
+    check_columns,
+    compression,
+    first_line,
+    is_block_error,
+    not_utf8,
+    open_input,
+    read_limits,
+    shown,
+    split_header,
+)
 from .errors import DataError, InvalidParameterError
 
 __all__ = [
@@ -36,12 +49,12 @@ __all__ = [
     "as_dialect",
     "compression",
     "csv_block_size",
-    "csv_error",
     "detect_delimiter",
-    "header_names",
     "open_input",
     "open_reader",
     "reader_options",
+    "stream_csv",
+    "whole_csv",
 ]
 
 #: Cell texts read as missing in CSV files: pyarrow's defaults plus the UCI convention "?".
@@ -53,7 +66,6 @@ _THOUSANDS = (",", ".", " ", "'")
 _SEP_ALIASES = {"\\t": "\t", "tab": "\t"}
 # Decompressed bytes read from the start of a file to detect its delimiter and check UTF-8.
 _SAMPLE = 1 << 16
-_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"\x04\x22\x4d\x18", "lz4"))
 _COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zst", ".lz4")
 
 # Bytes of CSV text per row and column, to turn a number of rows into a block size; the
@@ -160,50 +172,7 @@ def csv_block_size(batch_size: int, n_columns: int | None = None) -> int:
     return int(min(max(cells, _CSV_MIN_BLOCK), _CSV_MAX_BLOCK))
 
 
-# -- opening a file, its start ------------------------------------------------------------
-def compression(path) -> str | None:
-    """The compression of a file told by its first bytes (``"gzip"``, ``"bz2"``, ``"zstd"``,
-    ``"lz4"``) whatever its name, or None: not compressed, or not readable."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except OSError:
-        return None
-    if head[:3] == b"BZh" and head[3:4].isdigit():
-        return "bz2"
-    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
-
-
-def open_input(path) -> pa.NativeFile:
-    """The file as a pyarrow input stream, decompressed as :func:`compression` tells."""
-    return pa.input_stream(str(path), compression=compression(path))
-
-
-def _not_utf8(path, limit=None) -> DataError | None:
-    """The DataError for the first byte that is not UTF-8 (in the first ``limit`` bytes
-    decompressed; None: the whole file), or None when there is none."""
-    tail, lines, read = b"", 0, 0
-    with contextlib.suppress(OSError, pa.ArrowException), open_input(path) as f:
-        while True:
-            chunk = f.read(1 << 20 if limit is None else min(1 << 20, limit - read))
-            read += len(chunk)
-            buf = tail + chunk
-            try:
-                _, used = codecs.utf_8_decode(buf, "strict", not chunk)
-            except UnicodeDecodeError as exc:
-                line = lines + buf.count(b"\n", 0, exc.start) + 1
-                bom = read == len(chunk) and buf[:2] in (b"\xff\xfe", b"\xfe\xff")
-                enc = "utf-16" if bom else "latin-1"
-                return DataError(
-                    f"data file '{path}' is not valid UTF-8 (byte 0x{buf[exc.start]:02x} on "
-                    f"line {line}); give its encoding, e.g. encoding='{enc}'."
-                )
-            lines += buf.count(b"\n", 0, used)
-            tail = buf[used:]
-            if not chunk or (limit is not None and read >= limit):
-                return None
-
-
+# -- the start of a file ------------------------------------------------------------
 def detect_delimiter(path, dialect=None) -> str:
     """The delimiter of a CSV file: the dialect's ``sep``, else detected from its start.
 
@@ -260,7 +229,9 @@ def reader_options(
     ----------
     path : pathlib.Path
         The file: its start gives the delimiter (:func:`detect_delimiter`) and, for UTF-8
-        text, is checked to be UTF-8 (a DataError names the first bad byte and its line).
+        text, is checked to be UTF-8 (a DataError names the first bad byte, its row and
+        column); its header must have at most ``max_columns`` fields
+        (:class:`logistic._read_limits.ReadLimits`).
     column_types : dict of {str: pyarrow.DataType}
         Types forced instead of pyarrow's inference. A column without a name is read as
         text (see :class:`ColumnRules`).
@@ -269,7 +240,8 @@ def reader_options(
     handler : callable or None, default=None
         pyarrow's ``invalid_row_handler``.
     block_size : int or None, default=None
-        Bytes per block (see :func:`csv_block_size`); None keeps pyarrow's default.
+        Bytes per block (see :func:`csv_block_size`); None: pyarrow's default (1 MiB).
+        Grown to a power of two that holds twice the header when it does not.
     include_columns : sequence of str or None, default=None
         The columns to read, in order; None or empty: every column.
     extra : dict or None, default=None
@@ -282,11 +254,16 @@ def reader_options(
     The conversion is the same for every reader: the cells in :data:`NULL_VALUES` are
     missing (null) in every column, text columns included (``strings_can_be_null``).
     """
-    dialect = as_dialect(dialect)
-    if dialect.is_utf8 and (error := _not_utf8(path, _SAMPLE)) is not None:
-        raise error
+    dialect, limits = as_dialect(dialect), read_limits()
     extra = dict(extra or {})
     delimiter = extra.pop("delimiter", None) or detect_delimiter(path, dialect)
+    if dialect.is_utf8 and (error := not_utf8(path, _SAMPLE, sep=delimiter)) is not None:
+        raise error
+    # The header: at most max_columns fields, and within the first block (pyarrow infers
+    # the number of columns from that block).
+    header = first_line(path, limits)
+    check_columns(path, len(split_header(header, delimiter, dialect.encoding)), limits)
+    block_size = block_holding(len(header), block_size)
     parse_args = {"delimiter": delimiter, **extra}
     if handler is not None:
         parse_args["invalid_row_handler"] = handler
@@ -403,8 +380,9 @@ class ColumnRules:
         in ``data``; of a whole table, those whose type only their text tells."""
         for field in data.schema:
             if pa.types.is_binary(field.type) and field.name not in self.forced:
-                raise _not_utf8(self.path) or DataError(
-                    f"data file '{self.path}': column '{field.name}' is not valid "
+                sep = detect_delimiter(self.path, self.dialect)
+                raise not_utf8(self.path, sep=sep) or DataError(
+                    f"data file '{self.path}': column '{shown(field.name)}' is not valid "
                     f"{self.dialect.encoding} text; give its encoding, e.g. encoding='latin-1'."
                 )
         groups, (_, number) = self.dialect.thousands is not None, _patterns(self.dialect)
@@ -467,7 +445,7 @@ class ColumnRules:
                     row = int(np.flatnonzero(np.asarray(pc.is_valid(col)))[0])
                     raise DataError(
                         f"data file '{self.path}': column #{i + 1} has no name but data row "
-                        f"{offset + row + 1} has '{col[row].as_py()}'; name it in the header "
+                        f"{offset + row + 1} has '{shown(col[row].as_py())}'; name it in the header "
                         "(only an unnamed column without values, e.g. from a delimiter at "
                         "the end of every line, is ignored)."
                     )
@@ -488,111 +466,82 @@ def _largest(col) -> float:
     return pc.max(pc.abs(pc.filter(col, pc.is_finite(col)))).as_py() or 0.0
 
 
-# -- the messages -------------------------------------------------------------------------
-def csv_error(
-    path: Path, exc, column_types, *, extra=None, in_file=False, dialect=None
-) -> DataError:
-    """The DataError for a pyarrow error met reading the CSV file ``path``."""
-    msg, dialect = one_line(exc), as_dialect(dialect)
-    options = {"extra": extra, "dialect": dialect}
-    if isinstance(exc, UnicodeDecodeError):
-        return DataError(
-            f"data file '{path}' is not valid {dialect.encoding} ({exc.reason}, byte "
-            f"0x{exc.object[exc.start]:02x}); give its encoding, e.g. encoding='latin-1'."
+# -- reading a file, whole or in blocks ----------------------------------------------
+def whole_csv(path, types, dialect, **options) -> pa.Table:
+    """The file read whole; read again in blocks that hold its longest line when a line
+    does not fit in pyarrow's."""
+    block = None
+    while True:
+        read, parse, convert = reader_options(
+            path, types, dialect=dialect, block_size=block, **options
         )
-    if "invalid UTF8" in msg and dialect.is_utf8:
-        return _not_utf8(path) or DataError(f"data file '{path}' is not valid UTF-8: {msg}.")
-    if isinstance(exc, pa.ArrowInvalid):
-        if msg.startswith("Empty CSV file"):
-            return DataError(f"data file '{path}' is empty; expected a header row and data rows.")
-        if "CSV parse error" in msg:
-            return DataError(_ragged_message(path, msg, options))
-        match = re.search(r"In CSV column #(\d+): .*?error to (\S+): invalid value '(.*)'", msg)
-        # With forced types (or in a streamed read, whose types are fixed by the first
-        # block) a cell that does not convert is a typo in the data: find its row.
-        if match and (column_types or in_file):
-            index, to_type, value = int(match.group(1)), match.group(2), match.group(3)
-            return DataError(_conversion_message(path, index, to_type, value, options, in_file))
-    return DataError(f"cannot read CSV file '{path}': {msg}.")
+        try:
+            with open_input(path) as f:
+                return pacsv.read_csv(
+                    f, read_options=read, parse_options=parse, convert_options=convert
+                )
+        except pa.ArrowInvalid as exc:
+            grown = block_for_lines(path, read.block_size) if is_block_error(exc) else 0
+            if grown <= read.block_size:
+                raise
+            block = grown
 
 
-def header_names(path: Path, extra, dialect=None) -> list[str] | None:
-    """The column names of a CSV file, or None when it cannot be read."""
-    # Ragged rows are skipped: the header is wanted even from a file with a bad row.
-    with contextlib.suppress(pa.ArrowException, OSError, UnicodeError, DataError):
-        reader = open_reader(path, {}, handler=lambda row: "skip", extra=extra, dialect=dialect)
-        with contextlib.closing(reader):
-            return reader.schema.names
-    return None
+def stream_csv(path: Path, column_types, **options):
+    """The schema, then the record batches of one CSV file (one per block), its column
+    rules decided on the first block; the options are :func:`reader_options`'s."""
+    rules = ColumnRules(path, options["dialect"], column_types)
+    blocks = _csv_blocks(path, rules.types, options)
+    with contextlib.ExitStack() as opened:
+        opened.callback(lambda: blocks.close())
+        schema, first = next(blocks), next(blocks, None)
+        redo = rules.sample(first if first is not None else schema.empty_table(), stream=True)
+        if redo:  # the same blocks again, those columns as text
+            blocks.close()
+            blocks = _csv_blocks(path, rules.text_types(redo), options)
+            schema, first = next(blocks), next(blocks, None)
+        sample = first if first is not None else schema.empty_table()
+        rules.decide(sample)
+        yield rules.apply(sample.slice(0, 0)).schema
+        rows = 0
+        while first is not None:
+            yield rules.apply(first, rows)
+            rows += first.num_rows
+            first = next(blocks, None)
 
 
-def _ragged_message(path: Path, msg: str, options) -> str:
-    """pyarrow's parse error names the row's text but not its number: read again
-    single-threaded with a handler that sees the row number (slow, but only on error),
-    streaming and with every column as text, so that neither memory nor a type stops the
-    search before the bad row."""
-    found = []
-
-    def handler(row):
-        if not found:
-            found.append(row)
-        return "skip"
-
-    types = {n: pa.string() for n in header_names(path, **options) or []}
-    with contextlib.suppress(pa.ArrowException, OSError, UnicodeError):
-        reader = open_reader(path, types, use_threads=False, handler=handler, **options)
-        with contextlib.closing(reader):
-            for _ in reader:
-                if found:
-                    break
-    if found and found[0].number is not None:
-        row = found[0]
-        text = row.text if len(row.text) <= 60 else row.text[:57] + "..."
-        # pyarrow numbers records from 1 with the header as record 1.
-        return (
-            f"data file '{path}': data row {row.number - 1} (line {row.number} counting the "
-            f"header) has {row.actual_columns} fields but the header has "
-            f"{row.expected_columns}: '{text}'; every row must have one field per column."
-        )
-    return f"cannot parse CSV file '{path}': {msg}; every row must have one field per column."
-
-
-def _conversion_message(path: Path, col_index, to_type, value, options, in_file) -> str:
-    """The message for a cell that did not convert to its column's type, with its data row
-    (pyarrow does not say): the file is read again in blocks with that column as text."""
-    where = f"data file '{path}': " if in_file else ""
-    numeric = to_type.startswith(("int", "uint", "float", "double", "halffloat", "decimal"))
-    holds = "numbers" if numeric else f"{to_type} values"
-    accepts = (
-        "numeric columns accept numbers, or empty/NA for a missing value"
-        if numeric
-        else "a column must hold one kind of value in every row"
-    )
-    if to_type == "int64" and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        holds = "integers (int64, as typed from its first rows)"
-        accepts = (
-            "it is beyond int64: a streamed read types integers beyond int64 (uint64 or "
-            "float64) only when its first block holds one; force the column's type "
-            "(column_types, e.g. pa.float64() or pa.string()) or read the file whole"
-        )
-    names = header_names(path, **options)
-    if names is not None and 0 <= col_index < len(names):
-        name = names[col_index]
-        types, block = {name: pa.string()}, _CSV_MAX_BLOCK // 16
-        with contextlib.suppress(pa.ArrowException, OSError, UnicodeError):
-            reader = open_reader(path, types, block_size=block, include_columns=[name], **options)
-            with contextlib.closing(reader):
-                start = 0
+def _csv_blocks(path: Path, types, options):
+    """pyarrow's schema of one CSV file, then its record batches with rows (one per
+    block). When a line does not fit in a block, the file is read again from its start in
+    blocks that hold its longest line (:func:`logistic._read_limits.block_for_lines`),
+    with the types of the first reading and without the rows already given: every pass
+    over the file gives the same batches."""
+    block, schema, given = options.get("block_size"), None, 0
+    while True:
+        try:
+            with contextlib.ExitStack() as opened:
+                stream = opened.enter_context(open_input(path))
+                reader = opened.enter_context(
+                    open_reader(path, types, stream, **{**options, "block_size": block})
+                )
+                if schema is None:
+                    schema = reader.schema
+                    yield schema
+                skip = given
                 for batch in reader:
-                    col = batch.column(0)
-                    rows = np.flatnonzero(np.asarray(pc.equal(col, value).fill_null(False)))
-                    if rows.size:
-                        return (
-                            f"{where}column '{name}' holds {holds} but data row "
-                            f"{start + rows[0] + 1} has '{value}'; {accepts}."
+                    if skip:
+                        batch, skip = (
+                            batch.slice(min(skip, batch.num_rows)),
+                            max(skip - batch.num_rows, 0),
                         )
-                    start += batch.num_rows
-    return (
-        f"data file '{path}': column #{col_index + 1} has the value '{value}', not "
-        f"{'a number' if numeric else 'a ' + to_type}."
-    )
+                    if batch.num_rows:
+                        given += batch.num_rows
+                        yield batch
+                return
+        except pa.ArrowInvalid as exc:
+            grown = block_for_lines(path, block) if is_block_error(exc) else 0
+            if grown <= (block or 1 << 20):
+                raise
+            block = grown
+            if schema is not None:  # the same types, whatever the larger first block says
+                types = {field.name: field.type for field in schema}

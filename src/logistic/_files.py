@@ -23,7 +23,9 @@ delimiter at the end of every line) is ignored.
 
 Every mistake raises :class:`logistic.errors.DataError` (a ``ValueError``) with a one-line
 message that names the file and, where it can, the column and the data row (1-based, the
-header is not a row).
+header is not a row): every read is inside :func:`logistic._read_errors.boundary`, and
+keeps the limits of :mod:`logistic._read_limits` (line length, column count, decompressed
+size).
 """
 
 from __future__ import annotations
@@ -31,30 +33,26 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from ._csv import (
     NULL_VALUES,
     ColumnRules,
     CsvDialect,
     as_dialect,
-    compression,
     csv_block_size,
-    csv_error,
     detect_delimiter,
-    header_names,
-    open_input,
-    open_reader,
-    reader_options,
+    stream_csv,
+    whole_csv,
 )
+from ._read_errors import boundary, check_text, header_names
+from ._read_limits import check_regular_file, compression, head, open_parquet
 from ._text import names as _names
-from ._text import one_line as _one_line
 from ._text import quoted as _quoted
 from .errors import DataError, InvalidParameterError
 
@@ -169,6 +167,7 @@ def _expand_one(path: Path) -> list[Path]:
         raise DataError(
             f"data file '{path}' not found (the path does not exist); expected {_FILE_KINDS}."
         )
+    check_regular_file(path)
     return [path]
 
 
@@ -205,11 +204,7 @@ _detect = file_format
 
 def _starts_with_magic(path: Path) -> bool:
     """Whether the file begins with Parquet's magic bytes (False when it cannot be read)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4) == _PARQUET_MAGIC
-    except OSError:
-        return False
+    return head(path) == _PARQUET_MAGIC
 
 
 def _by_suffix(path: Path) -> str | None:
@@ -308,8 +303,7 @@ def read_table(path, *, column_types=None, file_format=None, dialect=None) -> pa
             else ""
         )
         raise DataError(f"data file '{path}' not found{glob_hint}; expected {_FILE_KINDS}.")
-    if path.is_dir():
-        raise DataError(f"data file '{path}' is a directory; expected {_FILE_KINDS}.")
+    check_regular_file(path)
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
@@ -319,7 +313,9 @@ def read_table(path, *, column_types=None, file_format=None, dialect=None) -> pa
     if size == 0:
         raise DataError(f"data file '{path}' is empty; expected a header row and data rows.")
     if fixed == "parquet" or (fixed is None and magic == _PARQUET_MAGIC):
-        table = _read_parquet(path)
+        with boundary(path, "Parquet"):
+            table = open_parquet(path).read()
+            check_text(path, table)
     else:
         table = _read_csv(path, column_types or {}, dialect)
     if table.num_columns == 0:
@@ -329,7 +325,7 @@ def read_table(path, *, column_types=None, file_format=None, dialect=None) -> pa
             f"data file '{path}' has a header ({_names(table.column_names)}) but no data rows."
         )
     names = table.column_names
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted(n for n, k in Counter(names).items() if k > 1)
     if dupes:
         raise DataError(
             f"data file '{path}' has duplicate column names {_names(dupes)}; "
@@ -341,31 +337,15 @@ def read_table(path, *, column_types=None, file_format=None, dialect=None) -> pa
 def _read_csv(path: Path, column_types, dialect) -> pa.Table:
     """A whole CSV file as a Table, its column rules decided over all its rows."""
     rules = ColumnRules(path, dialect, column_types)
-    try:
-        table = _whole_csv(path, rules.types, dialect)
+    with boundary(path, column_types=column_types, dialect=dialect):
+        table = whole_csv(path, rules.types, dialect)
         redo = rules.sample(table)
         if redo:  # integers beyond int64, which pyarrow reads as float64: the text decides
-            text = _whole_csv(path, rules.text_types(redo), dialect, include_columns=redo)
+            text = whole_csv(path, rules.text_types(redo), dialect, include_columns=redo)
             for n in redo:
                 table = table.set_column(table.schema.get_field_index(n), n, text.column(n))
         rules.decide(table)
-    except (pa.ArrowException, OSError, UnicodeError) as exc:
-        raise csv_error(path, exc, column_types, dialect=dialect) from exc
     return rules.apply(table)
-
-
-def _whole_csv(path, types, dialect, **options) -> pa.Table:
-    read, parse, convert = reader_options(path, types, dialect=dialect, **options)
-    with open_input(path) as f:
-        return pacsv.read_csv(f, read_options=read, parse_options=parse, convert_options=convert)
-
-
-def _read_parquet(path: Path) -> pa.Table:
-    """A whole Parquet file as a Table; a pyarrow error becomes a DataError."""
-    try:
-        return pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise DataError(f"cannot read Parquet file '{path}': {_one_line(exc)}.") from exc
 
 
 # -- reading in batches -------------------------------------------------------------------
@@ -401,24 +381,21 @@ def read_schema(
         raise DataError(
             f"data file '{path}' not found (the path does not exist); expected {_FILE_KINDS}."
         )
+    check_regular_file(path)
     kind = infer_format([path], file_format)
     if kind == "parquet":
-        try:
-            return pq.read_schema(path)
-        except (pa.ArrowException, OSError) as exc:
-            raise DataError(f"cannot read Parquet file '{path}': {_one_line(exc)}.") from exc
+        with boundary(path, "Parquet"):
+            return open_parquet(path).schema_arrow
     block = None if batch_size is None else csv_block_size(batch_size)
     dialect = as_dialect(dialect)
-    try:
-        batches = _stream_csv(
+    with boundary(
+        path, column_types=column_types, extra=csv_options, in_file=True, dialect=dialect
+    ):
+        batches = stream_csv(
             path, column_types, block_size=block, extra=csv_options, dialect=dialect
         )
         with contextlib.closing(batches):
             return next(batches)
-    except (pa.ArrowException, OSError, UnicodeError) as exc:
-        raise csv_error(
-            path, exc, column_types, extra=csv_options, in_file=True, dialect=dialect
-        ) from exc
 
 
 def iter_batches(
@@ -501,6 +478,7 @@ def iter_batches(
     fixed = None if file_format is None else infer_format((), file_format)
     dialect = as_dialect(dialect)
     for path in map(Path, files):
+        check_regular_file(path)
         kind = fixed or _detect(path)
         if kind == "parquet":
             batches = _parquet_batches(path, columns, int(batch_size))
@@ -514,69 +492,44 @@ def iter_batches(
 
 
 def _parquet_batches(path: Path, columns, batch_size) -> Iterator[pa.RecordBatch]:
-    """The record batches of one Parquet file (its columns checked first)."""
-    try:
-        pf = pq.ParquetFile(path, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
+    """The record batches of one Parquet file (its columns checked first, its text
+    checked to be UTF-8)."""
+    with boundary(path, "Parquet"):
+        pf = open_parquet(path, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
         if columns is not None:
             _check_has_columns(path, pf.schema_arrow.names, columns)
-        yield from pf.iter_batches(batch_size=batch_size, columns=columns)
-    except (pa.ArrowException, OSError) as exc:
-        raise DataError(f"cannot read Parquet file '{path}': {_one_line(exc)}.") from exc
+        rows = 0
+        for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
+            check_text(path, batch, rows)
+            rows += batch.num_rows
+            yield batch
 
 
 def _csv_batches(path: Path, columns, batch_size, column_types, csv_options, dialect):
     """The record batches of one CSV file, one per block."""
     try:
-        batches = _stream_csv(
-            path,
-            column_types,
-            block_size=csv_block_size(batch_size, len(columns) if columns else None),
-            include_columns=columns,
-            extra=csv_options,
-            dialect=dialect,
-        )
-        next(batches)  # the schema
-        yield from batches
-    except (pa.ArrowException, OSError, UnicodeError) as exc:
-        if isinstance(exc, pa.ArrowKeyError) and "in include_columns does not exist" in str(exc):
+        with boundary(
+            path, column_types=column_types, extra=csv_options, in_file=True, dialect=dialect
+        ):
+            batches = stream_csv(
+                path,
+                column_types,
+                block_size=csv_block_size(batch_size, len(columns) if columns else None),
+                include_columns=columns,
+                extra=csv_options,
+                dialect=dialect,
+            )
+            next(batches)  # the schema
+            yield from batches
+    except DataError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, pa.ArrowKeyError) and "in include_columns does not exist" in str(
+            cause
+        ):
             names = header_names(path, csv_options, dialect)
             if names is not None:
                 _check_has_columns(path, names, columns)
-        raise csv_error(
-            path, exc, column_types, extra=csv_options, in_file=True, dialect=dialect
-        ) from exc
-
-
-def _stream_csv(path: Path, column_types, **options):
-    """The schema, then the record batches of one CSV file (one per block), its column
-    rules decided on the first block; the options are :func:`reader_options`'s."""
-    rules = ColumnRules(path, options["dialect"], column_types)
-    with contextlib.ExitStack() as opened:
-        stream = opened.enter_context(open_input(path))
-        reader = opened.enter_context(open_reader(path, rules.types, stream, **options))
-        first = _next_rows(reader)
-        redo = rules.sample(
-            first if first is not None else reader.schema.empty_table(), stream=True
-        )
-        if redo:  # the same blocks again, those columns as text
-            opened.close()
-            stream = opened.enter_context(open_input(path))
-            types = rules.text_types(redo)
-            reader = opened.enter_context(open_reader(path, types, stream, **options))
-            first = _next_rows(reader)
-        sample = first if first is not None else reader.schema.empty_table()
-        rules.decide(sample)
-        yield rules.apply(sample.slice(0, 0)).schema
-        rows = 0
-        while first is not None:
-            yield rules.apply(first, rows)
-            rows += first.num_rows
-            first = _next_rows(reader)
-
-
-def _next_rows(reader):
-    """The next batch with rows, or None at the end."""
-    return next((batch for batch in reader if batch.num_rows), None)
+        raise
 
 
 def _check_has_columns(path: Path, names, columns) -> None:

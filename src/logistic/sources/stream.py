@@ -43,6 +43,7 @@ from .._classes import (
 )
 from .._files import expand_paths, infer_format, iter_batches, read_schema
 from ..errors import DataError, DataWarning, InvalidParameterError
+from ..tables._target import check_target_type
 from ._base import Source
 from ._tasks import combine
 from .memory import InMemorySource
@@ -188,6 +189,7 @@ class StreamSource(Source):
                     f"{what}={name!r} is not a column of {self.files[0]}; its columns are "
                     f"{schema.names}."
                 )
+        check_target_type(target, schema.field(target).type)
         if features is None:
             features = [c for c in schema.names if c not in special]
         else:
@@ -222,7 +224,7 @@ class StreamSource(Source):
                 )
                 dtype = np.dtype(np.float32 if all32 else np.float64)
         self.feature_names = features if transform is None else None
-        self._read_columns = _unique([*features, *special]) if features else None
+        self._read_columns = list(dict.fromkeys([*features, *special])) if features else None
         self._requested_dtype = dtype
         self.dtype = dtype  # may be set from the transform's output by the scan
         self.n_passes = 0
@@ -304,6 +306,8 @@ class StreamSource(Source):
         """The target column; text stripped of surrounding spaces, as every reader of
         labels does (``logistic.tables.read_target``): ``"Yes "`` is ``"Yes"``."""
         col = batch.column(self.target)
+        if pa.types.is_dictionary(col.type):
+            col = col.dictionary_decode()
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             col = pc.utf8_trim_whitespace(col)
         return col
@@ -363,10 +367,8 @@ class StreamSource(Source):
                         f"column {name!r} has missing values in {where}; streamed files "
                         "accept no missing values (impute them first)."
                     )
-            tcol = self._target_column(batch)
+            tcol = self._target_column(batch)  # without nulls: checked above
             self._target_arrow_type = tcol.type
-            if tcol.null_count:
-                raise DataError(f"target column {self.target!r} has missing values in {where}.")
             s = None
             if self.weight is not None:
                 s = batch.column(self.weight).to_numpy(zero_copy_only=False).astype(np.float64)
@@ -521,10 +523,6 @@ def _check_positive_int(name, value) -> int:
 
 def _is_numeric(t) -> bool:
     return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
-
-
-def _unique(names):
-    return list(dict.fromkeys(names))
 
 
 _DONE = object()

@@ -50,6 +50,8 @@ from .._files import (
     read_schema,
     read_table,
 )
+from .._read_errors import boundary as read_boundary
+from .._read_limits import ReadLimits, read_limits
 from ._categories import check_pooling
 from ._columns import ColumnSpec, as_arrow_table
 from ._formula import (
@@ -77,6 +79,7 @@ __all__ = [
     "ColumnSpec",
     "CsvDialect",
     "FormulaPreprocessor",
+    "ReadLimits",
     "TablePreprocessor",
     "TargetRows",
     "TransformReport",
@@ -98,6 +101,8 @@ __all__ = [
     "iter_batches",
     "parse_formula",
     "preprocessor_from_dict",
+    "read_boundary",
+    "read_limits",
     "read_schema",
     "read_table",
     "read_target",

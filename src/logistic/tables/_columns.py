@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._read_limits import shown as _shown
 from .._text import SHOW_ROWS as _SHOW_ROWS
 from .._text import names as _names
 from .._text import plural as _plural
@@ -137,7 +138,7 @@ class TransformReport:
         parts = []
         for col, cats in self.unseen.items():
             top = sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))
-            shown = ", ".join(f"'{k}' x{v}" for k, v in top[:3])
+            shown = ", ".join(f"'{_shown(k)}' x{v}" for k, v in top[:3])
             more = f", ... ({len(top) - 3} more)" if len(top) > 3 else ""
             parts.append(f"{col}: {shown}{more}")
         return (

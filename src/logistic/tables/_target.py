@@ -22,6 +22,7 @@ __all__ = [
     "TargetRows",
     "breast_cancer_table",
     "check_class_count",
+    "check_target_type",
     "read_target",
     "read_target_rows",
     "select_features",
@@ -225,19 +226,15 @@ def read_target_rows(
         col = col.filter(pa.array(~missing))
     kept = np.flatnonzero(~missing).astype(np.int64)
     t = col.type
+    check_target_type(target, t)
     if pa.types.is_boolean(t):
         y = np.asarray(col.to_numpy(zero_copy_only=False), dtype=bool)
     elif pa.types.is_integer(t):
         y = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.int64)
     elif pa.types.is_floating(t) or pa.types.is_decimal(t):
         y = np.asarray(col.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
-    elif pa.types.is_string(t) or pa.types.is_large_string(t):
-        y = np.array(col.to_pylist(), dtype=object)
     else:
-        raise DataError(
-            f"target column '{target}' has type {t}; the target accepts integers, floats, "
-            f"booleans or strings with 2 to {MAX_CLASSES} distinct values."
-        )
+        y = np.array(col.to_pylist(), dtype=object)
     values, counts = np.unique(y, return_counts=True)
     if classes is not None:
         known = list(classes)
@@ -251,6 +248,34 @@ def read_target_rows(
     check_class_count(target, values.tolist(), counts.tolist())
     notes = case_collisions(f"target column '{target}'", values.tolist(), counts.tolist())
     return TargetRows(target, y, kept, dropped, tuple(notes))
+
+
+def check_target_type(target: str, t: pa.DataType) -> None:
+    """Refuse a target column whose type cannot hold class labels: the target accepts
+    booleans, integers, floats (and decimals), and strings, dictionary-encoded or not; not
+    lists, structs, binary, dates or times.
+
+    Raises
+    ------
+    DataError
+        Naming the column and its type.
+    """
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    kinds = (
+        pa.types.is_boolean,
+        pa.types.is_integer,
+        pa.types.is_floating,
+        pa.types.is_decimal,
+        pa.types.is_string,
+        pa.types.is_large_string,
+        pa.types.is_string_view,
+    )
+    if not any(kind(t) for kind in kinds):
+        raise DataError(
+            f"target column '{target}' has type {t}; the target accepts integers, floats, "
+            f"booleans or strings with 2 to {MAX_CLASSES} distinct values."
+        )
 
 
 def _case_hint(unknown, known) -> str:

@@ -13,6 +13,7 @@ from logistic.tables import (
     detect_delimiter,
     file_compression,
     file_format,
+    read_boundary,
     read_schema,
 )
 
@@ -104,35 +105,41 @@ def _read_frame(files, columns, plan, pre):
     """The files as a dask DataFrame of ``columns``, read with the rules of the library's
     readers where pandas has them: the same cells missing, the delimiter the library
     detects (:func:`logistic.tables.detect_delimiter`), the dialect's decimal mark, digit
-    groups and encoding, compression told by the content."""
+    groups and encoding, compression told by the content. What pandas or pyarrow raise
+    while dask reads the start of the first file is one DataError naming it (pass 1 has
+    read every file with the library's readers, inside their limits, already)."""
     import dask.dataframe as dd
 
     paths = [str(f.resolve()) for f in files]
-    if (plan.file_format or file_format(files[0])) == "parquet":
-        return dd.read_parquet(paths, columns=columns)
-    dialect = plan.dialect or CsvDialect()
-    packed = file_compression(files[0])
-    # the types pass 1 learned, not pandas' guess per block: text for categorical columns
-    # (codes keep their zeros, a code with a letter late in the file is no error), text for
-    # dates (parsed as the model's time columns are), floats for numbers, text for a text
-    # target (pandas would guess each block's own type)
-    dtype = {}
-    for spec in pre.columns_:
-        dtype[spec.name] = "float64" if spec.kind == "numeric" and not spec.time else "object"
-    return dd.read_csv(
-        paths,
-        usecols=columns,
-        dtype=dtype,
-        sep=detect_delimiter(files[0], dialect),
-        decimal=dialect.decimal,
-        thousands=dialect.thousands,
-        encoding=dialect.encoding,
-        na_values=NULL_VALUES,
-        keep_default_na=False,
-        compression=packed or "infer",
-        # A compressed file cannot be split into blocks: one partition per file.
-        blocksize=None if packed else "default",
-    )
+    parquet = (plan.file_format or file_format(files[0])) == "parquet"
+    # dask reads the start of the first file here (the columns' types): errors name it
+    kind, dialect = ("Parquet" if parquet else "CSV"), plan.dialect or CsvDialect()
+    with read_boundary(files[0], kind, also=(ValueError,), dialect=dialect):
+        if parquet:
+            return dd.read_parquet(paths, columns=columns)
+        packed = file_compression(files[0])
+        # the types pass 1 learned, not pandas' guess per block: text for categorical
+        # columns (codes keep their zeros, a code with a letter late in the file is no
+        # error), text for dates (parsed as the model's time columns are), floats for
+        # numbers, text for a text target (pandas would guess each block's own type)
+        dtype = {}
+        for spec in pre.columns_:
+            numeric = spec.kind == "numeric" and not spec.time
+            dtype[spec.name] = "float64" if numeric else "object"
+        return dd.read_csv(
+            paths,
+            usecols=columns,
+            dtype=dtype,
+            sep=detect_delimiter(files[0], dialect),
+            decimal=dialect.decimal,
+            thousands=dialect.thousands,
+            encoding=dialect.encoding,
+            na_values=NULL_VALUES,
+            keep_default_na=False,
+            compression=packed or "infer",
+            # A compressed file cannot be split into blocks: one partition per file.
+            blocksize=None if packed else "default",
+        )
 
 
 def _partition_features(df, pre, names):
