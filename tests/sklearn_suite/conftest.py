@@ -31,6 +31,14 @@ OUT_OF_SCOPE: dict[str, str] = {
     "test_sample_and_class_weight_equivalence_liblinear": LIBLINEAR,
     "test_dtype_match[liblinear]": LIBLINEAR,
     "test_large_sparse_matrix": "its solvers refuse 64-bit sparse indices; ours take them",
+    # Its objective is C * mean log-loss + penalty, not the C * sum that LogisticRegression
+    # minimises; at C = 100 the exact elastic-net optimum of the fitted objective is above
+    # the L2 fit in the test's objective (+2.9e-4 for l1_ratio 0.1, +9.4e-5 for 0.5 at
+    # tol=1e-8, both of our cd methods): the assertion holds only for a loose solution.
+    "test_LogisticRegression_elastic_net_objective[-100.0]": (
+        "its objective (C * mean log-loss) is not the one fitted (C * sum): false at the "
+        "exact optimum for C=100"
+    ),
     "test_logistic_cv[True]": LEGACY,
     "test_n_iter[True-]": LEGACY,
     "test_multinomial_cv_iris": LEGACY,
