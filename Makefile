@@ -40,7 +40,7 @@ test-all: $(STAMP)
 FUZZ_EXAMPLES ?= 2500
 fuzz: $(STAMP)
 	LOGISTIC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
-		tests/test_model_file_fuzz.py
+		--hypothesis-show-statistics tests/test_model_file_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
