@@ -160,12 +160,15 @@ def mutated_documents(draw):
             parent = parent[k]
         key = path[-1]
         op = draw(st.sampled_from(["set", "set", "delete", "add", "wrap"]))
+        # Copies: the sampled values are shared between examples (and could be put inside
+        # themselves).
         if op == "set":
-            parent[key] = draw(VALUES)
+            parent[key] = copy.deepcopy(draw(VALUES))
         elif op == "delete":
             del parent[key]
         elif op == "add" and isinstance(parent, dict):
-            parent[draw(st.sampled_from(["x", "coef", "schema", "n_iter"]))] = draw(VALUES)
+            name = draw(st.sampled_from(["x", "coef", "schema", "n_iter"]))
+            parent[name] = copy.deepcopy(draw(VALUES))
         elif op == "wrap":
             parent[key] = [parent[key]]
     return name.split("+")[0], doc
