@@ -36,9 +36,9 @@ from ._read_limits import (
     not_utf8,
     open_input,
     read_limits,
-    shown,
     split_header,
 )
+from ._text import shown
 from .errors import DataError, InvalidParameterError
 
 __all__ = [

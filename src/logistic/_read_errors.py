@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._csv import CsvDialect, as_dialect, detect_delimiter, open_reader
-from ._read_limits import block_for_lines, compression, not_utf8, shown
-from ._text import one_line
+from ._read_limits import block_for_lines, compression, first_line, not_utf8
+from ._text import one_line, shown
 from .errors import DataError
 
 __all__ = ["READ_ERRORS", "boundary", "check_text", "csv_error", "header_names", "read_error"]
@@ -73,6 +73,7 @@ def read_error(path, exc, kind: str = "CSV", *, encoding: str = "utf-8") -> Data
     packed = compression(path)
     if packed is not None and (
         isinstance(exc, EOFError | zlib.error)
+        or (isinstance(exc, OSError) and not isinstance(exc, pa.ArrowException) and not exc.errno)
         or re.search(r"gzip|zlib|bz2|lz4|zstd|compress|inflate|end of stream|truncat", msg, re.I)
     ):
         return DataError(
@@ -103,9 +104,13 @@ def csv_error(
             return DataError(f"data file '{path}' is not valid UTF-8: {shown(msg, 200)}.")
         if isinstance(exc, pa.ArrowInvalid):
             if "Empty CSV file" in msg:
-                return DataError(
-                    f"data file '{path}' is empty; expected a header row and data rows."
+                header = first_line(path).strip()  # a header without a line end
+                what = (
+                    f"has a header ({shown(header, 100)}) but no data rows"
+                    if header
+                    else ("is empty")
                 )
+                return DataError(f"data file '{path}' {what}; expected a header row and data rows.")
             if "straddling object" in msg:
                 block_for_lines(path, None)  # a line beyond the limit names its row
             if "CSV parse error" in msg:

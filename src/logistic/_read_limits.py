@@ -19,9 +19,11 @@ raises it.
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import contextlib
 import csv
+import gzip
 import os
 import stat
 from dataclasses import dataclass, fields
@@ -31,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ._text import shown
 from .errors import DataError, InvalidParameterError
 
 __all__ = [
@@ -48,7 +51,6 @@ __all__ = [
     "open_input",
     "open_parquet",
     "read_limits",
-    "shown",
     "split_header",
 ]
 
@@ -139,15 +141,6 @@ def _size(n: float) -> str:
     return f"{int(n)} bytes"
 
 
-def shown(text, limit: int = 60) -> str:
-    """``text`` as a message shows it: one line, control and undecodable characters
-    escaped, at most ``limit`` characters (then ``...``)."""
-    if isinstance(text, bytes | bytearray):
-        text = bytes(text).decode("utf-8", errors="backslashreplace")
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-    return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
-
-
 # -- opening a file -----------------------------------------------------------------------
 def check_regular_file(path) -> None:
     """Refuse a path that is not a regular file (a FIFO would block, a device never end)."""
@@ -197,7 +190,10 @@ class _Decompressed:
         self.packed = os.stat(path).st_size
         self.cap = limits.decompressed_cap(self.packed)
         self.count = 0
-        self._f = pa.input_stream(str(path), compression=kind)
+        # gzip and bz2 by the standard library, which tells a truncated or corrupt stream
+        # (EOFError, BadGzipFile) where pyarrow's decoder may end it quietly
+        opener = {"gzip": gzip.open, "bz2": bz2.open}.get(kind)
+        self._f = opener(path, "rb") if opener else pa.input_stream(str(path), compression=kind)
 
     def read(self, n=-1) -> bytes:
         if n is None or n < 0:

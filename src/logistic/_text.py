@@ -15,18 +15,30 @@ def one_line(exc) -> str:
     return " ".join(str(exc).split()).rstrip(".")
 
 
+def shown(text, limit: int = 60) -> str:
+    """``text`` as a message shows it: one line, control and undecodable characters
+    escaped, at most ``limit`` characters (then ``...``)."""
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text[: 4 * limit + 4]).decode("utf-8", errors="backslashreplace")
+    text = str(text)
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    if len(text) > limit or len(escaped) > limit:
+        return escaped[: max(limit - 3, 1)] + "..."
+    return escaped
+
+
 def names(items, limit=20) -> str:
-    """``a, b, c, ... (n more)``: the first ``limit`` names, unquoted."""
-    items = [str(n) for n in items]
-    shown = ", ".join(items[:limit])
-    return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
+    """``a, b, c, ... (n more)``: the first ``limit`` names, unquoted (each shortened)."""
+    items = [shown(n, 100) for n in items]
+    text = ", ".join(items[:limit])
+    return text + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
 
 
 def quoted(items, limit=10) -> str:
-    """``'a', 'b', ... (n more)``: the first ``limit`` names, quoted."""
-    items = [f"'{n}'" for n in items]
-    shown = ", ".join(items[:limit])
-    return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
+    """``'a', 'b', ... (n more)``: the first ``limit`` names, quoted (each shortened)."""
+    items = [f"'{shown(n, 100)}'" for n in items]
+    text = ", ".join(items[:limit])
+    return text + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
 
 
 def reprs(values, limit=10) -> str:

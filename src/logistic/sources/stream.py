@@ -42,6 +42,9 @@ from .._classes import (
     too_many_classes,
 )
 from .._files import expand_paths, infer_format, iter_batches, read_schema
+from .._text import names as _names
+from .._text import quoted as _quoted
+from .._text import shown as _shown
 from ..errors import DataError, DataWarning, InvalidParameterError
 from ..tables._target import check_target_type
 from ._base import Source
@@ -187,7 +190,7 @@ class StreamSource(Source):
             if name is not None and name not in schema.names:
                 raise DataError(
                     f"{what}={name!r} is not a column of {self.files[0]}; its columns are "
-                    f"{schema.names}."
+                    f"{_names(schema.names)}."
                 )
         check_target_type(target, schema.field(target).type)
         if features is None:
@@ -197,31 +200,27 @@ class StreamSource(Source):
             missing = [c for c in features if c not in schema.names]
             if missing:
                 raise DataError(
-                    f"features {missing} are not columns of {self.files[0]}; its columns are "
-                    f"{schema.names}."
+                    f"features {_quoted(missing)} are not columns of {self.files[0]}; its "
+                    f"columns are {_names(schema.names)}."
                 )
             clash = [c for c in features if c in special]
             if clash:
-                raise DataError(f"features {clash} are also the target, weight or offset column.")
+                raise DataError(f"features {_quoted(clash)} are also the target, weight or offset.")
         if transform is None:
             if not features:
-                raise DataError(f"{self.files[0]} has no feature column besides {special}.")
-            bad = [
-                f"{c} ({schema.field(c).type})"
-                for c in features
-                if not (_is_numeric(schema.field(c).type))
-            ]
+                raise DataError(
+                    f"{self.files[0]} has no feature column besides {_quoted(special)}."
+                )
+            bad = [c for c in features if not _is_numeric(schema.field(c).type)]
             if bad:
+                bad = ", ".join(f"'{_shown(c)}' ({schema.field(c).type})" for c in bad[:10])
                 raise DataError(
                     f"feature columns must be numeric; {bad} are not. Pass features=[...] to "
                     "choose numeric columns, or transform= to encode the others."
                 )
             if dtype is None:
-                all32 = all(
-                    pa.types.is_float32(schema.field(c).type)
-                    or pa.types.is_float16(schema.field(c).type)
-                    for c in features
-                )
+                narrow = (pa.float32(), pa.float16())
+                all32 = all(schema.field(c).type in narrow for c in features)
                 dtype = np.dtype(np.float32 if all32 else np.float64)
         self.feature_names = features if transform is None else None
         self._read_columns = list(dict.fromkeys([*features, *special])) if features else None

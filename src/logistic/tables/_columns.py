@@ -17,12 +17,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._read_limits import shown as _shown
 from .._text import SHOW_ROWS as _SHOW_ROWS
 from .._text import names as _names
 from .._text import plural as _plural
 from .._text import quoted as _quoted
 from .._text import rows as _rows
+from .._text import shown as _shown
 from ..errors import DataError, DataWarning
 
 __all__ = [
@@ -490,20 +490,31 @@ def mean_and_scale(x: np.ndarray) -> tuple[float, float]:
     return float(np.mean(xs)) * ref, float(np.std(xs)) * ref
 
 
-def _category_array(col, kind) -> pa.Array:
+def _category_array(col, kind, name=None) -> pa.Array:
     """Category labels as a stripped string array (null for missing); booleans become
-    'false'/'true', and text in a boolean column is compared in lower case."""
+    'false'/'true', and text in a boolean column is compared in lower case. A column whose
+    type has no text (binary, lists, structs) is a DataError naming ``name``."""
     t = col.type
     if pa.types.is_boolean(t):
         return pc.if_else(col, "true", "false")
     if pa.types.is_null(t):
         return pa.nulls(len(col), pa.string())
+    if not (pa.types.is_string(t) or _is_number_or_time(t)):
+        raise DataError(
+            f"column '{name}' has type {t}, but the model reads it as categories; "
+            "categorical columns accept text, booleans or numbers."
+        )
     if not pa.types.is_string(t):
         col = col.cast(pa.string())
     col = pc.utf8_trim_whitespace(col)
     if kind == "boolean":
         col = pc.utf8_lower(col)
     return col
+
+
+def _is_number_or_time(t) -> bool:
+    kinds = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, pa.types.is_temporal)
+    return any(kind(t) for kind in kinds)
 
 
 def _check_not_numeric_typo(name, col):

@@ -523,7 +523,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         """Each row's column in the one-hot block of one column (-1: none: missing, the
         reference category, or unseen without a pooled level); counts unseen categories."""
         # Vectorised in Arrow: look every value up in the sorted vocabulary at once.
-        arr = _category_array(col, spec.kind)
+        arr = _category_array(col, spec.kind, spec.name)
         if miss.any() and spec.fill is not None:
             arr = pc.if_else(pa.array(miss), pa.scalar(spec.fill, pa.string()), arr)
         index = pc.index_in(arr, value_set=pa.array(spec.categories, type=pa.string()))
