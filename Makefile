@@ -38,9 +38,17 @@ test-all: $(STAMP)
 # Thousands of mutated model files (the suite runs a few dozen): load, summary, predict and
 # evaluate must answer each with a model or one line and exit 2 (docs/persistence.md).
 FUZZ_EXAMPLES ?= 2500
+# Thousands of mutated CSV files and random Parquet schemas, the same through the readers,
+# train (in memory, --stream), predict and evaluate: a table or one line and exit 2, each
+# command answering within FUZZ_TIMEOUT seconds (docs/reading.md).
+READER_FUZZ_EXAMPLES ?= 3000
+FUZZ_TIMEOUT ?= 10
 fuzz: $(STAMP)
 	LOGISTIC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
 		--hypothesis-show-statistics tests/test_model_file_fuzz.py
+	LOGISTIC_FUZZ_EXAMPLES=$(READER_FUZZ_EXAMPLES) LOGISTIC_FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
+		tests/test_reader_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

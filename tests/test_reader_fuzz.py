@@ -26,7 +26,6 @@ import gzip
 import io
 import math
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from logistic.errors import DataError, InvalidParameterError, UserInputError
 from logistic.sources import StreamSource
 from logistic.tables import iter_batches, read_schema, read_table
 from logistic.training import fit_table
+from test_reader_limits import deadline
 
 EXAMPLES = int(os.environ.get("LOGISTIC_FUZZ_EXAMPLES", "0"))
 TIMEOUT = int(os.environ.get("LOGISTIC_FUZZ_TIMEOUT", "30"))
@@ -231,20 +231,6 @@ def parquet_inputs(draw) -> pa.Table:
 
 
 # -- the checks ---------------------------------------------------------------------------
-@contextlib.contextmanager
-def _deadline(what):
-    def fail(*_):
-        raise TimeoutError(f"{what} gave no answer in {TIMEOUT} s")
-
-    previous = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(TIMEOUT)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _one_line(exc) -> None:
     message = str(exc)
     assert message and "\n" not in message and len(message) < 3000, message[:3000]
@@ -253,7 +239,7 @@ def _one_line(exc) -> None:
 
 def _reads(path: Path, call, errors=READ_ERRORS):
     """``call()`` inside the deadline: its value, or None after one line of ``errors``."""
-    with _deadline(f"{call} on {path}"):
+    with deadline(TIMEOUT, f"{call} on {path}"):
         try:
             value = call()
         except errors as exc:
@@ -270,7 +256,11 @@ def _cli(argv) -> int:
     out, err, ignored = io.StringIO(), io.StringIO(), []
     previous, sys.unraisablehook = sys.unraisablehook, ignored.append
     try:
-        with _deadline(argv), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with (
+            deadline(TIMEOUT, argv),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
             code = run([argv[0], "-q", *map(str, argv[1:])])
     finally:
         sys.unraisablehook = previous

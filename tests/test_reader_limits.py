@@ -301,9 +301,11 @@ def test_truncated_and_corrupt_gzip(files, tmp_path, capfd):
 
 # -- what a data path may be --------------------------------------------------------------
 @contextlib.contextmanager
-def _deadline(seconds):
+def deadline(seconds: int, what="the call"):
+    """Fail with a TimeoutError when the block has not ended after ``seconds``."""
+
     def fail(*_):
-        raise TimeoutError(f"no answer in {seconds} s")
+        raise TimeoutError(f"{what} gave no answer in {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, fail)
     signal.alarm(seconds)
@@ -319,7 +321,7 @@ def test_a_fifo_or_a_device_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     for path in (fifo, Path("/dev/zero")):
         for read in (read_table, read_schema, lambda p: list(iter_batches([p], None))):
-            with _deadline(20), pytest.raises(DataError, match="is not a regular file"):
+            with deadline(20), pytest.raises(DataError, match="is not a regular file"):
                 read(path)
 
 
