@@ -195,6 +195,27 @@ def test_a_list_typed_parquet_target_under_stream(files, tmp_path, capfd):
         StreamSource(path, "default", features=["balance"])
 
 
+def test_streamed_checks_name_the_row_in_its_file(files, tmp_path):
+    """1-based data rows of the file, not 0-based rows counted over all the files."""
+    source = files / "default.csv"
+    lines = _lines(source)
+    missing, nan = tmp_path / "missing.csv", tmp_path / "nan.csv"
+    row = lines[5000].split(b",")
+    missing.write_bytes(b"\n".join([*lines[:5000], b",".join([*row[:3], b""]), *lines[5001:]]))
+    row = lines[7000].split(b",")
+    nan.write_bytes(
+        b"\n".join([*lines[:7000], b",".join([*row[:2], b"inf", b"1.0"]), *lines[7001:]])
+    )
+    cases = (
+        ([source, missing], "column 'income' has missing values (first: data row 5000 of "),
+        ([nan], "the features have NaN or infinity in data row 7000 of "),
+    )
+    for paths, expected in cases:
+        with pytest.raises(DataError) as info:
+            StreamSource(paths, "default", features=["balance", "income"], batch_size=1000)
+        assert expected + f"{paths[-1]}" in _one_line(info)
+
+
 # -- long lines ---------------------------------------------------------------------------
 def test_a_cell_over_2_mb(files, tmp_path, capfd, monkeypatch):
     """A 3 MB cell in data row 50 (pyarrow's blocks: 1 MiB whole, 64 KiB streamed here);

@@ -26,6 +26,7 @@ import queue
 import threading
 import warnings
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -200,7 +201,7 @@ class StreamSource(Source):
             missing = [c for c in features if c not in schema.names]
             if missing:
                 raise DataError(
-                    f"features {_quoted(missing)} are not columns of {self.files[0]}; its "
+                    f"features [{_quoted(missing)}] are not columns of {self.files[0]}; its "
                     f"columns are {_names(schema.names)}."
                 )
             clash = [c for c in features if c in special]
@@ -274,9 +275,7 @@ class StreamSource(Source):
     def _with_target(self, item):
         path, batch = item
         col = batch.column(self.target)
-        if not col.null_count:
-            return path, batch
-        return path, batch.filter(pc.is_valid(col))
+        return path, batch.filter(pc.is_valid(col)) if col.null_count else batch
 
     def _features(self, batch: pa.RecordBatch) -> np.ndarray:
         """The ``(m, n_features)`` matrix of one batch (Fortran order: one copy per column)."""
@@ -351,21 +350,17 @@ class StreamSource(Source):
         """Validate every batch and learn n_samples, classes, counts and weight sums."""
         self.n_passes += 1
         per_label: dict = {}  # label -> [rows, weight sum]
-        n_rows = 0
-        n_features = None
+        n_rows, n_features, start, current = 0, None, 0, None
         for path, batch in self._record_batches():
-            where = f"{path} (rows {n_rows}..{n_rows + batch.num_rows - 1})"
+            start, current = (start, current) if path == current else (0, path)
+            # rows named from 1 in their file (of the rows with a target, when dropping)
+            where = f"{path} (data rows {start + 1}..{start + batch.num_rows})"
             for name in self._read_columns or [self.target]:
-                if name == self.target and batch.column(name).null_count:
-                    raise DataError(
-                        f"target column {name!r} has missing values in {where}; drop those "
-                        "rows with drop_missing_target=True."
-                    )
-                if batch.column(name).null_count:
-                    raise DataError(
-                        f"column {name!r} has missing values in {where}; streamed files "
-                        "accept no missing values (impute them first)."
-                    )
+                col = batch.column(name)
+                if col.null_count:
+                    at = _at(path, start, col.is_null().to_numpy(zero_copy_only=False))
+                    fix = _DROP if name == self.target else _NO_MISSING
+                    raise DataError(f"column {name!r} has missing values (first: {at}); {fix}.")
             tcol = self._target_column(batch)  # without nulls: checked above
             self._target_arrow_type = tcol.type
             s = None
@@ -374,50 +369,45 @@ class StreamSource(Source):
                 if not np.all(np.isfinite(s)) or np.any(s < 0):
                     raise DataError(
                         f"weight column {self.weight!r} has a negative, NaN or infinite value "
-                        f"in {where}; weights accept finite numbers >= 0."
+                        f"in {_at(path, start, ~(s >= 0) | ~np.isfinite(s))}; weights accept "
+                        "finite numbers >= 0."
                     )
             if self.offset is not None:
                 o = batch.column(self.offset).to_numpy(zero_copy_only=False)
                 if not np.all(np.isfinite(o)):
-                    raise DataError(
-                        f"offset column {self.offset!r} has NaN or infinity in {where}."
-                    )
+                    at = _at(path, start, ~np.isfinite(o))
+                    raise DataError(f"offset column {self.offset!r} has NaN or infinity in {at}.")
             for label in pc.unique(tcol).to_pylist():
                 if isinstance(label, float) and not np.isfinite(label):
-                    raise DataError(
-                        f"target column {self.target!r} has NaN or infinity in {where}."
-                    )
+                    at = _at(path, start, ~np.isfinite(tcol.to_numpy(zero_copy_only=False)))
+                    raise DataError(f"target column {self.target!r} has NaN or infinity in {at}.")
                 mask = pc.equal(tcol, pa.scalar(label, type=tcol.type))
                 entry = per_label.setdefault(label, [0, 0.0])
                 rows = int(pc.sum(mask).as_py() or 0)
                 entry[0] += rows
                 entry[1] += (
-                    float(rows)
-                    if s is None
-                    else float(s[mask.to_numpy(zero_copy_only=False)].sum())
+                    rows if s is None else float(s[mask.to_numpy(zero_copy_only=False)].sum())
                 )
                 if len(per_label) > MAX_CLASSES:
                     raise too_many_classes(f"target column {self.target!r} (by {where})", per_label)
             X = self._features(batch)
             if n_features is None:
-                n_features = X.shape[1]
-                self.sparse = sp.issparse(X)
+                n_features, self.sparse = X.shape[1], sp.issparse(X)
                 if self.dtype is None:
-                    self.dtype = (
-                        X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-                    )
+                    self.dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
             elif X.shape[1] != n_features:
                 raise DataError(
                     f"{where} gives {X.shape[1]} features, earlier batches {n_features}."
                 )
             if not np.all(np.isfinite(X.data if sp.issparse(X) else X)):
-                raise DataError(f"the features have NaN or infinity in {where}.")
+                at = _at_features(path, start, X)
+                raise DataError(f"the features have NaN or infinity in {at}.")
             n_rows += batch.num_rows
+            start += batch.num_rows
         if n_rows == 0:
             raise DataError(f"the files {[str(p) for p in self.files]} hold no rows.")
         self._set_classes(per_label)
-        self.n_samples = n_rows
-        self.n_features = int(n_features)
+        self.n_samples, self.n_features = n_rows, int(n_features)
         self.dtype = np.dtype(self.dtype)
 
     def _set_classes(self, per_label) -> None:
@@ -520,6 +510,23 @@ def _check_positive_int(name, value) -> int:
     return int(value)
 
 
+_DROP = "drop those rows with drop_missing_target=True"
+_NO_MISSING = "streamed files accept no missing values (impute them first)"
+
+
+def _at(path, start, bad) -> str:
+    """``"data row 12 of <path>"``: the first row where ``bad``, ``start`` rows before."""
+    return f"data row {start + int(np.argmax(np.asarray(bad, dtype=bool))) + 1} of {path}"
+
+
+def _at_features(path, start, X) -> str:
+    """The first row of ``X`` (dense or CSR) holding NaN or infinity, as :func:`_at`."""
+    if sp.issparse(X):
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        return _at(path, start, np.isin(np.arange(X.shape[0]), rows[~np.isfinite(X.data)]))
+    return _at(path, start, ~np.isfinite(X).all(axis=1))
+
+
 def _is_numeric(t) -> bool:
     return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
 
@@ -585,11 +592,8 @@ def _take(X, y, s, o, idx) -> InMemorySource:
 def _concat(parts):
     if len(parts) == 1:
         return parts[0]
-    X = (
-        sp.vstack([p[0] for p in parts], format="csr")
-        if sp.issparse(parts[0][0])
-        else np.concatenate([p[0] for p in parts])
-    )
+    stack = partial(sp.vstack, format="csr") if sp.issparse(parts[0][0]) else np.concatenate
+    X = stack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     s = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
     o = None if parts[0][3] is None else np.concatenate([p[3] for p in parts])
