@@ -44,7 +44,7 @@ LAYERS = [
     ["sources"],  # executors: rows in memory, files, Dask
     ["_objective", "objective"],  # the objective over a source and a link
     ["solvers", "inference"],  # minimising an objective; the statistics of an optimum
-    ["_estimator", "_cv"],  # the scikit-learn estimators
+    ["_fit_checks", "_estimator", "_cv"],  # the scikit-learn estimators
     ["_graph", "graph", "metrics"],  # reading a fitted model
     ["_model_file", "_model_schema", "persistence", "plots", "dask", "_report"],
     ["training"],  # fitting a table, as the command line does

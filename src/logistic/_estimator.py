@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numbers
 import sys
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,10 +18,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._classes import check_class_weight, class_weight_factors
+from ._fit_checks import check_result, numeric_failure
 from ._links import link_for
 from ._objective import Objective
 from ._validation import (
     check_bool,
+    check_c,
     check_int,
     check_learning_rate,
     check_offset,
@@ -32,7 +33,7 @@ from ._validation import (
     explain_validation_error,
     validate_fit_data,
 )
-from .errors import ConvergenceWarning, DataError, DivergenceError, InvalidParameterError
+from .errors import DataError, DivergenceError, InvalidParameterError
 from .solvers import by_capability, get_solver, resolve_auto, solve
 from .solvers.sgd import sgd_epoch, sgd_init
 from .sources import InMemorySource
@@ -169,7 +170,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -- validation -----------------------------------------------------------------------
     def _check_params(self):
-        check_real("C", self.C, low=0.0, low_open=True, allow_inf=True)
+        check_c(self.C)
         l1 = check_real("l1_ratio", self.l1_ratio, low=0.0, high=1.0)
         if l1 > 0.0 and self.solver != "auto" and not get_solver(self.solver).supports_l1:
             accepted = ", ".join(repr(n) for n in by_capability(handles=("l1",)))
@@ -289,15 +290,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             for c in callbacks:
                 c(record)
 
-        result = solve(
-            solver,
-            objective,
-            x0,
-            tol=float(self.tol),
-            max_iter=self.max_iter,
-            callback=callback,
-            **self._solver_options(get_solver(solver)),
-        )
+        try:
+            result = solve(
+                solver,
+                objective,
+                x0,
+                tol=float(self.tol),
+                max_iter=self.max_iter,
+                callback=callback,
+                **self._solver_options(get_solver(solver)),
+            )
+        except FloatingPointError as exc:
+            raise numeric_failure(exc) from None
+        check_result(result, tol=float(self.tol))
         self.classes_ = np.asarray(classes)
         self.n_features_in_ = source.n_features
         if source.feature_names is not None:
@@ -312,15 +317,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.converged_ = bool(result.converged)
         self.solver_ = result.solver
         self.result_ = result
-        if not result.converged:
-            warnings.warn(
-                f"{result.solver} failed to converge after {result.n_iter} iterations: "
-                f"max|grad|={result.grad_norm:.3g} > tol={self.tol:g} ({result.message}). "
-                "Increase the number of iterations (max_iter), loosen tol, or standardise "
-                "the features.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
         return self
 
     def _partial_fit_applies(self):

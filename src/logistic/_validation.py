@@ -97,6 +97,16 @@ def check_sample_weight(sample_weight, n_samples, dtype):
         )
     if not np.any(sw > 0):
         raise DataError("sample_weight is zero for every row; at least one weight must be > 0.")
+    positive = sw[sw > 0]
+    with np.errstate(over="ignore"):  # an infinite sum is the answer here
+        total = float(np.sum(positive, dtype=np.float64))
+    if positive.min() < WEIGHT_MIN or not total <= WEIGHT_SUM_MAX:
+        raise DataError(
+            f"sample_weight ranges from {positive.min():.3g} to {positive.max():.3g} (sum "
+            f"{total:.3g}); sample_weight accepts positive weights of at least {WEIGHT_MIN:g} "
+            f"summing to at most {WEIGHT_SUM_MAX:g}: divide them by a common factor (with a "
+            "finite C, multiply C by it too, which keeps the fit)."
+        )
     return sw
 
 
@@ -126,6 +136,29 @@ def check_finite_X(X):
         raise DataError(explain_validation_error(exc)) from exc
 
 
+#: The largest |offset|: sigmoid(z) is 1 to float64 precision from z = 37 on, so an offset of
+#: 1,000 already fixes a row's probability; beyond, no coefficient can move it.
+OFFSET_MAX = 1e3
+#: The range of sample weights the mean-form objective represents: the smallest positive one
+#: and the largest total (the penalty is ``1 / (C * sum of weights)``).
+WEIGHT_MIN, WEIGHT_SUM_MAX = 1e-150, 1e150
+#: The range of C: below, every coefficient is 0 to float64 precision (and ``1 / (C S)``
+#: overflows for a tiny C); above, the penalty is below rounding (C = inf says so exactly).
+C_MIN, C_MAX = 1e-100, 1e100
+
+
+def check_c(C) -> float:
+    """``C`` as a float in ``[C_MIN, C_MAX]`` or infinite, or :class:`InvalidParameterError`."""
+    v = check_real("C", C, low=0.0, low_open=True, allow_inf=True)
+    if v < C_MIN or C_MAX < v < np.inf:
+        raise InvalidParameterError(
+            f"C={C!r} is outside what the solvers represent; C accepts a number in "
+            f"[{C_MIN:g}, {C_MAX:g}] or inf (at {C_MIN:g} every coefficient is already 0, "
+            f"the intercept-only model; above {C_MAX:g} the penalty is below rounding: C=np.inf)."
+        )
+    return v
+
+
 def check_offset(offset, n_samples, dtype, n_out=1):
     """``offset`` as an array of shape (n_samples,) (one output) or (n_samples, n_out)."""
     if offset is None:
@@ -142,6 +175,13 @@ def check_offset(offset, n_samples, dtype, n_out=1):
         )
     if not np.all(np.isfinite(off)):
         raise DataError("offset contains NaN or infinity; it accepts finite numbers.")
+    big = float(np.max(np.abs(off))) if off.size else 0.0
+    if big > OFFSET_MAX:
+        raise DataError(
+            f"offset has values up to {big:.3g} in size; an offset is a term of the log-odds, "
+            f"and beyond {OFFSET_MAX:g} it makes every probability exactly 0 or 1 in float64 "
+            f"(offset accepts finite numbers in [-{OFFSET_MAX:g}, {OFFSET_MAX:g}])."
+        )
     return off
 
 
