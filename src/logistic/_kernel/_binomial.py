@@ -202,9 +202,12 @@ def line_sums(z, u, y, sample_weight, t):
     ``z`` at ``p`` and ``u = [X 1] d`` (shape (m,), in the dtype of X; the sums in
     float64): an exact line search along a
     Newton direction costs O(m) per trial step, no pass over X (and no ``log1p``: the
-    search needs no values).
+    search needs no values). The compiled loop is taken once the passes loaded numba, or for
+    a block of at least ``FUSED_MIN_SIZE`` rows; a small fit never loads it for this.
     """
-    kern = _compiled.get_line()
+    kern = None
+    if _compiled.loaded() or z.shape[0] >= FUSED_MIN_SIZE:
+        kern = _compiled.get_line()
     if kern is not None and y.dtype in EMPTY:
         s = EMPTY[y.dtype] if sample_weight is None else sample_weight.astype(y.dtype, copy=False)
         d1, d2 = kern(z, u, y, s, float(t))

@@ -32,6 +32,7 @@ __all__ = [
     "get_pair",
     "get_softmax_hessp_rows",
     "get_softmax_rows",
+    "loaded",
     "use_backend",
 ]
 
@@ -288,6 +289,13 @@ _bits_as_float = _prefetch = _exp_nonpos = _row_terms = _chunk_logits = _chunk_r
 _chunk_buffers = _chunk_terms = None
 
 
+def loaded() -> bool:
+    """Whether the compiled loops are loaded in this process (numba imported and a kernel
+    built by an earlier pass), so that taking them costs nothing more; False under
+    ``use_backend("numpy")``."""
+    return bool(_fused) and not _NUMPY_ONLY
+
+
 def get_fused():
     """The compiled row loop of a gradient (or loss-only) pass, None without numba."""
     if _NUMPY_ONLY:
@@ -445,11 +453,13 @@ def _build_fused_hess(njit):
     return fused_hess_rows
 
 
-# Blocks smaller than this take the NumPy path: fits of toy data (and the command line on
-# them) never pay the load of numba and its cached machine code (~0.4 s a process). From
-# here on the compiled loops win even per call (breast cancer, 569 x 30: a gradient pass
-# 22 us against 29, a Hessian pass 60 us against 113).
-FUSED_MIN_SIZE = 1 << 14
+# Blocks smaller than this take the NumPy path, and so do the fits of data this small (the
+# in-memory source gives every block of larger data the compiled loops): such a fit takes
+# milliseconds on either path, while importing numba and loading its cached machine code is
+# a fixed cost once per process, several times a small fit and most of a command's
+# start-up (docs/solvers.md, "Start-up", has the measurements and the command). From here
+# on the compiled loops are taken for their speed on every pass, the load paid once.
+FUSED_MIN_SIZE = 1 << 16
 EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0)}
 
 
