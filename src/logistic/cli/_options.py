@@ -1,5 +1,9 @@
 """The options the commands share: choices, option types, the parsing of option values, and
-the library's keyword spelling of options turned into the command line's."""
+the library's keyword spelling of options turned into the command line's.
+
+Every command module imports this one when the application starts, so it imports the
+library only inside the functions that need it: ``--help`` and usage errors stay light.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,9 @@ from typing import Annotated
 import typer
 
 from logistic.errors import InvalidParameterError
-from logistic.solvers import SOLVERS
-from logistic.tables import CsvDialect, check_output_path
 
 __all__ = [
+    "SOLVER_NAMES",
     "ClassWeightChoice",
     "CovTypeChoice",
     "DecimalOpt",
@@ -45,8 +48,13 @@ __all__ = [
     "read_options",
 ]
 
+# The names of logistic.solvers.SOLVERS, written out: importing the registry imports the
+# solvers (SciPy, scikit-learn), which --help must not wait for; tests/test_startup.py
+# checks that the two lists are the same.
+SOLVER_NAMES = ("agd", "cd", "gd", "lbfgs", "newton", "newton-cg", "sgd")
+
 # Choices as str Enums: typer shows them in --help and rejects others as usage errors.
-SolverChoice = enum.Enum("SolverChoice", {n: n for n in ["auto", *sorted(SOLVERS)]}, type=str)
+SolverChoice = enum.Enum("SolverChoice", {n: n for n in ["auto", *SOLVER_NAMES]}, type=str)
 ImputeChoice = enum.Enum(
     "ImputeChoice", {"mean": "mean", "most_frequent": "most-frequent"}, type=str
 )
@@ -130,6 +138,8 @@ def model_threshold(threshold, n_classes: int) -> float | None:
 
 def read_options(sep, decimal, thousands, encoding, file_format) -> dict:
     """``{"dialect": CsvDialect, "file_format": ...}`` of the reading options."""
+    from logistic.tables import CsvDialect
+
     try:
         dialect = CsvDialect(sep=sep, decimal=decimal, thousands=thousands, encoding=encoding)
     except InvalidParameterError as exc:
@@ -243,6 +253,8 @@ def plots_dir(plots: Path | None, no_plots: bool, default: Path, first: str) -> 
     ``--no-plots``; checked before any work by its ``first`` file, so a typo costs nothing."""
     if no_plots:
         return None
+    from logistic.tables import check_output_path
+
     directory = Path(plots) if plots is not None else default
     check_output_path(directory / first, "plot")
     return directory

@@ -1,5 +1,9 @@
 """Where a command writes and how it spells numbers: results on stdout (rich tables, or JSON
-with ``--json``), notes and warnings on stderr."""
+with ``--json``), notes and warnings on stderr.
+
+Imported by the application itself (``one_line``), so it imports NumPy, rich's consoles and
+the library only where they are used: ``logistic --help`` and a mistyped option need none.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,6 @@ import json
 import math
 import sys
 from pathlib import Path
-
-import numpy as np
-from rich.console import Console
-from rich.text import Text
-
-from logistic.tables import check_output_path
 
 __all__ = ["Output", "check_outputs", "json_default", "num", "one_line", "py"]
 
@@ -29,6 +27,8 @@ class Output:
     """
 
     def __init__(self, quiet=False, as_json=False):
+        from rich.console import Console
+
         self.quiet = quiet
         self.as_json = as_json
         # Not a terminal (a pipe, a file, a test): fixed widths, so output does not depend
@@ -60,6 +60,8 @@ class Output:
         """A rich table on stdout, its title on a line of its own (never wrapped)."""
         if self.shows_results:
             if title:
+                from rich.text import Text
+
                 self.out.print(Text(title, style="bold"))
             self.out.print(table)
 
@@ -81,12 +83,16 @@ def check_outputs(directory, names, what, *, inputs) -> None:
     (:func:`logistic.tables.check_output_path`)."""
     if directory is None:
         return
+    from logistic.tables import check_output_path
+
     for name in names:
         check_output_path(Path(directory) / name, what, inputs=inputs)
 
 
 def json_default(v):
     """NumPy scalars and arrays, and paths, as JSON values."""
+    import numpy as np
+
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, np.ndarray):
@@ -107,6 +113,8 @@ def num(v, digits=6) -> str:
 
 def py(v):
     """A NumPy scalar as the Python scalar it holds (labels in JSON and messages)."""
+    import numpy as np
+
     return v.item() if isinstance(v, np.generic) else v
 
 

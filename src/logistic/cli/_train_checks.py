@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 from logistic.errors import InvalidParameterError, UserInputError
-from logistic.tables import expand_paths
 
 __all__ = ["check_train_options", "input_files"]
 
@@ -15,6 +14,8 @@ def input_files(data) -> list:
     """The files ``data`` names (a glob expanded), which the model file must not replace."""
     if data is None:
         return []
+    from logistic.tables import expand_paths
+
     try:
         return expand_paths(data)
     except UserInputError:

@@ -5,12 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
-from rich.markup import escape
-from rich.table import Table
-
-from logistic.metrics import classification_metrics
 
 from ._app import app
 from ._inputs import labelled_inputs, load_model, read_for
@@ -74,6 +69,12 @@ def evaluate(
     AUC, the multiclass Brier score mean_i sum_k (p_ik - [y_i = k])^2, a K x K confusion
     matrix and roc.png with one curve per class (no calibration.png).
     """
+    # The library is imported here, not when the application starts (--help stays light).
+    from rich.markup import escape
+    from rich.table import Table
+
+    from logistic.metrics import classification_metrics
+
     out = Output(quiet, as_json)
     plot_dir = plots_dir(plots, no_plots, Path("."), "roc.png")
     check_outputs(plot_dir, ("roc.png", "pr.png", "calibration.png"), "plot", inputs=(model, data))
@@ -145,6 +146,8 @@ def evaluate(
 def _plots(out, m, y, proba, metrics, data, plot_dir) -> dict:
     """roc.png (and calibration.png for a binary model); the paths written."""
     # Imported when drawing: matplotlib is a second's start-up that other paths skip.
+    import numpy as np
+
     from logistic.plots import (
         plot_calibration,
         plot_precision_recall,

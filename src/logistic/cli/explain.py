@@ -5,12 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import scipy.sparse as sp
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from logistic import explain as trace_of
 from logistic.errors import InvalidParameterError
 
 from . import _options as opt
@@ -61,6 +57,13 @@ def explain(
     shows the softmax graph: z = W^T x + b, a = softmax(z), L = -log a_y, da/dz =
     diag(a) - a a^T, dL/dz = a - onehot(y), dL/dW = x (a - onehot(y))^T.
     """
+    # The library is imported here, not when the application starts (--help stays light).
+    import scipy.sparse as sp
+    from rich.markup import escape
+    from rich.table import Table
+
+    from logistic import explain as trace_of
+
     out = Output(quiet, as_json)
     plot_dir = opt.plots_dir(plots, no_plots, Path("."), "graph.png")
     check_outputs(plot_dir, ("graph.png",), "plot", inputs=(model, data))

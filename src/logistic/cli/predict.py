@@ -6,11 +6,9 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from logistic.errors import DataError, InvalidParameterError
-from logistic.tables import check_output_path, write_csv
 
 from ._app import app
 from ._inputs import load_model, model_inputs, read_for
@@ -72,7 +70,11 @@ def predict(
     instead of 'probability'. Columns of DATA are matched to the model by name; extra columns are
     ignored. Categories not seen in training encode as zeros and are counted in a warning.
     """
+    # The library is imported here, not when the application starts (--help stays light).
+    import numpy as np
     import pyarrow as pa
+
+    from logistic.tables import check_output_path, write_csv
 
     out = Output(quiet, as_json)
     if output is not None:

@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from logistic import report as write_report
 from logistic.errors import InvalidParameterError
-from logistic.tables import check_output_path
 
 from . import _options as opt
 from ._app import app
@@ -78,6 +76,10 @@ def report(
     model); gradient descent at the automatic rate 1/L and at rates too small and too large.
     It loads nothing from the network.
     """
+    # The library is imported here, not when the application starts (--help stays light).
+    from logistic import report as write_report
+    from logistic.tables import check_output_path
+
     out = Output(quiet, as_json)
     check_output_path(output, "report", inputs=(model, data))
     m = load_model(model)

@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from logistic.errors import InvalidParameterError, UserInputError
-from logistic.tables import check_output_path
-from logistic.training import fit_table
 
 from ._app import EXIT_INTERRUPTED, app
 from ._options import (
@@ -38,9 +36,7 @@ from ._options import (
     read_options,
 )
 from ._output import Output, one_line
-from ._progress import BarProgress
 from ._train_checks import check_train_options, input_files
-from ._train_report import report_training
 
 __all__ = ["train"]
 
@@ -277,7 +273,6 @@ def train(
         "tol": tol,
         "max_iter": max_iter,
         "learning_rate": lr,
-        **read_options(sep, decimal, thousands, encoding, file_format),
     }
     check_train_options(
         data=data,
@@ -296,6 +291,15 @@ def train(
         raise InvalidParameterError(
             "--learning-rate is not used with --cv (the cross-validated fits use 'auto')."
         )
+    # The library is imported from here on, after the checks above: --help and mistyped
+    # options answer without it.
+    options.update(read_options(sep, decimal, thousands, encoding, file_format))
+    from logistic.tables import check_output_path
+    from logistic.training import fit_table
+
+    from ._progress import BarProgress
+    from ._train_report import report_training
+
     # Every output path is checked before any work, so a typo costs nothing.
     check_output_path(output, "model", inputs=input_files(data))
     plot_dir = plots_dir(plots, no_plots, output.parent, "loss_curve.png")
