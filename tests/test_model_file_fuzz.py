@@ -167,8 +167,8 @@ def mutated_documents(draw):
         elif op == "delete":
             del parent[key]
         elif op == "add" and isinstance(parent, dict):
-            name = draw(st.sampled_from(["x", "coef", "schema", "n_iter"]))
-            parent[name] = copy.deepcopy(draw(VALUES))
+            new_key = draw(st.sampled_from(["x", "coef", "schema", "n_iter"]))
+            parent[new_key] = copy.deepcopy(draw(VALUES))
         elif op == "wrap":
             parent[key] = [parent[key]]
     return name.split("+")[0], doc
