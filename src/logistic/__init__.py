@@ -13,12 +13,7 @@ starts with an underscore are implementation details (docs/architecture.md).
 """
 
 from . import errors
-from ._cv import LogisticRegressionCV
-from ._estimator import LogisticRegression
-from ._report import report
-from ._version import __version__
 from .errors import (
-    ConvergenceWarning,
     DataError,
     DataWarning,
     DivergenceError,
@@ -26,8 +21,39 @@ from .errors import (
     ModelFileError,
     SeparationWarning,
 )
-from .graph import explain, gradient_check
-from .persistence import load, save
+
+# Every other public name is imported on first use (PEP 562 module ``__getattr__``), so that
+# ``import logistic`` and the command line, which needs only a few of them, stay light:
+# name -> the module (relative to this package) that defines it.
+_LAZY = {
+    "LogisticRegression": "._estimator",
+    "LogisticRegressionCV": "._cv",
+    "ConvergenceWarning": ".errors",  # scikit-learn's subclass (logistic.errors)
+    "explain": ".graph",
+    "gradient_check": ".graph",
+    "load": ".persistence",
+    "save": ".persistence",
+    "report": "._report",
+    "from_formula": ".training",
+    "__version__": "._version",  # read from the package metadata (importlib.metadata)
+}
+# The public subpackages, imported on first attribute access too, as the eager imports of
+# the estimators used to make ``import logistic; logistic.tables.read_table(...)`` work
+# (not ``dask``, an optional dependency: ``import logistic.dask``).
+_SUBPACKAGES = frozenset(
+    {
+        "graph",
+        "inference",
+        "metrics",
+        "objective",
+        "persistence",
+        "plots",
+        "solvers",
+        "sources",
+        "tables",
+        "training",
+    }
+)
 
 __all__ = [
     "ConvergenceWarning",
@@ -51,10 +77,17 @@ __all__ = [
 
 
 def __getattr__(name):
-    # from_formula is the training layer's; imported on first use, so that importing the
-    # package does not load the table readers and formulaic
-    if name == "from_formula":
-        from .training import from_formula
+    import importlib
 
-        return from_formula
-    raise AttributeError(f"module 'logistic' has no attribute {name!r}")
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)  # sets the attribute itself
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'logistic' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups do not come here
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

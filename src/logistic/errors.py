@@ -7,7 +7,11 @@ and what is accepted. The command line turns these into one line on stderr and e
 
 from __future__ import annotations
 
-from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # made on first access, by __getattr__ below
+    from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 __all__ = [
     "ConvergenceWarning",
@@ -51,14 +55,6 @@ class ModelFileError(UserInputError):
     """A model file is not valid JSON, not of our schema, or fails validation."""
 
 
-class ConvergenceWarning(_SklearnConvergenceWarning):
-    """The solver stopped at ``max_iter`` before the gradient norm reached ``tol``.
-
-    A subclass of scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning`, so the
-    usual ``warnings.filterwarnings`` calls written for scikit-learn apply unchanged.
-    """
-
-
 class SeparationWarning(UserWarning):
     """The data are (quasi-)completely separated: the maximum likelihood estimate does not exist.
 
@@ -73,6 +69,40 @@ class DataWarning(UserWarning):
     spaces, rows dropped. The message names the column, values and rows."""
 
 
-# scikit-learn's ``check_is_fitted`` raises its own NotFittedError (a ValueError and an
-# AttributeError); re-export it so that users catch one name from one module.
-from sklearn.exceptions import NotFittedError  # noqa: E402
+# ConvergenceWarning and NotFittedError are scikit-learn's classes (a subclass, and a
+# re-export), so that code written for scikit-learn catches and filters ours unchanged. They
+# are made on first access (PEP 562 module ``__getattr__``): importing this module, the
+# package or the command line does not import scikit-learn, which is most of their import
+# time; ``from logistic.errors import ConvergenceWarning`` imports it then.
+_FROM_SKLEARN = ("ConvergenceWarning", "NotFittedError")
+_LOCK = threading.Lock()
+
+
+def _convergence_warning(base):
+    class ConvergenceWarning(base):
+        """The solver stopped at ``max_iter`` before the gradient norm reached ``tol``.
+
+        A subclass of scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning`, so the
+        usual ``warnings.filterwarnings`` calls written for scikit-learn apply unchanged.
+        """
+
+    ConvergenceWarning.__qualname__ = "ConvergenceWarning"  # pickled by its module's name
+    return ConvergenceWarning
+
+
+def __getattr__(name):
+    if name not in _FROM_SKLEARN:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _LOCK:  # one class object, whichever thread asks first
+        if name not in globals():
+            from sklearn import exceptions
+
+            globals()["ConvergenceWarning"] = _convergence_warning(exceptions.ConvergenceWarning)
+            # scikit-learn's ``check_is_fitted`` raises its own NotFittedError (a ValueError
+            # and an AttributeError): re-exported, so that users catch one name from here.
+            globals()["NotFittedError"] = exceptions.NotFittedError
+    return globals()[name]
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
