@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/bench_stream.py --size-gb 3
 	$(BIN)/python benchmarks/bench_dask.py
+	$(BIN)/python benchmarks/bench_startup.py
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
