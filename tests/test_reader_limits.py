@@ -309,10 +309,16 @@ def test_a_parquet_file_declaring_more_than_the_ratio(tmp_path, monkeypatch):
 
 def test_truncated_and_corrupt_gzip(files, tmp_path, capfd):
     packed = gzip.compress((files / "default.csv").read_bytes())
-    cut, bad = tmp_path / "cut.csv.gz", tmp_path / "bad.csv.gz"
+    cut, bad, crc = tmp_path / "cut.csv.gz", tmp_path / "bad.csv.gz", tmp_path / "crc.csv.gz"
     cut.write_bytes(packed[: len(packed) // 2])
     bad.write_bytes(packed[:40] + bytes(b ^ 0x55 for b in packed[40:80]) + packed[80:])
-    for path in (cut, bad):
+    # a ragged row in the first block, and a checksum that fails at the end: the search
+    # for the row's number meets the checksum, which is what is said
+    lines = _lines(files / "default.csv") * 3
+    lines[10] += b",1"
+    packed = gzip.compress(b"\n".join(lines))
+    crc.write_bytes(packed[:-8] + bytes(b ^ 0xFF for b in packed[-8:-4]) + packed[-4:])
+    for path in (cut, bad, crc):
         for read in (read_table, lambda p: list(iter_batches([p], None, batch_size=100))):
             with pytest.raises(DataError) as info:
                 read(path)

@@ -123,6 +123,8 @@ def csv_error(
                 return DataError(_conversion_message(path, index, to_type, value, options, in_file))
     except DataError as found:  # a limit met while looking for the row
         return found
+    except READ_ERRORS as found:  # the file cannot be read again: that is what to say
+        return read_error(path, found, encoding=dialect.encoding)
     return read_error(path, exc)
 
 
