@@ -382,3 +382,32 @@ def test_multinomial_formula_equals_mnlogit_against_a_reference_class():
         names = list(reference.params.index)
         np.testing.assert_allclose(ours.loc[names, "coef"], reference.params[column], rtol=1e-6)
         np.testing.assert_allclose(ours.loc[names, "std err"], reference.bse[column], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "I(TUCE ** 2 + 0 * (TUCE.to_csv('/tmp/pwned.csv') is None))",  # a method of a column
+        "np.save('/tmp/pwned', TUCE)",  # a NumPy function that is not elementwise
+        "__import__('os').system('true')",
+        "TUCE[0]",
+        "eval('1')",
+    ],
+)
+def test_a_term_that_could_run_code_is_refused_at_training_and_in_a_model_file(
+    spector, tmp_path, term
+):
+    with pytest.raises(InvalidParameterError, match=r"terms accept arithmetic|^formula "):
+        logistic.from_formula(f"GRADE ~ GPA + {term}", spector)
+    result = logistic.from_formula("GRADE ~ GPA + I(TUCE ** 2)", spector, C=1.0)
+    path = result.save(tmp_path / "m.json")
+    doc = json.loads(path.read_text())
+    pre = doc["preprocessing"]
+    pre["formula"] = f"GRADE ~ GPA + {term}"
+    pre["rhs"] = f"1 + GPA + {term}"
+    doc.pop("checksum", None)
+    doc.pop("inference", None)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(logistic.ModelFileError):
+        logistic.load(path).predict_proba(spector)
+    assert not (tmp_path / "pwned.csv").exists()

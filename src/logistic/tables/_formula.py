@@ -30,6 +30,7 @@ from ._columns import (
     check_present,
 )
 from ._formula_state import ColumnStats, merge_levels, state_from_json, state_to_json
+from ._formula_terms import term_variables
 from ._preprocess import SPARSE_THRESHOLD, TablePreprocessor
 
 __all__ = [
@@ -78,7 +79,7 @@ def parse_formula(formula) -> tuple[str, str, list[str]]:
     f = _formulaic()
     try:
         parsed = f.Formula(formula)
-    except f.errors.FormulaicError as exc:
+    except (f.errors.FormulaicError, SyntaxError, ValueError, TypeError) as exc:
         raise InvalidParameterError(f"formula {formula!r}: {_first_line(exc)}") from None
     if not hasattr(parsed, "lhs"):
         raise InvalidParameterError(
@@ -99,7 +100,7 @@ def parse_formula(formula) -> tuple[str, str, list[str]]:
             if factor.eval_method.value == "lookup":
                 variables.add(factor.expr)
             elif factor.eval_method.value == "python":
-                variables |= _names_in(factor.expr)
+                variables |= term_variables(factor.expr, formula)
     variables = sorted(variables)
     if lhs[0] in variables:
         raise InvalidParameterError(
@@ -132,33 +133,6 @@ def preprocessor_from_dict(d):
     if isinstance(d, dict) and "formula" in d:
         return FormulaPreprocessor.from_dict(d)
     return TablePreprocessor.from_dict(d)
-
-
-def _names_in(expr: str) -> set[str]:
-    """The variables of a Python expression of a formula's factor: its names that are not
-    a called function (``center`` in ``center(x)``), a module (``np`` in ``np.log``) or one
-    of formulaic's names (``Sum`` in ``C(x, Sum)``).
-    formulaic's own ``required_variables`` leaves out the arguments of its stateful
-    transforms."""
-    import ast
-
-    try:
-        tree = ast.parse(expr, mode="eval")
-    except SyntaxError:
-        return set()
-    skip = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            skip.add(id(node.func))
-        elif isinstance(node, ast.Attribute):
-            skip.add(id(node.value))
-    from formulaic.transforms import TRANSFORMS  # C, Sum, Treatment, np, center ...
-
-    return {
-        node.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and id(node) not in skip and node.id not in TRANSFORMS
-    }
 
 
 class FormulaPreprocessor:
