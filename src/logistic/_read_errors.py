@@ -139,7 +139,7 @@ def header_names(path: Path, extra, dialect=None) -> list[str] | None:
 
 
 # What the searches for a bad row let pass: they look again at a file already refused.
-_SEARCH_ERRORS = (pa.ArrowException, OSError, UnicodeError)
+_SEARCH_ERRORS = READ_ERRORS
 
 
 def _searching(path: Path, options) -> dict:
