@@ -287,11 +287,14 @@ def read_table(path, *, column_types=None, file_format=None, dialect=None) -> pa
     Raises
     ------
     DataError
-        The file does not exist, is empty, has a header but no rows, has a ragged row (the
-        message names its row), has duplicate column names, is not valid UTF-8 (or not in
-        the dialect's encoding), has an unnamed column with values, or cannot be parsed.
+        The file does not exist, is not a regular file, is empty, has a header but no rows,
+        has a ragged row (the message names its row), has duplicate column names, is not
+        valid UTF-8 (or not in the dialect's encoding; the row and column named), has an
+        unnamed column with values, is a truncated or corrupt compressed file, passes a limit
+        of :class:`logistic._read_limits.ReadLimits` (line length, columns, decompressed
+        size), or cannot be parsed.
     InvalidParameterError
-        ``file_format`` or ``dialect`` is not accepted.
+        ``file_format`` or ``dialect`` is not accepted, or a limit's environment variable.
     """
     path = Path(path)
     fixed = None if file_format is None else infer_format((), file_format)
@@ -462,9 +465,9 @@ def iter_batches(
     Raises
     ------
     DataError
-        A file cannot be read or parsed, lacks a column of ``columns``, or has a cell that
-        does not convert to its column's type (the message names the file, and where it
-        can the column and data row).
+        A file cannot be read or parsed, lacks a column of ``columns``, has a cell that
+        does not convert to its column's type, or passes a limit (as :func:`read_table`;
+        the message names the file, and where it can the column and data row).
     """
     if (
         isinstance(batch_size, bool)
