@@ -13,6 +13,7 @@ from logistic import (
     DataError,
     InvalidParameterError,
     LogisticRegression,
+    LogisticRegressionCV,
     SeparationWarning,
 )
 from logistic.cli import run
@@ -28,6 +29,21 @@ def test_C_outside_the_representable_range_is_refused(cancer, C):
     X, y = cancer
     with pytest.raises(InvalidParameterError, match=r"C=.* is outside what the solvers represent"):
         LogisticRegression(C=C).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("Cs", "message"),
+    [
+        ([1.0, 1e-300], r"Cs\[1\]=1e-300 is outside what the solvers represent"),
+        ([1e200], r"Cs\[0\]=1e\+200 is outside"),
+        ([1.0, float("nan")], r"Cs\[1\]=nan is out of range"),
+        (0.5, r"Cs=0.5 is not accepted; Cs accepts an int >= 1 or a list of C > 0"),
+    ],
+)
+def test_a_cv_grid_value_outside_the_range_is_refused_before_any_fit(cancer, Cs, message):
+    X, y = cancer
+    with pytest.raises(InvalidParameterError, match=message):
+        LogisticRegressionCV(Cs=Cs, cv=2).fit(X, y)
 
 
 @pytest.mark.parametrize("C", [1e-100, 1e100, np.inf])

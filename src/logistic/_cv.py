@@ -20,6 +20,7 @@ from ._estimator import LogisticRegression
 from ._links import link_for
 from ._validation import (
     check_bool,
+    check_c,
     check_int,
     check_labels,
     check_offset,
@@ -204,9 +205,11 @@ class LogisticRegressionCV(LogisticRegression):
             check_int("Cs", self.Cs, low=1)
             Cs = np.logspace(-4, 4, int(self.Cs))
         else:
-            Cs = np.asarray(
-                [check_real("Cs[i]", c, low=0.0, low_open=True, allow_inf=True) for c in self.Cs]
-            )
+            if isinstance(self.Cs, str | bytes) or not hasattr(self.Cs, "__iter__"):
+                raise InvalidParameterError(
+                    f"Cs={self.Cs!r} is not accepted; Cs accepts an int >= 1 or a list of C > 0."
+                )
+            Cs = np.asarray([check_c(c, name=f"Cs[{i}]") for i, c in enumerate(self.Cs)])
             if Cs.size == 0:
                 raise InvalidParameterError(
                     "Cs is empty; it accepts an int >= 1 or a list of C > 0."

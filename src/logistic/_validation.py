@@ -147,12 +147,15 @@ WEIGHT_MIN, WEIGHT_SUM_MAX = 1e-150, 1e150
 C_MIN, C_MAX = 1e-100, 1e100
 
 
-def check_c(C) -> float:
-    """``C`` as a float in ``[C_MIN, C_MAX]`` or infinite, or :class:`InvalidParameterError`."""
-    v = check_real("C", C, low=0.0, low_open=True, allow_inf=True)
+def check_c(C, name: str = "C") -> float:
+    """``C`` as a float in ``[C_MIN, C_MAX]`` or infinite, or :class:`InvalidParameterError`.
+
+    ``name`` is the parameter the message names (``"Cs[3]"`` for a CV grid's value).
+    """
+    v = check_real(name, C, low=0.0, low_open=True, allow_inf=True)
     if v < C_MIN or C_MAX < v < np.inf:
         raise InvalidParameterError(
-            f"C={C!r} is outside what the solvers represent; C accepts a number in "
+            f"{name}={C!r} is outside what the solvers represent; {name} accepts a number in "
             f"[{C_MIN:g}, {C_MAX:g}] or inf (at {C_MIN:g} every coefficient is already 0, "
             f"the intercept-only model; above {C_MAX:g} the penalty is below rounding: C=np.inf)."
         )
