@@ -7,18 +7,9 @@ peak resident set), to ``(F - F*) / |F*| <= 1e-8`` with ``F`` *our* penalised ob
 evaluated in NumPy here, and ``F*`` our ``cd`` solver to ``max|subgradient| <= 1e-12``
 (a peer ending below ``F*`` is reported).
 
-The objective mapped onto each peer (``m`` rows, ``r`` the L1 share, the intercept never
-penalised)::
-
-    ours     (1/m) sum_i L_i + (1 - r) ||W||^2 / (2 C m) + r ||W||_1 / (C m)
-    sklearn  C sum_i L_i + (1 - r) ||W||^2 / 2 + r ||W||_1   (C m times ours; saga, and
-             liblinear for binary L1, which penalises an intercept column of value
-             ``intercept_scaling = 100``: nearly, not exactly, ours)
-    glum     sum_i dev_i / (2 m) + alpha (r ||w||_1 + (1 - r) ||w||^2 / 2),
-             alpha = 1 / (C m)   (binomial half-deviance = log loss; binary only)
-    skglm    Logistic() + L1(alpha) or L1_plus_L2(alpha, r), alpha = 1 / (C m),
-             ProxNewton with an intercept (binary only; y in {-1, 1}); X given as it asks,
-             Fortran-ordered or CSC, converted once outside the timing
+The objective mapped onto each peer, and the adapters: :mod:`peers.penalised`
+(scikit-learn's saga and liblinear, glum, skglm; the intercept never penalised, glum's and
+skglm's ``alpha = 1 / (C m)``).
 
 Problems (``--problems``), each with its C (``--all-C``: 0.01, 1 and 100 for every one):
 
@@ -46,7 +37,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +48,7 @@ sys.path.insert(0, str(HERE))
 import problems  # noqa: E402
 import run  # noqa: E402
 from peers import TOL_LADDER  # noqa: E402
+from peers.penalised import BINARY_ONLY, FITS, peer_input  # noqa: E402
 
 PROBLEMS = {
     "breast_cancer": 1.0,
@@ -71,7 +62,6 @@ PROBLEMS = {
 QUICK = ["breast_cancer", "digits10", "textlike"]
 PENALTIES = {"l1": 1.0, "en": 0.5}
 SOLVERS = ["logistic", "sklearn-saga", "sklearn-liblinear", "glum", "skglm"]
-BINARY_ONLY = {"sklearn-liblinear", "glum", "skglm"}
 
 
 # -- data ---------------------------------------------------------------------------------
@@ -156,84 +146,6 @@ def objective(X, y, coef, intercept, C, r):
     return loss + (1.0 - r) * float((coef * coef).sum()) / (2.0 * C * m) + l1
 
 
-# -- the solvers: fit(X, y, C, r, tol) -> (coef (K, n), intercept (K,), info) -------------
-def fit_ours(X, y, C, r, tol):
-    from logistic import ConvergenceWarning, LogisticRegression
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est = LogisticRegression(C=C, l1_ratio=r, tol=tol, max_iter=10_000).fit(X, y)
-    return est.coef_, est.intercept_, {"solver": est.solver_, "passes": est.result_.n_evaluations}
-
-
-def _sklearn(solver, X, y, C, r, tol, **extra):
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        est = LogisticRegression(C=C, l1_ratio=r, solver=solver, tol=tol, max_iter=100_000, **extra)
-        est.fit(X, y)
-    return est.coef_, est.intercept_, {}
-
-
-def fit_saga(X, y, C, r, tol):
-    return _sklearn("saga", X, y, C, r, tol)
-
-
-def fit_liblinear(X, y, C, r, tol):
-    return _sklearn("liblinear", X, y, C, r, tol, intercept_scaling=100.0)
-
-
-def fit_glum(X, y, C, r, tol):
-    from glum import GeneralizedLinearRegressor
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = GeneralizedLinearRegressor(
-            family="binomial",
-            alpha=1.0 / (C * X.shape[0]),
-            l1_ratio=r,
-            fit_intercept=True,
-            gradient_tol=tol,
-            max_iter=10_000,
-        ).fit(X, y)
-    return est.coef_[None, :], np.atleast_1d(est.intercept_), {}
-
-
-def fit_skglm(X, y, C, r, tol):
-    from skglm import GeneralizedLinearEstimator
-    from skglm.datafits import Logistic
-    from skglm.penalties import L1, L1_plus_L2
-    from skglm.solvers import ProxNewton
-
-    alpha = 1.0 / (C * X.shape[0])
-    penalty = L1(alpha) if r == 1.0 else L1_plus_L2(alpha, r)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = GeneralizedLinearEstimator(
-            datafit=Logistic(), penalty=penalty, solver=ProxNewton(tol=tol, max_iter=200)
-        ).fit(X, 2.0 * y - 1.0)
-    return np.atleast_2d(est.coef_), np.atleast_1d(est.intercept_), {}
-
-
-FITS = {
-    "logistic": fit_ours,
-    "sklearn-saga": fit_saga,
-    "sklearn-liblinear": fit_liblinear,
-    "glum": fit_glum,
-    "skglm": fit_skglm,
-}
-
-
-def _peer_input(solver, X):
-    """skglm reads columns: the layout it asks for (converted once, untimed)."""
-    if solver != "skglm":
-        return X
-    return X.tocsc() if sp.issparse(X) else np.asfortranarray(X)
-
-
 # -- in a child process -------------------------------------------------------------------
 def child_reference(name, C, r):
     from logistic.objective import Objective, Softmax
@@ -263,9 +175,19 @@ def child_reference(name, C, r):
 
 
 def child_fit(name, C, r, solver, f_star, budget, repeats, target, min_time, max_repeats):
-    """:func:`run.child_fit`'s ladder and repeats, on the penalised objective."""
+    """:func:`ladder` on problem ``name``."""
     X, y = load(name)
-    Xp = _peer_input(solver, X)
+    return ladder(X, y, solver, C, r, f_star, budget, repeats, target, min_time, max_repeats)
+
+
+def ladder(X, y, solver, C, r, f_star, budget, repeats, target, min_time, max_repeats, report=None):
+    """:func:`run.child_fit`'s ladder and repeats, on the penalised objective.
+
+    ``X`` and ``y`` (0/1 or class indices) as the reference saw them; each solver gets
+    them in its own layout (:func:`peers.penalised.peer_input`, untimed). ``report(trial)``,
+    when given, receives each ladder trial as soon as it is measured.
+    """
+    Xp = peer_input(solver, X)
     yp = y.astype(X.dtype) if solver == "logistic" else y
     fit = FITS[solver]
     rows = min(X.shape[0], max(500, run.WARMUP_ELEMENTS // X.shape[1]))
@@ -282,8 +204,11 @@ def child_fit(name, C, r, solver, f_star, budget, repeats, target, min_time, max
         coef, b, info = fit(Xp, yp, C, r, tol)
         seconds = time.perf_counter() - t0
         peak = run._status_kb("VmHWM") - rss0 if can_reset else -1
-        gap = (objective(X, y, coef, b, C, r) - f_star) / abs(f_star)
-        trials.append({"tol": tol, "seconds": seconds, "gap": gap, "peak_kb": peak, **info})
+        f = objective(X, y, coef, b, C, r)
+        gap = (f - f_star) / abs(f_star)
+        trials.append({"tol": tol, "seconds": seconds, "gap": gap, "f": f, "peak_kb": peak, **info})
+        if report is not None:
+            report(trials[-1])
         if gap <= target:
             reached = trials[-1]
             break
