@@ -126,6 +126,17 @@ def test_warnings_reach_the_progress_or_python(cancer_csv):
         fit_table(cancer_csv, "diagnosis", solver="gd", max_iter=3)
 
 
+def test_other_warnings_of_the_fit_are_not_swallowed(cancer_csv):
+    # The fit records its warnings to hand ConvergenceWarnings to the progress; any other
+    # warning met there (here the caller's own, from its progress callback) is issued again.
+    class Warning_(Recording):
+        def iteration(self, record):
+            warnings.warn("the caller's own warning", UserWarning, stacklevel=1)
+
+    with pytest.warns(UserWarning, match="the caller's own warning"):
+        fit_table(cancer_csv, "diagnosis", solver="gd", max_iter=3, progress=Warning_())
+
+
 def test_interrupted_run_says_where_it_stopped(cancer_csv):
     class Interrupting(TrainingProgress):
         def iteration(self, record):

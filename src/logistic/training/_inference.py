@@ -99,6 +99,7 @@ def standard_errors(est, X, y, plan, names, progress) -> tuple[dict | None, str 
         elif issubclass(w.category, ConvergenceWarning | SeparationWarning):
             text = one_line(w.message)
         else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
             continue
         progress.warning(text, w.category)
     return result.as_dict(), None

@@ -159,10 +159,14 @@ def run_solver(est, fit, progress, solver, max_iter, passes=None) -> float:
 
 
 def forward_warnings(caught, progress, categories=(ConvergenceWarning,)) -> None:
-    """Hand the caught warnings of ``categories`` to ``progress.warning``, one line each."""
+    """Hand the caught warnings of ``categories`` to ``progress.warning``, one line each, and
+    issue every other caught warning again as it was (recording them must not hide a
+    warning the caller would have seen without the recording)."""
     for w in caught:
         if issubclass(w.category, categories):
             progress.warning(one_line(w.message), w.category)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
 def record_for(est, plan, *, seconds, metrics, features, X=None, data_path=None, **extra) -> dict:
