@@ -65,11 +65,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_stream.py --size-gb 3
 	$(BIN)/python benchmarks/bench_dask.py
 	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/matrix.py
 
+# A smoke test of the matrix (docs/solvers.md, "The matrix"): four small cells, about a minute.
 bench-quick: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
-	$(BIN)/python benchmarks/bench_vectorize.py --repeats 3
-	$(BIN)/python benchmarks/run.py --quick
+	$(BIN)/python benchmarks/matrix.py --quick
 
 clean:
 	rm -rf $(VENV) demo-output build dist src/*.egg-info .pytest_cache .ruff_cache
