@@ -466,3 +466,71 @@ def test_lbfgs_hand_over_continues_a_thinned_history(breast_cancer, monkeypatch)
     assert np.all(gaps == gaps[0]) and 0 < it[-1] - it[-2] <= gaps[0]
     assert seen == list(range(it[-1] + 1))  # every iteration reached the callback once
     assert res.history.loss[-1] == pytest.approx(res.fun)
+
+
+def test_sample_objective_is_the_same_penalty_over_the_sampled_rows():
+    """The warm start's objective over every 7th row keeps the full data's lambda: its
+    minimiser is scikit-learn's on those rows with C scaled by m / m_sample."""
+    X, y = _problem(n=7000, d=8)
+    obj = Objective(InMemorySource(X, y), C=0.5)
+    sub = obj.sample_objective(7)
+    assert sub.n_samples == len(X[::7]) and sub.l2 == pytest.approx(obj.l2)
+    res = solve("newton", sub, np.zeros(sub.n_params), tol=1e-11)
+    C_rows = 0.5 * len(X) / len(X[::7])
+    sk = SkLogisticRegression(C=C_rows, solver="newton-cholesky", tol=1e-12, max_iter=100)
+    sk.fit(X[::7], y[::7])
+    np.testing.assert_allclose(res.x, np.append(sk.coef_.ravel(), sk.intercept_), rtol=1e-6)
+
+
+def test_anderson_steps_solve_a_linear_fixed_point_like_gmres():
+    """With a fixed preconditioner ``P`` the steps ``-P^-1 g`` on a quadratic are a linear
+    iteration; Anderson's combination of its iterates ends at the exact minimiser after
+    ``n + 1`` steps (as GMRES would), where the plain iteration is still far off."""
+    from logistic.solvers._anderson import MEMORY, anderson
+
+    rng = np.random.default_rng(0)
+    n = MEMORY - 2
+    A = rng.normal(size=(n, n))
+    H = A @ A.T + n * np.eye(n)
+    P = H + 0.5 * np.diag(np.diag(H))  # a poor estimate of H: contraction ~ 1/3
+    x_star = rng.normal(size=n)
+    plain, acc, memory = np.zeros(n), np.zeros(n), []
+    for _ in range(n + 1):
+        plain = plain - np.linalg.solve(P, H @ (plain - x_star))
+        g = H @ (acc - x_star)
+        acc = acc + anderson(memory, acc.copy(), g, -np.linalg.solve(P, g))
+    assert np.linalg.norm(acc - x_star) <= 1e-9 * np.linalg.norm(x_star)
+    assert np.linalg.norm(plain - x_star) >= 1e-4 * np.linalg.norm(x_star)
+
+
+class _RowSampling(_Plain):
+    """Rows that can be sampled (``every``) but are not held here (no ``"columns"``)."""
+
+    capabilities = frozenset({"row_sampling"})
+
+    def every(self, step):
+        return _RowSampling(self._inner.every(step))
+
+
+def test_sample_start_reaches_the_same_optimum_in_fewer_full_passes():
+    """Tall data with a sampled Hessian (every 20th row): the warm start from the sample
+    and the Anderson steps reach the exact-Hessian optimum with fewer passes over all the
+    rows; a source without held rows (no ``"columns"``) starts from 0, the same optimum."""
+    X, y = _problem(n=40_000, d=20)
+    ref = solve(
+        "newton", Objective(InMemorySource(X, y)), np.zeros(21), tol=1e-12, hessian_rows=None
+    )
+    passes = {}
+    for start in (True, False):
+        obj = Objective(InMemorySource(X, y))
+        res = solve("newton", obj, np.zeros(21), tol=1e-10, hessian_rows=2000, sample_start=start)
+        assert res.converged, res.message
+        np.testing.assert_allclose(res.x, ref.x, rtol=1e-7, atol=1e-9)
+        passes[start] = obj.n_evaluations
+    assert passes[True] < passes[False]
+    plain = Objective(_RowSampling(InMemorySource(X, y)))
+    assert "sampled_hessian" in plain.capabilities and plain.sample_objective(20) is None
+    res = solve("newton", plain, np.zeros(21), tol=1e-10, hessian_rows=2000)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-7, atol=1e-9)
+    sk = SkLogisticRegression(solver="newton-cholesky", tol=1e-10, max_iter=100).fit(X, y)
+    np.testing.assert_allclose(res.x[:-1], sk.coef_.ravel(), rtol=1e-5, atol=1e-7)

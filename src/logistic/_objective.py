@@ -118,6 +118,7 @@ class Objective:
         self.n_params = link.n_params(n, self.fit_intercept)
         self.weight_sum = float(source.weight_sum)
         scale = self.weight_sum if penalty_weight is None else float(penalty_weight)
+        self._penalty_weight = scale
         strength = 0.0 if np.isinf(self.C) else 1.0 / (self.C * scale)
         self.l2 = (1.0 - self.l1_ratio) * strength
         self.l1 = self.l1_ratio * strength
@@ -443,6 +444,23 @@ class Objective:
         st, sub = self.source.stats_and_sample(w, b, step, link=self.link)
         f, g = self._value(st, w, 1.0 / self.weight_sum)
         return f, g, self._hessian(sub.hess, sub.weight_sum)
+
+    def sample_objective(self, step):
+        """This objective over every ``step``-th row (the kept sample of
+        :meth:`subsampled_hessian`), with the same penalty ``lambda``, ``l1``: its minimiser
+        is within the sampling error of this one's, a warm start (``newton``). None where
+        the rows are not held in this process (``"columns"``: a sample's many passes would
+        be round trips) or without the ``"sampled_hessian"`` capability."""
+        if "sampled_hessian" not in self.capabilities or "columns" not in self.source.capabilities:
+            return None
+        return Objective(
+            self._every(step),
+            self.link,
+            C=self.C,
+            l1_ratio=self.l1_ratio,
+            fit_intercept=self.fit_intercept,
+            penalty_weight=self._penalty_weight,
+        )
 
     def _every(self, step):
         """The kept sample of every ``step``-th row; C-ordered (``compact``) when it is at
