@@ -15,7 +15,10 @@ iteration of the solver sends ``(w, b)`` to every chunk and receives one tree-re
 :class:`~logistic._kernel.ChunkStats`, so the fitted coefficients equal those of the
 in-memory ``LogisticRegression.fit`` on the same rows (up to the order of floating-point
 additions). A worker lost mid-fit is survived: its chunks are recomputed from their graph
-and its tasks rescheduled (see :mod:`logistic.sources.dask`).
+and its tasks rescheduled (see :mod:`logistic.sources.dask`). A cluster lost for good (the
+scheduler closed, its connection gone past the client's timeout, the workers of a task
+killed again and again) ends :func:`fit` with one :class:`logistic.errors.ClusterError`
+naming the scheduler, and :func:`cluster_errors` does the same for any other work.
 
 Requires ``pip install "logistic[dask]"`` (``dask[array,dataframe]`` and ``distributed``);
 the workers must be able to import :mod:`logistic`.
@@ -23,17 +26,21 @@ the workers must be able to import :mod:`logistic`.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimator import LogisticRegression
 from ._links import link_for
-from .errors import DataError
+from .errors import ClusterError, DataError
 from .sources.dask import DaskSource, as_dask_array, get_client
 
 __all__ = [
     "DaskLogisticRegression",
     "DaskSource",
+    "cluster_errors",
     "decision_function",
     "fit",
     "get_client",
@@ -72,18 +79,22 @@ def fit(estimator, X, y, sample_weight=None, *, offset=None, client=None):
     own_client = isinstance(client, str)  # an address: connect now, disconnect after
     client = get_client(client)
     try:
-        source = DaskSource(
-            X,
-            y,
-            sample_weight,
-            offset,
-            client=client,
-            class_weight=estimator.class_weight,
-        )
-        try:
-            estimator.fit_source(source)
-        finally:
-            source.close()  # also on Ctrl-C: the chunks are released on the workers
+        with cluster_errors(client):
+            source = DaskSource(
+                X,
+                y,
+                sample_weight,
+                offset,
+                client=client,
+                class_weight=estimator.class_weight,
+            )
+            try:
+                estimator.fit_source(source)
+            finally:
+                # Also on Ctrl-C: the chunks are released on the workers. After the
+                # cluster's loss there is nothing to release, and the loss is the error.
+                with contextlib.suppress(Exception):
+                    source.close()
     finally:
         if own_client:
             client.close()
@@ -94,6 +105,64 @@ def fit(estimator, X, y, sample_weight=None, *, offset=None, client=None):
     elif hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
     return estimator
+
+
+@contextlib.contextmanager
+def cluster_errors(client) -> Iterator[None]:
+    """Raise the loss of the cluster behind ``client`` as one :class:`ClusterError`.
+
+    Inside the block, what ``distributed`` raises when the cluster is gone becomes a
+    ClusterError whose message names the scheduler's address and what happened: a future
+    cancelled because the client lost its scheduler (``FutureCancelledError``, after the
+    client's own reconnection attempts), a closed connection (``CommClosedError``), a
+    closed client, a task whose workers kept dying (``KilledWorker``). Every other
+    exception, KeyboardInterrupt included, passes unchanged; the original is the new
+    error's ``__cause__``.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    """
+    scheduler = getattr(client, "scheduler", None)
+    address = getattr(scheduler, "address", None) or "(unknown address)"
+    try:
+        yield
+    except ClusterError:
+        raise
+    except Exception as exc:
+        what = _cluster_loss(exc)
+        if what is None:
+            raise
+        raise ClusterError(f"the Dask scheduler at {address}: {what}") from exc
+
+
+def _cluster_loss(exc) -> str | None:
+    """What the loss of a cluster behind ``exc`` was, in words, or None if ``exc`` is not
+    one (a mistake in the data, a bug: it passes unchanged)."""
+    from distributed import client as dc
+    from distributed.comm.core import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    cancelled = tuple(
+        getattr(dc, name)
+        for name in ("FutureCancelledError", "FuturesCancelledError")
+        if hasattr(dc, name)
+    )
+    if isinstance(exc, KilledWorker):
+        return "the workers running a task died too many times (KilledWorker); the fit stopped"
+    if isinstance(exc, cancelled):
+        reason = getattr(exc, "reason", None) or "the computation was cancelled"
+        if "connection-lost" in str(reason):
+            return (
+                "the connection to it was lost and not regained (the scheduler closed or "
+                "stopped answering); the fit stopped"
+            )
+        return f"the computation was cancelled ({reason}); the fit stopped"
+    if isinstance(exc, CommClosedError):
+        return "it closed the connection; the fit stopped"
+    if isinstance(exc, getattr(dc, "ClosedClientError", ())):
+        return "the client was closed (its scheduler went away); the fit stopped"
+    return None
 
 
 def _column_names(X):

@@ -7,13 +7,17 @@ and what is accepted. The command line turns these into one line on stderr and e
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING
+import _thread
 
+# The console script imports this module before its Ctrl-C handling is in place, so it
+# imports nothing that imports more: typing.TYPE_CHECKING without typing (re, enum ...),
+# a lock from _thread without threading (collections, functools).
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # made on first access, by __getattr__ below
     from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 __all__ = [
+    "ClusterError",
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
@@ -55,6 +59,15 @@ class ModelFileError(UserInputError):
     """A model file is not valid JSON, not of our schema, or fails validation."""
 
 
+class ClusterError(LogisticError, RuntimeError):
+    """The Dask cluster a computation ran on went away before it ended: its scheduler
+    closed or could not be reached, or the workers holding the data were lost for good.
+
+    Not a mistake of the caller; the message names the scheduler's address and what
+    happened. Raised by :mod:`logistic.dask` (``logistic.dask.cluster_errors``).
+    """
+
+
 class SeparationWarning(UserWarning):
     """The data are (quasi-)completely separated: the maximum likelihood estimate does not exist.
 
@@ -75,7 +88,7 @@ class DataWarning(UserWarning):
 # package or the command line does not import scikit-learn, which is most of their import
 # time; ``from logistic.errors import ConvergenceWarning`` imports it then.
 _FROM_SKLEARN = ("ConvergenceWarning", "NotFittedError")
-_LOCK = threading.Lock()
+_LOCK = _thread.allocate_lock()
 
 
 def _convergence_warning(base):

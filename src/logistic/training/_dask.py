@@ -25,14 +25,17 @@ __all__ = ["fit_on_dask"]
 
 def fit_on_dask(plan, progress) -> TrainingResult:
     """Fit on the cluster of ``plan.scheduler`` (a Client, an address or None for the
-    default client); a client connected here from an address is closed again."""
+    default client); a client connected here from an address is closed again. The loss of
+    the cluster is a :class:`logistic.errors.ClusterError` naming its scheduler."""
     import logistic.dask
 
     files, columns = data_files(plan)
     # A scheduler that cannot be reached is found before any pass over the data.
     client = logistic.dask.get_client(plan.scheduler)
     try:
-        return _fit(plan, progress, files, columns, client)
+        # The cluster's loss at any step (loading, fitting, measuring) is one ClusterError.
+        with logistic.dask.cluster_errors(client):
+            return _fit(plan, progress, files, columns, client)
     finally:
         if isinstance(plan.scheduler, str):
             client.close()
