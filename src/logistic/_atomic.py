@@ -2,7 +2,9 @@
 
 :func:`atomic_write` is how every output of the library (model files, predictions, plots)
 reaches the disk: through a temporary file in the same directory, renamed over the target
-once complete, so that a crash never leaves a partial file. :func:`check_output_path` finds
+once complete, so that a crash never leaves a partial file; inside :func:`written_together`
+the renames of several outputs wait until every one of them is complete, so that a command's
+outputs (a model and its pictures) appear together or not at all. :func:`check_output_path` finds
 a destination that cannot or must not be written (a directory, a device, a pipe, one of the
 command's inputs, an unwritable directory) before any work is done. :func:`file_sha256` and
 :func:`array_sha256` are the digests a model file records of its training data.
@@ -11,6 +13,7 @@ command's inputs, an unwritable directory) before any work is done. :func:`file_
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import os
 import stat
@@ -32,6 +35,7 @@ __all__ = [
     "check_output_path",
     "file_sha256",
     "write_csv",
+    "written_together",
 ]
 
 
@@ -177,14 +181,102 @@ def check_output_path(path, what="output", *, inputs=(), hint="") -> Path:
     return path
 
 
+class _Outputs:
+    """The files of one :func:`written_together` block: ``staged`` ``(temporary, path)``
+    pairs complete on disk and waiting for their rename, ``written`` the paths renamed."""
+
+    def __init__(self):
+        self.staged: list[tuple[str, Path]] = []
+        self.written: list[Path] = []
+
+    def discard(self) -> None:
+        for tmp, _ in self.staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        self.staged = []
+
+    def commit(self) -> None:
+        try:
+            while self.staged:
+                tmp, path = self.staged[0]
+                os.replace(tmp, path)
+                self.staged.pop(0)
+                self.written.append(path)
+        except OSError as exc:
+            missing = [str(path) for _, path in self.staged]
+            self.discard()
+            done = ", ".join(map(str, self.written)) or "nothing"
+            raise OSError(
+                exc.errno,
+                f"{exc.strerror or exc}; written: {done}; not written: {', '.join(missing)}",
+                missing[0],
+            ) from exc
+        except BaseException:  # an interrupt between two renames: the rest is not written
+            self.discard()
+            raise
+        for parent in dict.fromkeys(path.parent for path in self.written):
+            _sync_directory(parent)
+
+
+_GROUP: contextvars.ContextVar[_Outputs | None] = contextvars.ContextVar(
+    "logistic_written_together", default=None
+)
+
+
+@contextlib.contextmanager
+def written_together() -> Iterator[_Outputs]:
+    """Let every :func:`atomic_write` inside the block appear only once all of them are
+    complete.
+
+    Each output is written, flushed and ``fsync``-ed to its temporary file as usual, but
+    renamed into place only when the block ends without an exception: then all of them, in
+    the order they were written, one rename after another (the renames cannot fail for want
+    of space; each replaces its path atomically). On any exception in the block, including
+    KeyboardInterrupt, every temporary file is removed and no path is touched. If a rename
+    itself fails, the remaining temporaries are removed and an OSError names what was
+    written and what was not. A block inside another one joins it.
+
+    Yields
+    ------
+    outputs
+        ``outputs.written``: the paths renamed so far (all of them after the block).
+    """
+    outer = _GROUP.get()
+    if outer is not None:
+        yield outer
+        return
+    group = _Outputs()
+    token = _GROUP.set(group)
+    try:
+        yield group
+    except BaseException:
+        _GROUP.reset(token)
+        group.discard()
+        raise
+    _GROUP.reset(token)
+    group.commit()
+
+
+def _sync_directory(directory: Path) -> None:
+    """Persist the renames in ``directory`` (POSIX); not possible on every platform."""
+    with contextlib.suppress(OSError, AttributeError):
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
 @contextlib.contextmanager
 def atomic_write(path) -> Iterator:
     """Open a binary file that appears at ``path`` only once completely written.
 
     Writes go to a temporary file in the same directory (created with its parents if
     needed), which is flushed, ``fsync``-ed and renamed over ``path`` with
-    :func:`os.replace` (atomic on POSIX and Windows). On any exception, including
-    KeyboardInterrupt, the temporary file is removed and ``path`` is left as it was.
+    :func:`os.replace` (atomic on POSIX and Windows); inside :func:`written_together` the
+    rename waits for the end of that block. On any exception, including KeyboardInterrupt
+    (the command line raises one for SIGTERM too), the temporary file is removed and
+    ``path`` is left as it was.
 
     A symbolic link is followed (the file it points to is replaced, the link kept), and a
     path that names a device, a named pipe or a socket is refused: a rename would replace
@@ -211,18 +303,16 @@ def atomic_write(path) -> Iterator:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        group = _GROUP.get()
+        if group is not None:
+            group.staged.append((tmp, path))
+            return
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    # Persist the rename itself (POSIX); not possible on every platform.
-    with contextlib.suppress(OSError, AttributeError):
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    _sync_directory(path.parent)
 
 
 def atomic_write_bytes(path, data: bytes) -> None:

@@ -22,11 +22,52 @@ library's option spelling turned into the flags') and ``_inputs`` (model and dat
 Conventions: results go to stdout (a rich table, or JSON with ``--json``); progress,
 warnings and errors go to stderr. A mistake of the user (a bad option, a missing column, an
 unreadable or malformed file, an unwritable output path) ends with exit status 2 and one line
-``error: ...`` on stderr, never a traceback, and writes no output file. Ctrl-C during
-training exits with status 130 and writes no model.
+``error: ...`` on stderr, never a traceback, and writes no output file. Ctrl-C (SIGINT) at
+any moment, the application's own loading included, exits with status 130 and SIGTERM with
+143, each with one line on stderr; an output being written is left as it was (``_signals``).
+
+This module imports nothing but :mod:`sys` when it loads, so that the console script's
+:func:`main` is in place to answer a Ctrl-C as early as possible; ``app`` and ``run`` load
+the commands on first access.
 """
 
-from . import evaluate, explain, predict, report, summary, train  # noqa: F401  (registers the commands)
-from ._app import app, main, run
+import sys
 
 __all__ = ["app", "main", "run"]
+
+# The modules that register a command on the application when imported.
+_COMMANDS = ("evaluate", "explain", "predict", "report", "summary", "train")
+
+
+def _application():
+    """The ``_app`` module with every command registered."""
+    import importlib
+
+    for name in _COMMANDS:
+        importlib.import_module(f".{name}", __name__)
+    return importlib.import_module("._app", __name__)
+
+
+def main() -> None:
+    """Console-script entry point (``logistic``): run the command line with SIGTERM handled
+    as Ctrl-C is; exits with the command's status (130 or 143 when stopped)."""
+    try:
+        from . import _signals
+
+        with _signals.termination_as_interrupt():
+            code = _application().run()
+    except KeyboardInterrupt as exc:  # while the commands load, before run() answers
+        from . import _signals
+
+        code = _signals.report(exc)
+    sys.exit(code)
+
+
+def __getattr__(name):
+    if name in ("app", "run"):
+        return getattr(_application(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), "app", "run"])

@@ -1,5 +1,5 @@
 """``python -m logistic.cli``: the ``logistic`` command."""
 
-from ._app import main
+from . import main
 
 main()

@@ -1,5 +1,7 @@
-"""The ``logistic`` Typer application and the entry point that turns every way a command can
-end into an exit status and at most one line on stderr."""
+"""The ``logistic`` Typer application and :func:`run`, which turns every way a command can
+end into an exit status and at most one line on stderr: 0 done, 1 a failure that is not the
+user's (a Dask cluster lost mid-fit), 2 a user mistake, 130 / 143 interrupted (SIGINT /
+SIGTERM, :mod:`logistic.cli._signals`)."""
 
 from __future__ import annotations
 
@@ -10,14 +12,15 @@ import warnings
 
 import typer
 
-from logistic.errors import UserInputError
+from logistic.errors import LogisticError, UserInputError
 
+from . import _signals
 from ._output import one_line
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_USAGE", "app", "main", "run"]
+__all__ = ["EXIT_FAILURE", "EXIT_USAGE", "app", "run"]
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="logistic",
@@ -37,8 +40,10 @@ app = typer.Typer(
 def run(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code.
 
-    User mistakes are reported as one ``error: ...`` line on stderr with code 2; Ctrl-C
-    outside training is one line and code 130.
+    User mistakes are reported as one ``error: ...`` line on stderr with code 2, another
+    library error (:class:`logistic.errors.LogisticError`) as one line with code 1, an
+    interrupt as one line with ``128 + signum`` (:func:`logistic.cli._signals.report`).
+    Installs no signal handler (the console script's ``logistic.cli.main`` does).
     """
     command = typer.main.get_command(app)
     args = sys.argv[1:] if argv is None else list(argv)
@@ -68,7 +73,10 @@ def _one_line_warning(quiet: bool):
 
 def _run(command, argv) -> int:
     try:
-        rv = command.main(args=argv, prog_name="logistic", standalone_mode=False)
+        # Not command.main(): it would turn a KeyboardInterrupt into status 130 silently,
+        # whatever the signal was.
+        with command.make_context("logistic", list(argv)) as ctx:
+            rv = command.invoke(ctx)
     except typer.TyperException as exc:
         # Typer's own (vendored click) usage errors: bad option, missing argument...
         ctx = getattr(exc, "ctx", None)
@@ -83,14 +91,18 @@ def _run(command, argv) -> int:
         return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
-    except (typer.Abort, KeyboardInterrupt):
-        print("interrupted; nothing written.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        return _signals.report(exc)
+    except typer.Abort:  # a prompt's Ctrl-C, as click reports it
+        return _signals.report(KeyboardInterrupt())
     except UserInputError as exc:
         from ._options import cli_spelling  # the library's option spelling as flags
 
         print(f"error: {cli_spelling(one_line(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    except LogisticError as exc:  # not the user's mistake: the cluster went away ...
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
     except BrokenPipeError:
         # `logistic predict ... | head`: the reader left; stop quietly.
         with contextlib.suppress(OSError):
@@ -101,8 +113,3 @@ def _run(command, argv) -> int:
         print(f"error: cannot access{where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     return rv if isinstance(rv, int) else 0
-
-
-def main() -> None:
-    """Console-script entry point (``logistic``)."""
-    sys.exit(run())

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from logistic.errors import InvalidParameterError, UserInputError
+from logistic.errors import InvalidParameterError, LogisticError, UserInputError
 
-from ._app import EXIT_INTERRUPTED, app
+from ._app import app
 from ._options import (
     ClassWeightChoice,
     CovTypeChoice,
@@ -36,6 +36,7 @@ from ._options import (
     read_options,
 )
 from ._output import Output, one_line
+from ._signals import Interrupted, signal_of
 from ._train_checks import check_train_options, input_files
 
 __all__ = ["train"]
@@ -304,9 +305,9 @@ def train(
     check_output_path(output, "model", inputs=input_files(data))
     plot_dir = plots_dir(plots, no_plots, output.parent, "loss_curve.png")
     executor = "stream" if stream else "dask" if scheduler else "memory"
-    # Ctrl-C at any point from here on: say how far training got, write nothing more.
+    # Ctrl-C or SIGTERM at any point from here on: say how far training got, write nothing.
     progress = BarProgress(out)
-    saved = False
+    outputs = []
     try:
         client = _connect(scheduler, progress) if scheduler else None
         try:
@@ -315,30 +316,61 @@ def train(
             )
         except UserInputError as exc:
             raise type(exc)(cli_spelling(str(exc))) from None
+        except LogisticError as exc:  # the cluster went away: not the user's mistake
+            raise type(exc)(f"{exc}; no model written.") from None
         finally:
             if client is not None:
                 client.close()
         result.record["standard_errors"] = cli_spelling(result.record["standard_errors"])
-        result.save(output)
-        saved = True
-        written = {"model": str(output)}
-        if plot_dir is not None:
-            from logistic.plots import plot_loss_curve  # matplotlib: only when drawing
+        written = _write_outputs(result, output, plot_dir, progress, outputs)
+    except KeyboardInterrupt as exc:
+        raise Interrupted(signal_of(exc), progress.where(), _left(outputs, output)) from None
+    report_training(out, result, written)
 
-            written["loss_curve"] = str(
-                plot_loss_curve(
-                    result.estimator.history_,
-                    plot_dir / "loss_curve.png",
-                    tol=result.estimator.tol,
-                    title=f"{result.solver} on {Path(result.source).name}: "
-                    f"{int(result.estimator.n_iter_[0])} iterations",
+
+def _write_outputs(result, output, plot_dir, progress, outputs) -> dict:
+    """Write the model and its loss curve as one unit (:func:`logistic.tables.
+    written_together`): both appear, or neither; returns ``{"model": path, ...}``.
+    ``outputs`` receives the paths renamed into place (for the message of an interrupt)."""
+    from logistic.tables import written_together
+
+    progress.at("while writing the model and its plots")
+    written = {"model": str(output)}
+    try:
+        with written_together() as group:
+            outputs.append(group)
+            result.save(output)
+            if plot_dir is not None:
+                from logistic.plots import plot_loss_curve  # matplotlib: only when drawing
+
+                est = result.estimator
+                written["loss_curve"] = str(
+                    plot_loss_curve(
+                        est.history_,
+                        plot_dir / "loss_curve.png",
+                        tol=est.tol,
+                        title=f"{result.solver} on {Path(result.source).name}: "
+                        f"{int(est.n_iter_[0])} iterations",
+                    )
                 )
-            )
-        report_training(out, result, written)
-    except KeyboardInterrupt:
-        what = f"{output} was already written" if saved else "no model written"
-        print(f"interrupted {progress.where()}; {what}.", file=sys.stderr, flush=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except OSError as exc:
+        # Found only now when the disk changed during training (the paths were checked
+        # before it): a directory removed or replaced by a file, a full disk.
+        where = f"'{exc.filename}': " if exc.filename else ""
+        raise InvalidParameterError(
+            f"cannot write the outputs ({where}{exc.strerror or exc}); "
+            f"{_left(outputs, output)}; give writable -o and --plots paths."
+        ) from None
+    return written
+
+
+def _left(outputs, model) -> str:
+    """What a stopped ``train`` leaves: ``no model written``, or the files renamed into
+    place before it stopped (the renames of :func:`_write_outputs` are the only window)."""
+    done = [str(p) for group in outputs for p in group.written]
+    if not done:
+        return "no model written"
+    return f"written: {', '.join(done)}"
 
 
 def _connect(address, progress):
@@ -350,6 +382,10 @@ def _connect(address, progress):
         raise InvalidParameterError(
             "--scheduler needs dask and distributed: pip install 'logistic[dask]'."
         ) from None
+    # distributed logs to stderr (a lost scheduler: "Failed to reconnect ..."); the command
+    # says what happened in its own one line instead.
+    for handler in logging.getLogger("distributed").handlers:
+        handler.setLevel(logging.CRITICAL)
     progress.at(f"while connecting to the Dask scheduler at {address}")
     try:
         return distributed.Client(address, timeout="10s")

@@ -20,8 +20,9 @@ The preprocessor serialises to a plain JSON dict (:meth:`TablePreprocessor.to_di
 :mod:`logistic.persistence` stores in the model file.
 
 Outputs are written atomically (:func:`atomic_write`, :func:`atomic_write_bytes`,
-:func:`write_csv`: a crash never leaves a partial file; :func:`check_output_path` refuses an
-unwritable destination before any work), and the training data is identified by
+:func:`write_csv`: a crash never leaves a partial file; :func:`written_together`: several
+outputs appear together or not at all; :func:`check_output_path` refuses an unwritable
+destination before any work), and the training data is identified by
 :func:`file_sha256` / :func:`array_sha256`.
 
 Every mistake in the data raises :class:`logistic.errors.DataError` (a ``ValueError``) whose
@@ -37,6 +38,7 @@ from .._atomic import (
     check_output_path,
     file_sha256,
     write_csv,
+    written_together,
 )
 from .._classes import MAX_CLASSES
 from .._csv import CsvDialect, detect_delimiter
@@ -110,4 +112,5 @@ __all__ = [
     "select_features",
     "unit_scales",
     "write_csv",
+    "written_together",
 ]
