@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import subprocess
@@ -90,6 +91,7 @@ QUICK_CV_SOLVERS = ["logistic", "sklearn-lbfgs", "glum"]
 CV_GRID = np.logspace(-2, 2, 10)
 CV_FOLDS = 5
 CACHE = problems.CACHE
+CAP_GB = 8  # address space of a child
 
 
 # -- the designs ------------------------------------------------------------------------
@@ -159,8 +161,12 @@ def load(design, quick=False):
 def child_main(conn, spec):
     """A child's entry point (:func:`run._child_main`'s protocol: trials, then a result)."""
     import gc
+    import resource
 
     gc.freeze()
+    # an explicit Hessian of tens of thousands of parameters fails at once, not by swapping
+    cap = int(CAP_GB * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
         kind = spec.pop("kind")
         X, ys = load(spec.pop("design"), spec.pop("quick"))
@@ -250,7 +256,10 @@ def _fmt(r):
     gap = _gap(r)
     if gap is not None:
         return f"n/r ({gap:.0e})" if np.isfinite(gap) else "n/r (other C)"
-    return "timeout" if "timeout" in r.get("error", "") else "error"
+    error = r.get("error", "")
+    if "MemoryError" in error:
+        return f"out of memory (> {CAP_GB} GB)"
+    return "timeout" if "timeout" in error else "error"
 
 
 def _ratio(results):
@@ -387,13 +396,20 @@ def main(argv=None):
     ap.add_argument("--cv-only", action="store_true", help="only the cross-validated paths")
     ap.add_argument("--budget", type=float, default=None, help="seconds a fit (default 2; quick 1)")
     ap.add_argument("--cv-budget", type=float, default=None, help="seconds a path (default 20)")
-    ap.add_argument("--ref-budget", type=float, default=30.0, help="seconds a reference fit")
+    ap.add_argument("--ref-budget", type=float, default=20.0, help="seconds a reference fit")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--min-time", type=float, default=0.2, help="seconds of repeats of a fast fit")
     ap.add_argument("--max-repeats", type=int, default=50)
     ap.add_argument("--target", type=float, default=run.TARGET)
     ap.add_argument("--out", type=Path, default=None, help="the markdown (default results/)")
+    ap.add_argument("--from-json", type=Path, default=None, help="only the tables of a (part) run")
     args = ap.parse_args(argv)
+    if args.from_json is not None:
+        data = json.loads(args.from_json.read_text())
+        md = tables(data["settings"], data["problems"])
+        (args.out or args.from_json.with_suffix(".md")).write_text(md)
+        print(md)
+        return 0
     args.solvers = args.solvers or (QUICK_SOLVERS if args.quick else list(penalised.FITS))
     args.budget = args.budget or (1.0 if args.quick else 2.0)
     args.cv_budget = args.cv_budget or (3.0 if args.quick else 20.0)
@@ -401,12 +417,13 @@ def main(argv=None):
         cells = QUICK_CELLS
         cv_cells = QUICK_CV_CELLS
     else:
+        # C = 1 first and C = 100 last (the slowest cells): a stopped run has the most
         cells = [
             (d, p, K, C)
+            for C in sorted(args.Cs, key=lambda c: abs(np.log(c)))
             for d in args.designs
             for p in args.penalties
             for K in args.classes
-            for C in args.Cs
         ]
         cv_cells = [c for c in CV_CELLS if c[0] in args.designs and c[1] in args.penalties]
     if args.cv_only:
@@ -430,17 +447,19 @@ def main(argv=None):
         "target": args.target,
         "machine": f"{platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "planned": [*cells, *[(d, p, 2, "path") for d, p in cv_cells]],
     }
     for design in {c[0] for c in [*cells, *cv_cells]}:
         load(design, args.quick)  # built and cached here, before any child
     ctx = _context("skglm" in args.solvers)
     done = []
     t0 = time.monotonic()
-    for cell in cells:
-        done.append(run_cell(ctx, args, *cell))
-        run._write_json(out.with_suffix(".json"), settings, done)
-    for cell in cv_cells:
-        done.append(run_cv_cell(ctx, args, *cell))
+    first = sum(1 for c in cells if c[3] == 1.0)  # the paths after the C = 1 cells
+    jobs = [(run_cell, c) for c in cells[:first]] + [(run_cv_cell, c) for c in cv_cells]
+    for job, cell in jobs + [(run_cell, c) for c in cells[first:]]:
+        start = time.monotonic()
+        done.append(job(ctx, args, *cell))
+        done[-1]["wall"] = time.monotonic() - start
         run._write_json(out.with_suffix(".json"), settings, done)
     settings["wall_seconds"] = time.monotonic() - t0
     run._write_json(out.with_suffix(".json"), settings, done)
@@ -479,6 +498,17 @@ def tables(settings, cells):
         "|" + "---|" * (len(solvers) + 4),
     ]
     memory = list(full)
+    order = {name: i for i, name in enumerate([*DESIGNS, *PENALTIES])}
+    cells = sorted(
+        cells,
+        key=lambda c: (
+            isinstance(c["C"], str),
+            order[c["design"]],
+            order[c["penalty"]],
+            c["classes"],
+            str(c["C"]) if isinstance(c["C"], str) else c["C"],
+        ),
+    )
     for c in cells:
         res, ref = c["results"], c["reference"]
         key = (
@@ -516,6 +546,13 @@ def tables(settings, cells):
         "solvers L2 only). Path rows: 10 Cs x 5 folds, the whole path's time, judged by "
         "its refit.\n"
     )
+    ran = {(c["design"], c["penalty"], c["classes"], c["C"]) for c in cells}
+    missing = [c for c in settings.get("planned", []) if tuple(c) not in ran]
+    if missing:
+        notes += f"\nNot run (the run was stopped): {len(missing)} cells, " + "; ".join(
+            " ".join(map(str, c)) for c in missing
+        )
+        notes += ".\n"
     return "\n".join(
         [
             head,
