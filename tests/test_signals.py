@@ -171,6 +171,40 @@ def test_picture_write_failure_leaves_no_model(tmp_path):
     assert listing(out) == ["plots"]  # no model, no temporary file
 
 
+# -- written_together: the unit itself -----------------------------------------------------
+def test_written_together_renames_all_or_none(tmp_path):
+    from logistic.tables import atomic_write_bytes, written_together
+
+    (tmp_path / "a.bin").write_bytes(b"old a")
+    with pytest.raises(KeyboardInterrupt), written_together():
+        atomic_write_bytes(tmp_path / "a.bin", b"new a")
+        atomic_write_bytes(tmp_path / "b.bin", b"new b")
+        assert sorted(p.suffix for p in tmp_path.iterdir()) == [".bin", ".tmp", ".tmp"]
+        raise KeyboardInterrupt
+    assert listing(tmp_path) == ["a.bin"] and (tmp_path / "a.bin").read_bytes() == b"old a"
+
+    with written_together() as outputs:
+        atomic_write_bytes(tmp_path / "a.bin", b"new a")
+        with written_together() as inner:  # joins the outer block
+            atomic_write_bytes(tmp_path / "b.bin", b"new b")
+        assert inner is outputs and not (tmp_path / "b.bin").exists()  # not yet renamed
+    assert outputs.written == [tmp_path / "a.bin", tmp_path / "b.bin"]
+    assert (tmp_path / "a.bin").read_bytes() + (tmp_path / "b.bin").read_bytes() == b"new anew b"
+
+
+def test_written_together_names_what_a_failed_rename_left(tmp_path):
+    """A rename that fails (here: a directory appeared where the second file goes) removes
+    the remaining temporary files and says what was written and what was not."""
+    from logistic.tables import atomic_write_bytes, written_together
+
+    with pytest.raises(OSError) as info, written_together():
+        atomic_write_bytes(tmp_path / "a.bin", b"a")
+        atomic_write_bytes(tmp_path / "b.bin", b"b")
+        (tmp_path / "b.bin").mkdir()
+    assert f"written: {tmp_path / 'a.bin'}; not written: {tmp_path / 'b.bin'}" in str(info.value)
+    assert listing(tmp_path) == ["a.bin", "b.bin"] and (tmp_path / "b.bin").is_dir()
+
+
 # -- Dask: the scheduler closed mid-fit ---------------------------------------------------
 def _gd_fit_until_closed(cluster, client):
     """Fit by gradient descent on ``client`` and close ``cluster`` once the solver runs."""

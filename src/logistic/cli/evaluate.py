@@ -90,7 +90,12 @@ def evaluate(
     proba = m.estimator.predict_proba(X)
     metrics = classification_metrics(y, proba, m.classes_, threshold=threshold or 0.5)
     K = len(classes)
-    written = {} if plot_dir is None else _plots(out, m, y, proba, metrics, data, plot_dir)
+    written = {}
+    if plot_dir is not None:
+        from logistic.tables import written_together
+
+        with written_together():  # the pictures appear together or not at all
+            written = _plots(out, m, y, proba, metrics, data, plot_dir)
     if K == 2:
         out.json({**metrics, "positive_class": py(classes[1]), "files": written})
     else:
