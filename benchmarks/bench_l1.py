@@ -206,29 +206,48 @@ def ladder(X, y, solver, C, r, f_star, budget, repeats, target, min_time, max_re
         fit(Xp[:rows], yp[:rows], C, r, TOL_LADDER[0])
     except Exception:
         pass
-    trials, reached = [], None
-    for tol in TOL_LADDER:
-        run._trim_heap()
-        can_reset = run._reset_peak()
-        rss0 = run._status_kb("VmRSS")
-        t0 = time.perf_counter()
-        coef, b, info = fit(Xp, yp, C, r, tol)
-        seconds = time.perf_counter() - t0
-        peak = run._status_kb("VmHWM") - rss0 if can_reset else -1
+
+    def measure(tol):
+        (coef, b, info), seconds, peak = timed(lambda: fit(Xp, yp, C, r, tol))
         f = objective(X, y, coef, b, C, r)
         gap = (f - f_star) / abs(f_star)
-        trials.append({"tol": tol, "seconds": seconds, "gap": gap, "f": f, "peak_kb": peak, **info})
+        return {"tol": tol, "seconds": seconds, "gap": gap, "f": f, "peak_kb": peak, **info}
+
+    refit = lambda tol: fit(Xp, yp, C, r, tol)  # noqa: E731
+    return climb(measure, refit, TOL_LADDER, budget, repeats, target, min_time, max_repeats, report)
+
+
+def timed(call):
+    """``(call(), seconds, extra peak kB)``: the heap trimmed and the peak reset before
+    (:func:`run._trim_heap`, :func:`run._reset_peak`; -1 kB when the peak cannot be reset)."""
+    run._trim_heap()
+    can_reset = run._reset_peak()
+    rss0 = run._status_kb("VmRSS")
+    t0 = time.perf_counter()
+    out = call()
+    seconds = time.perf_counter() - t0
+    return out, seconds, run._status_kb("VmHWM") - rss0 if can_reset else -1
+
+
+def climb(measure, refit, tols, budget, repeats, target, min_time, max_repeats, report=None):
+    """The ladder: ``measure(tol)`` (a trial dict with ``seconds`` and ``gap``) for each
+    ``tol`` until the gap is at most ``target``, one fit takes over ``budget`` or all over
+    2.5 budgets; then :func:`run.repeat_fits` of ``refit(tol)`` at the first that reached.
+    ``report(trial)``, when given, receives each trial as soon as it is measured."""
+    trials, reached = [], None
+    for tol in tols:
+        trials.append(measure(tol))
         if report is not None:
             report(trials[-1])
-        if gap <= target:
+        if trials[-1]["gap"] <= target:
             reached = trials[-1]
             break
-        if seconds > budget or sum(t["seconds"] for t in trials) > 2.5 * budget:
+        if trials[-1]["seconds"] > budget or sum(t["seconds"] for t in trials) > 2.5 * budget:
             break
     out = {"trials": trials, "best_gap": min(t["gap"] for t in trials)}
     if reached is not None:
-        refit = lambda: fit(Xp, yp, C, r, reached["tol"])  # noqa: E731
-        out.update(run.repeat_fits(reached, refit, budget, repeats, min_time, max_repeats))
+        again = lambda: refit(reached["tol"])  # noqa: E731
+        out.update(run.repeat_fits(reached, again, budget, repeats, min_time, max_repeats))
     return out
 
 

@@ -15,7 +15,7 @@ reaches it; the extra peak resident set of that fit. ``F*``, the reference optim
 ``cd`` (L1, elastic net) or ``newton`` / ``newton-cg`` (L2) to ``max|(sub)gradient| <=
 1e-12`` (:func:`bench_l1.reference`), cross-checked: a library that ends below ``F*`` is
 named in the cell. Every library gets ``--budget`` seconds a fit (the ladder stops after
-one fit over it or 2.5 budgets in all; the process is killed after ``2.5 budget + 15 s``):
+one fit over it or 2.5 budgets in all; the process is killed after ``2.5 budget + 10 s``):
 a library that does not reach the target reports ``n/r (best gap)``, a cell where no peer
 does says so. The objectives mapped onto each library: :mod:`peers.penalised`, and
 :mod:`peers.cv` for the path.
@@ -41,6 +41,7 @@ delay over 15 minutes (binary) and the quintile of the arrival delay (5 classes)
     python benchmarks/matrix.py                 # the matrix (about 20 minutes on 2 cores)
     python benchmarks/matrix.py --quick         # a few small cells: a smoke test, ~1 minute
     python benchmarks/matrix.py --designs csr --penalties l1 --classes 2 --Cs 1
+    PYTHONPATH=/tmp/head/src python benchmarks/matrix.py   # another version of the library
 
 Writes ``benchmarks/results/matrix-<date>.md`` (the tables) and ``.json`` (every
 measurement, every ladder trial).
@@ -199,31 +200,21 @@ def cv_ladder(X, y, solver, r, f_star, budget, repeats, target, min_time, max_re
     folds = KFold(CV_FOLDS, shuffle=True, random_state=0)
     fit = cv_peers.FITS[solver]
     refs = {float(C): f for C, f in f_star.items()}
-    trials, reached = [], None
-    for tol in TOL_LADDER[1:6]:  # 1e-4 to 1e-8: every trial costs a whole path
-        run._trim_heap()
-        can_reset = run._reset_peak()
-        rss0 = run._status_kb("VmRSS")
-        t0 = time.perf_counter()
-        C, coef, b = fit(X, y, CV_GRID, r, folds, tol)
-        seconds = time.perf_counter() - t0
-        peak = run._status_kb("VmHWM") - rss0 if can_reset else -1
+
+    def measure(tol):
+        (C, coef, b), seconds, peak = bench_l1.timed(lambda: fit(X, y, CV_GRID, r, folds, tol))
         near = min(refs, key=lambda c: abs(np.log(c / C)))
         f = bench_l1.objective(X, y, coef, b, C, r)
         gap = (f - refs[near]) / abs(refs[near]) if abs(np.log(near / C)) < 1e-9 else np.inf
-        trial = {"tol": tol, "seconds": seconds, "gap": gap, "f": f, "C": C, "peak_kb": peak}
-        trials.append(trial)
-        report(trial)
-        if gap <= target:
-            reached = trial
-            break
-        if seconds > budget or sum(t["seconds"] for t in trials) > 2.5 * budget:
-            break
-    out = {"trials": trials, "best_gap": min(t["gap"] for t in trials)}
-    if reached is not None:
-        refit = lambda: fit(X, y, CV_GRID, r, folds, reached["tol"])  # noqa: E731
-        out.update(run.repeat_fits(reached, refit, budget, repeats, min_time, max_repeats))
-        out["C"] = reached["C"]
+        return {"tol": tol, "seconds": seconds, "gap": gap, "f": f, "C": C, "peak_kb": peak}
+
+    refit = lambda tol: fit(X, y, CV_GRID, r, folds, tol)  # noqa: E731
+    # 1e-4 to 1e-8: every trial costs a whole path
+    tols = TOL_LADDER[1:6]
+    out = bench_l1.climb(
+        measure, refit, tols, budget, repeats, target, min_time, max_repeats, report
+    )
+    out["C"] = next((t["C"] for t in out["trials"] if t["gap"] <= target), None)
     return out
 
 
@@ -235,7 +226,7 @@ def _context(warm_skglm):
 
 
 def _child(ctx, spec, budget):
-    return run._run_child(ctx, spec, timeout=2.5 * budget + 15, target=child_main)
+    return run._run_child(ctx, spec, timeout=2.5 * budget + 10, target=child_main)
 
 
 def _reached(r):
@@ -312,14 +303,13 @@ def run_cell(ctx, args, design, pen, K, C):
         results[solver] = _child(ctx, spec, args.budget)
     cell["results"] = results
     cell["below_f_star"] = _below(results, ref["f_star"])
-    print(
-        f"{design:7s} {pen} K={K} C={C:<5g} ref {ref['ref_seconds']:.2f}s  "
-        + "  ".join(f"{s}={_fmt(v)}" for s, v in results.items())
-        + f"  -> {_ratio(results)[0]}",
-        file=sys.stderr,
-        flush=True,
-    )
+    _progress(f"{design:7s} {pen} K={K} C={C:<5g} ref {ref['ref_seconds']:.2f}s", results)
     return cell
+
+
+def _progress(label, results):
+    shown = "  ".join(f"{s}={_fmt(v)}" for s, v in results.items())
+    print(f"{label}  {shown}  -> {_ratio(results)[0]}", file=sys.stderr, flush=True)
 
 
 def run_cv_cell(ctx, args, design, pen):
@@ -355,13 +345,7 @@ def run_cv_cell(ctx, args, design, pen):
         }
         results[solver] = _child(ctx, spec, args.cv_budget)
     cell["results"] = results
-    print(
-        f"{design:7s} {pen} path  "
-        + "  ".join(f"{s}={_fmt(v)}" for s, v in results.items())
-        + f"  -> {_ratio(results)[0]}",
-        file=sys.stderr,
-        flush=True,
-    )
+    _progress(f"{design:7s} {pen} path", results)
     return cell
 
 
@@ -447,6 +431,8 @@ def main(argv=None):
         "target": args.target,
         "machine": f"{platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "library": run._library(),  # PYTHONPATH chooses the version measured
+        "pythonpath": os.environ.get("PYTHONPATH", ""),
         "planned": [*cells, *[(d, p, 2, "path") for d, p in cv_cells]],
     }
     for design in {c[0] for c in [*cells, *cv_cells]}:
