@@ -323,9 +323,10 @@ def train(
                 client.close()
         result.record["standard_errors"] = cli_spelling(result.record["standard_errors"])
         written = _write_outputs(result, output, plot_dir, progress, outputs)
+        progress.at("while printing the results")
+        report_training(out, result, written)
     except KeyboardInterrupt as exc:
-        raise Interrupted(signal_of(exc), progress.where(), _left(outputs, output)) from None
-    report_training(out, result, written)
+        raise Interrupted(signal_of(exc), progress.where(), _left(outputs)) from None
 
 
 def _write_outputs(result, output, plot_dir, progress, outputs) -> dict:
@@ -359,14 +360,14 @@ def _write_outputs(result, output, plot_dir, progress, outputs) -> dict:
         where = f"'{exc.filename}': " if exc.filename else ""
         raise InvalidParameterError(
             f"cannot write the outputs ({where}{exc.strerror or exc}); "
-            f"{_left(outputs, output)}; give writable -o and --plots paths."
+            f"{_left(outputs)}; give writable -o and --plots paths."
         ) from None
     return written
 
 
-def _left(outputs, model) -> str:
+def _left(outputs) -> str:
     """What a stopped ``train`` leaves: ``no model written``, or the files renamed into
-    place before it stopped (the renames of :func:`_write_outputs` are the only window)."""
+    place before it stopped (all of them once :func:`_write_outputs` is done)."""
     done = [str(p) for group in outputs for p in group.written]
     if not done:
         return "no model written"
