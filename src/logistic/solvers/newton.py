@@ -21,11 +21,15 @@ The order of the steps (:func:`newton`)::
 
     plan         _HessianPolicy.plan: exact or row-sampled Hessians, float32 Gram products;
                  a cheap well-conditioned problem is handed to L-BFGS (``"newton->lbfgs"``)
+    sample start _warm_start: with a sampled Hessian and the rows in memory, x0 <- the
+                 minimiser over the Hessian's row sample (itself started from a quarter of
+                 it); that factor is then kept while a unit step halves max|g|
     first pass   f, g and H at x0
     repeat until max|g| <= tol or max_iter:
       factor     _refactor: Cholesky of the pending H (recomputed where none is pending);
                  a failed factor retries in float64 / with all rows, else hands over
-      direction  d = -H^-1 g, slope = g . d (= -lambda^2); no descent: a fresh Hessian
+      direction  d = -H^-1 g, slope = g . d (= -lambda^2); no descent: a fresh Hessian;
+                 after a sample start, Anderson's combination of the factor's iterates
       rounding   -slope/2 at f's rounding level: full steps while |g| shrinks, else stop
       length     _trial: the exact line search on a fresh factor, else t = 1; the trial
                  point's f, g (and H when it will be needed); Armijo, else backtracking
@@ -289,7 +293,8 @@ def _warm_start(objective, step, x, tol):
     levels' Hessians are the price of the sample's, not of the data's.
     """
     sample = objective.sample_objective(step)
-    if sample is None:
+    if sample is None or not objective.l2 > 0.0:
+        # without a penalty a sample may be separable where the data are not: no start
         return x
     inner = sample.sample_objective(_WARM_LEVEL)
     options = {"tol": max(tol, _WARM_TOL), "max_iter": 50, "well_conditioned": None}
@@ -305,7 +310,10 @@ def _warm_start(objective, step, x, tol):
 
 
 def _finite_or(result, x):
-    return result.x if np.all(np.isfinite(result.x)) and np.isfinite(result.fun) else x
+    """The level's point, or ``x`` where Newton handed the level over (a Hessian not
+    positive definite, a failed line search: no start to trust)."""
+    ok = "->" not in (result.solver or "") and np.all(np.isfinite(result.x))
+    return result.x if ok else x
 
 
 class _HandOver(Exception):
@@ -498,8 +506,16 @@ def newton(
     line_search : bool, default=True
         With at least 16 parameters, the step along a fresh Newton direction from the
         exact line search (where the objective has ``"line_search"``), else the unit step.
+    sample_start : bool, default=True
+        With a sampled Hessian (``hessian_rows``) over rows held in memory, start from the
+        minimiser over the Hessian's rows (same ``lambda``; :func:`_warm_start`) and keep
+        that factor, with Anderson steps (:mod:`logistic.solvers._anderson`), while a unit
+        step halves ``max |grad f|``: the passes over all rows start within the sample's
+        statistical error of the optimum. False starts from ``x0``.
     max_cg, memory
         Options of ``newton-cg`` and of the L-BFGS hand-over.
+    _warm : bool, default=False
+        ``x0`` is a sample start already (the levels of :func:`_warm_start`).
     """
     if objective.n_params > max_dense_params:
         from .newton_cg import newton_cg
