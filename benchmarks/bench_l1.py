@@ -203,7 +203,9 @@ def ladder(X, y, solver, C, r, f_star, budget, repeats, target, min_time, max_re
     fit = FITS[solver]
     rows = min(X.shape[0], max(500, run.WARMUP_ELEMENTS // X.shape[1]))
     try:  # untimed: first-call costs (imports, compiled code) stay out of the timings
-        fit(Xp[:rows], yp[:rows], C, r, TOL_LADDER[0])
+        # the rows in the solver's layout too: a row slice of a Fortran array is neither
+        # C nor Fortran, for which numba (skglm) would compile once more
+        fit(peer_input(solver, X[:rows]), yp[:rows], C, r, TOL_LADDER[0])
     except Exception:
         pass
 

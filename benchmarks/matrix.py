@@ -43,8 +43,7 @@ delay over 15 minutes (binary) and the quintile of the arrival delay (5 classes)
     python benchmarks/matrix.py --designs csr --penalties l1 --classes 2 --Cs 1
     PYTHONPATH=/tmp/head/src python benchmarks/matrix.py   # another version of the library
 
-Writes ``benchmarks/results/matrix-<date>.md`` (the tables) and ``.json`` (every
-measurement, every ladder trial).
+Writes ``benchmarks/results/matrix-<date>.md`` (the tables) and ``.json`` (every trial).
 """
 
 from __future__ import annotations
@@ -93,6 +92,11 @@ CV_GRID = np.logspace(-2, 2, 10)
 CV_FOLDS = 5
 CACHE = problems.CACHE
 CAP_GB = 8  # address space of a child
+# L1 and elastic net with 5 classes: our cd does not reach 1e-12 within minutes (100,000 x
+# 50, C = 1: two outer iterations in 85 s), so F* is the best objective any library's
+# ladder reaches (ladders that never stop early: F* = NEVER until then), and a library's
+# time its first trial within the target of it, once, unrepeated.
+NEVER = 1e-300
 
 
 # -- the designs ------------------------------------------------------------------------
@@ -277,7 +281,13 @@ def _below(results, f_star):
 def run_cell(ctx, args, design, pen, K, C):
     r = PENALTIES[pen]
     base = {"design": design, "quick": args.quick, "classes": K}
-    ref = _child(ctx, {"kind": "ref", **base, "C": C, "r": r}, args.ref_budget)
+    if K > 2 and r > 0:  # see POST_HOC
+        X, _ = load(design, args.quick)
+        ref = {"f_star": NEVER, "post_hoc": True, "shape": list(X.shape)}
+        ref.update(sparse=bool(sp.issparse(X)), ref_seconds=0.0)
+        del X
+    else:
+        ref = _child(ctx, {"kind": "ref", **base, "C": C, "r": r}, args.ref_budget)
     cell = {"design": design, "penalty": pen, "classes": K, "C": C, "reference": ref}
     if "f_star" not in ref:
         print(f"{design} {pen} K={K} C={C:g}: reference failed: {ref}", file=sys.stderr)
@@ -302,9 +312,29 @@ def run_cell(ctx, args, design, pen, K, C):
         }
         results[solver] = _child(ctx, spec, args.budget)
     cell["results"] = results
+    if ref.get("post_hoc"):
+        _post_hoc(ref, results, args.target)
     cell["below_f_star"] = _below(results, ref["f_star"])
     _progress(f"{design:7s} {pen} K={K} C={C:<5g} ref {ref['ref_seconds']:.2f}s", results)
     return cell
+
+
+def _post_hoc(ref, results, target):
+    """``F*`` as the best objective of any library's ladder (run to its budget), and
+    each library's time as its first trial within ``target`` of it (no repeats)."""
+    fs = [t["f"] for r in results.values() for t in r.get("trials", [])]
+    if not fs:
+        return
+    ref["f_star"] = f_star = min(fs)
+    for r in results.values():
+        for t in r.get("trials", []):
+            t["gap"] = (t["f"] - f_star) / abs(f_star)
+        hit = next((t for t in r.get("trials", []) if t["gap"] <= target), None)
+        if r.get("trials"):
+            r["best_gap"] = min(t["gap"] for t in r["trials"])
+        if hit is not None:
+            r.update(seconds=hit["seconds"], times=[hit["seconds"]], tol=hit["tol"])
+            r.update(peak_kb=hit["peak_kb"], post_hoc=True)
 
 
 def _progress(label, results):
@@ -350,14 +380,9 @@ def run_cv_cell(ctx, args, design, pen):
 
 
 def _commit():
+    cmd = ["git", "-C", str(HERE), "log", "-1", "--format=%h %cI"]
     try:
-        out = subprocess.run(
-            ["git", "-C", str(HERE), "log", "-1", "--format=%h %cI"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return out.stdout.strip() or "?"
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "?"
 
@@ -507,6 +532,8 @@ def tables(settings, cells):
         ratio, _ = _ratio(res) if res else ("reference failed", None)
         if below:
             ratio += f" (below F*: {', '.join(below)})"
+        if ref.get("post_hoc"):
+            ratio += " [F* post hoc]"
         peers = {s: r for s, r in res.items() if s != "logistic" and _reached(r)}
         best = min(peers, key=lambda s: peers[s]["seconds"]) if peers else None
         summary.append(
@@ -530,7 +557,9 @@ def tables(settings, cells):
         "skglm binary only, skglm on L1 and elastic net only, liblinear on L1 only: no "
         "elastic net, and its L2 penalises the intercept; scikit-learn's lbfgs and Newton "
         "solvers L2 only). Path rows: 10 Cs x 5 folds, the whole path's time, judged by "
-        "its refit.\n"
+        "its refit. [F* post hoc]: L1 and elastic net with 5 classes, F* the best objective "
+        "any library reached (our cd does not reach 1e-12 within minutes there), each "
+        "library's time its first ladder trial within the target of it, unrepeated.\n"
     )
     ran = {(c["design"], c["penalty"], c["classes"], c["C"]) for c in cells}
     missing = [c for c in settings.get("planned", []) if tuple(c) not in ran]
