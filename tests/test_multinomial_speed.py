@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from logistic import LogisticRegression
 from logistic._kernel._softmax import _hessian, probabilities
 from logistic.objective import Objective, Softmax
-from logistic.solvers import resolve_auto, solve  # noqa: F401  (used below)
+from logistic.solvers import resolve_auto, solve
 from logistic.solvers.newton_cg import _cg, _Pairs
 from logistic.sources import InMemorySource
 
@@ -90,3 +90,21 @@ def test_newton_with_the_block_hessian_matches_sklearn_on_wine():
     m = LogisticRegression(C=1.0, solver="newton", tol=1e-10).fit(X, y)
     np.testing.assert_allclose(m.coef_, sk.coef_, atol=1e-6)
     np.testing.assert_allclose(m.intercept_, sk.intercept_, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "shape, sparse, expected",
+    [
+        ((150, 4, 3), False, "newton"),  # iris: the Hessian costs about a pass
+        ((1797, 64, 10), False, "lbfgs"),  # digits: one Hessian ~70 passes' flops
+        ((100_000, 50, 5), False, "lbfgs"),  # the exact Hessian over every row
+        ((200_000, 50, 5), False, "newton"),  # a Hessian from a third of the rows
+        ((5_000, 1_000, 5), False, "lbfgs"),  # wide
+        ((11_901, 526, 6), True, "newton-cg"),  # police
+        ((1_000, 30, 4), True, "newton"),  # 124 parameters
+    ],
+)
+def test_auto_for_more_than_two_classes(shape, sparse, expected):
+    m, n, K = shape
+    assert resolve_auto(m, n, sparse=sparse, l1_ratio=0.0, n_classes=K) == expected
+    assert resolve_auto(m, n, sparse=sparse, l1_ratio=0.5, n_classes=K) == "cd"
