@@ -288,3 +288,31 @@ def test_train_scheduler_closed_mid_fit(tmp_path):
     assert line.endswith("; no model written."), err
     assert [x for x in err.splitlines() if not x.startswith(("pass 1", "training on"))] == [line]
     assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_dask_fit(tmp_path):
+    """SIGTERM while the client waits for the cluster: one line (no asyncio or distributed
+    log of the tasks the closed client leaves), 143, no model."""
+    distributed = pytest.importorskip("distributed")
+    from sklearn.datasets import load_breast_cancer
+
+    load_breast_cancer(as_frame=True).frame.to_csv(tmp_path / "bc.csv", index=False)
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    try:
+        data = ["bc.csv", "--target", "target", "--scheduler", cluster.scheduler_address]
+        proc = start([*ENDLESS, *data, "-o", "m.json", "--no-plots"], tmp_path)
+        try:
+            wait_for_line(proc, "training on the Dask cluster")
+            time.sleep(1.0)
+            os.kill(proc.pid, signal.SIGTERM)
+        finally:
+            _, err = finish(proc)
+    finally:
+        cluster.close()
+    assert proc.returncode == 143, err
+    assert err.startswith("terminated ") and err.endswith("; no model written.\n"), err
+    assert len(err.splitlines()) == 1, err
+    assert not (tmp_path / "m.json").exists()

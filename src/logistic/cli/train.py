@@ -383,10 +383,12 @@ def _connect(address, progress):
         raise InvalidParameterError(
             "--scheduler needs dask and distributed: pip install 'logistic[dask]'."
         ) from None
-    # distributed logs to stderr (a lost scheduler: "Failed to reconnect ..."); the command
-    # says what happened in its own one line instead.
+    # distributed logs to stderr (a lost scheduler: "Failed to reconnect ..."), and asyncio
+    # the tasks a closed client leaves (after Ctrl-C: "Task exception was never retrieved");
+    # the command says what happened in its own one line instead.
     for handler in logging.getLogger("distributed").handlers:
         handler.setLevel(logging.CRITICAL)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     progress.at(f"while connecting to the Dask scheduler at {address}")
     try:
         return distributed.Client(address, timeout="10s")
