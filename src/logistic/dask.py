@@ -90,11 +90,13 @@ def fit(estimator, X, y, sample_weight=None, *, offset=None, client=None):
             )
             try:
                 estimator.fit_source(source)
-            finally:
+            except BaseException:
                 # Also on Ctrl-C: the chunks are released on the workers. After the
                 # cluster's loss there is nothing to release, and the loss is the error.
                 with contextlib.suppress(Exception):
                     source.close()
+                raise
+            source.close()
     finally:
         if own_client:
             client.close()
