@@ -528,6 +528,10 @@ def test_sample_start_reaches_the_same_optimum_in_fewer_full_passes():
         np.testing.assert_allclose(res.x, ref.x, rtol=1e-7, atol=1e-9)
         passes[start] = obj.n_evaluations
     assert passes[True] < passes[False]
+    # a caller's start at the optimum is kept (one pass), not replaced by the sample's
+    near = Objective(InMemorySource(X, y))
+    res = solve("newton", near, ref.x, tol=1e-9, hessian_rows=2000)
+    assert res.converged and near.n_evaluations == 1
     plain = Objective(_RowSampling(InMemorySource(X, y)))
     assert "sampled_hessian" in plain.capabilities and plain.sample_objective(20) is None
     res = solve("newton", plain, np.zeros(21), tol=1e-10, hessian_rows=2000)

@@ -507,9 +507,9 @@ def newton(
         With at least 16 parameters, the step along a fresh Newton direction from the
         exact line search (where the objective has ``"line_search"``), else the unit step.
     sample_start : bool, default=True
-        With a sampled Hessian (``hessian_rows``) over rows held in memory, start from the
-        minimiser over the Hessian's rows (same ``lambda``; :func:`_warm_start`) and keep
-        that factor, with Anderson steps (:mod:`logistic.solvers._anderson`), while a unit
+        With a sampled Hessian (``hessian_rows``) over rows held in memory and ``x0``'s
+        coefficients all zero (not a caller's warm start), start from the minimiser over
+        the Hessian's rows (same ``lambda``; :func:`_warm_start`) and keep that factor, with Anderson steps (:mod:`logistic.solvers._anderson`), while a unit
         step halves ``max |grad f|``: the passes over all rows start within the sample's
         statistical error of the optimum. False starts from ``x0``.
     max_cg, memory
@@ -533,7 +533,9 @@ def newton(
     if kappa is not None and kappa <= well_conditioned:
         reason = f"well-conditioned: kappa(H) ~ {kappa:.3g} at the start"
         return finish_with_lbfgs(x, 0, reason, warn=False)
-    if sample_start and policy.subsample and not _warm:
+    # a caller's own start (a warm start, the previous C of a path) is kept: it may be
+    # nearer than the sample's minimiser
+    if sample_start and policy.subsample and not _warm and not np.any(x[: objective.n_coef]):
         x_start = _warm_start(objective, policy.step, x, tol)
         _warm, x = x_start is not x, x_start
     warm = _warm and policy.subsample
