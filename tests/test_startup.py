@@ -79,6 +79,12 @@ def test_help_lists_every_command_with_its_help_without_importing_the_library():
         assert " ".join(first.split()[:4]) in " ".join(out.split()), (name, first)
 
 
+def test_no_arguments_prints_the_help_once():
+    code, out, err, heavy = _run_cli([])
+    assert (code, err, heavy) == (0, "", [])
+    assert out.count("Usage: logistic") == 1, out
+
+
 @pytest.mark.parametrize("command", ["train", "predict", "evaluate", "summary"])
 def test_command_help_is_light(command):
     code, out, err, heavy = _run_cli([command, "--help"])

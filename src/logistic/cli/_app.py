@@ -81,8 +81,12 @@ def _run(command, argv) -> int:
         # Typer's own (vendored click) usage errors: bad option, missing argument...
         ctx = getattr(exc, "ctx", None)
         if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
-            # `logistic` alone: the help text is the answer, not an error.
-            print(ctx.get_help())
+            # `logistic` alone: the help text is the answer, not an error. Building the
+            # exception rendered it already (Typer's rich help prints as it formats); the
+            # plain formatter returns it instead.
+            text = exc.format_message()
+            if text.strip():
+                print(text)
             return 0
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
