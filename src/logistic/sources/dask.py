@@ -29,13 +29,14 @@ and the tree's shape is fixed, the result is unchanged. Data that cannot be reco
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._classes import check_class_weight, class_weight_factors
 from .._links import BINOMIAL
-from ..errors import DataError, InvalidParameterError
+from ..errors import ClusterError, DataError, InvalidParameterError
 from . import _dask_chunks as _w
 from ._base import Source
 from ._tasks import StatsTask
@@ -158,9 +159,14 @@ class DaskSource(Source):
         Rows per chunk.
     n_passes : int
         Evaluations made (each one task per chunk), the setup pass included.
+    no_workers_timeout : float
+        Seconds a pass may wait while the cluster has no worker at all before it raises
+        :class:`logistic.errors.ClusterError` (a class attribute, 60 by default: long
+        enough for an adaptive cluster or a restart to bring workers back).
     """
 
     capabilities = frozenset({"cached_chunks", "row_sampling", "fused_sample"})
+    no_workers_timeout = 60.0
 
     def __init__(
         self,
@@ -280,7 +286,7 @@ class DaskSource(Source):
                 client.submit(_w.add, *futures[i : i + k], pure=False)
                 for i in range(0, len(futures), k)
             ]
-        return futures[0].result()
+        return _results(client, futures, self.no_workers_timeout)[0]
 
     def _grouped(self, func, iterables, kwargs):
         client = self.client
@@ -302,7 +308,8 @@ class DaskSource(Source):
                 )
             )
         results = [None] * len(self._chunks)
-        for (address, idx), (ran_on, parts) in zip(groups, client.gather(futures), strict=True):
+        gathered = _results(client, futures, self.no_workers_timeout)
+        for (address, idx), (ran_on, parts) in zip(groups, gathered, strict=True):
             if ran_on != address:  # a worker left or the chunks moved: look again next time
                 self._groups = None
             for i, part in zip(idx, parts, strict=True):
@@ -314,9 +321,7 @@ class DaskSource(Source):
         into one contiguous group per worker thread; looked up once (``who_has``, ~10 ms)
         and again after a group ran elsewhere than planned."""
         if self._groups is None:
-            import distributed
-
-            distributed.wait(self._chunks)
+            _results(self.client, self._chunks, self.no_workers_timeout, fetch=False)
             who = self.client.who_has(self._chunks)
             nthreads = self.client.nthreads()
             by_worker: dict = {}
@@ -423,7 +428,42 @@ class _RemoteBatch(_Derived):
 
     def aggregate(self, task):
         client = self._parent.client
-        return client.submit(_w.run_task, self._chunk, self._rows, task=task, pure=False).result()
+        future = client.submit(_w.run_task, self._chunk, self._rows, task=task, pure=False)
+        return _results(client, [future], self._parent.no_workers_timeout)[0]
+
+
+def _results(client, futures, no_workers_timeout, *, fetch=True):
+    """The results of ``futures`` (``None`` with ``fetch=False``: only wait for them), or a
+    :class:`ClusterError` once the cluster has had no worker for ``no_workers_timeout``
+    seconds in a row.
+
+    A scheduler whose workers are all gone keeps the tasks waiting for new ones, for ever
+    (``distributed``'s own limit, ``distributed.scheduler.no-workers-timeout``, is the
+    scheduler's setting, off by default); a fit would hang. So the wait is cut into polls,
+    and between them the scheduler is asked how many workers it has.
+    """
+    import distributed
+
+    poll = max(0.05, min(1.0, no_workers_timeout / 4))
+    since = None
+    while True:
+        try:
+            distributed.wait(futures, timeout=poll)
+            break
+        except TimeoutError:
+            if client.scheduler_info().get("workers"):
+                since = None
+                continue
+            now = time.monotonic()
+            since = now if since is None else since
+            if now - since >= no_workers_timeout:
+                address = getattr(client.scheduler, "address", None) or "(unknown address)"
+                raise ClusterError(
+                    f"the Dask scheduler at {address}: no worker for {no_workers_timeout:g} s "
+                    "while a pass waited; start workers for it (or pass a scheduler that has "
+                    "some)."
+                ) from None
+    return client.gather(futures) if fetch else None
 
 
 # Per-chunk results sent back whole (rather than tree-added on the workers) up to this many
