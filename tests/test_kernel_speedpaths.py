@@ -328,22 +328,3 @@ def test_line_sums_are_the_derivatives_along_a_direction(dtype, weighted, compil
         rtol = 1e-6 if dtype == np.float64 else 1e-4
         assert d1 == pytest.approx(fd1, rel=rtol, abs=1e-6 * abs(fd2))
         assert d2 == pytest.approx(fd2, rel=max(rtol, 1e-4))
-
-
-def test_float32_gradient_pass_is_the_float64_sum_to_float32_rounding():
-    """The compiled gradient of float32 rows (each chunk summed in float32, the chunks in
-    float64) against the float64 sum over the same rows and weights: within a few float32
-    roundings of ``sum_i |r_i x_ij|``, far below a long float32 sum's error."""
-    pytest.importorskip("numba")
-    from scipy.special import expit
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200_000, 40)).astype(np.float32)
-    w = (rng.normal(size=40) / np.sqrt(40)).astype(np.float32).astype(np.float64)
-    X64 = X.astype(np.float64)
-    y = (rng.random(len(X)) < expit(X64 @ w)).astype(np.float32)
-    assert compiled_ok(X, y, None, None)
-    st = chunk_stats(X, y, w, 0.1)
-    r = expit(X64 @ w + 0.1) - y
-    scale = np.abs(X64).T @ np.abs(r)
-    assert np.max(np.abs(st.grad_w - X64.T @ r) / scale) <= 1e-8

@@ -330,27 +330,6 @@ def _build_fused():
         B = rb.shape[0]
         loss = 0.0
         gb = 0.0
-        if need_grad and X.itemsize == 4:
-            # float32 X: each chunk's gradient summed in float32 (twice the vector lanes
-            # of a float64 update, no conversion of each element), then added to the
-            # float64 sum: a chunk's at most 256 rows round as X's own logits do, the
-            # chunks' sum stays float64. A loop of its own: a branch inside the row
-            # loop kept the compiler from vectorising it
-            gc = np.zeros(n, dtype=X.dtype)
-            for i0 in range(0, m, B):
-                nb = min(B, m - i0)
-                li, r, _ = _chunk_terms(X, y, s, off, w, b, i0, nb, buf, False)
-                loss += li
-                gb += r
-                gc[:] = 0.0
-                for k in range(nb):
-                    i = i0 + k
-                    rn = X.dtype.type(rb[k])
-                    for j in range(n):
-                        gc[j] += rn * X[i, j]
-                for j in range(n):
-                    grad[j] += gc[j]
-            return loss, gb
         for i0 in range(0, m, B):
             nb = min(B, m - i0)
             li, r, _ = _chunk_terms(X, y, s, off, w, b, i0, nb, buf, False)
