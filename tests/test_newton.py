@@ -538,3 +538,19 @@ def test_sample_start_reaches_the_same_optimum_in_fewer_full_passes():
     np.testing.assert_allclose(res.x, ref.x, rtol=1e-7, atol=1e-9)
     sk = SkLogisticRegression(solver="newton-cholesky", tol=1e-10, max_iter=100).fit(X, y)
     np.testing.assert_allclose(res.x[:-1], sk.coef_.ravel(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("zero_every", [20, 80])
+def test_sample_rows_that_all_weigh_zero_give_the_weighted_optimum(zero_every):
+    """Weights of 0 on exactly the rows the Hessian samples (every 20th) or on its inner
+    level's (every 80th): no division by a zero weight (once a ZeroDivisionError or a NaN
+    Hessian); the same optimum as scikit-learn's with the same weights."""
+    X, y = _problem(n=40_000, d=20)
+    sw = np.ones(len(y))
+    sw[::zero_every] = 0.0
+    obj = Objective(InMemorySource(X, y, sample_weight=sw))
+    res = solve("newton", obj, np.zeros(21), tol=1e-10, hessian_rows=2000)
+    assert res.converged, res.message
+    sk = SkLogisticRegression(solver="newton-cholesky", tol=1e-12, max_iter=100)
+    sk.fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(res.x[:-1], sk.coef_.ravel(), rtol=1e-6, atol=1e-8)

@@ -429,6 +429,8 @@ class Objective:
         st = sample.stats(
             w, b, link=self.link, need_grad=False, need_hess=True, **self._gram_kwargs(gram_scale)
         )
+        if not st.weight_sum > 0.0:  # every sampled row weighs 0: no estimate, the exact one
+            return self.grad_hess(p, gram_scale)[2]
         return self._hessian(st.hess, st.weight_sum)
 
     def loss_grad_sampled_hessian(self, p, step, gram_scale=None):
@@ -443,6 +445,8 @@ class Objective:
         self.n_evaluations += 1
         st, sub = self.source.stats_and_sample(w, b, step, link=self.link)
         f, g = self._value(st, w, 1.0 / self.weight_sum)
+        if not sub.weight_sum > 0.0:  # as in subsampled_hessian
+            return f, g, self.grad_hess(p, gram_scale)[2]
         return f, g, self._hessian(sub.hess, sub.weight_sum)
 
     def sample_objective(self, step):

@@ -293,10 +293,13 @@ def _warm_start(objective, step, x, tol):
     levels' Hessians are the price of the sample's, not of the data's.
     """
     sample = objective.sample_objective(step)
-    if sample is None or not objective.l2 > 0.0:
-        # without a penalty a sample may be separable where the data are not: no start
+    if sample is None or not objective.l2 > 0.0 or not sample.weight_sum > 0.0:
+        # without a penalty a sample may be separable where the data are not; a sample
+        # whose rows all weigh 0 has no objective: no start
         return x
     inner = sample.sample_objective(_WARM_LEVEL)
+    if inner is not None and not inner.weight_sum > 0.0:
+        inner = None
     options = {"tol": max(tol, _WARM_TOL), "max_iter": 50, "well_conditioned": None}
     with warnings.catch_warnings():
         # a sample that hands over or stops early still gives a start; the full
