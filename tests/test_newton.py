@@ -554,3 +554,23 @@ def test_sample_rows_that_all_weigh_zero_give_the_weighted_optimum(zero_every):
     sk = SkLogisticRegression(solver="newton-cholesky", tol=1e-12, max_iter=100)
     sk.fit(X, y, sample_weight=sw)
     np.testing.assert_allclose(res.x[:-1], sk.coef_.ravel(), rtol=1e-6, atol=1e-8)
+
+
+def test_a_sample_that_misleads_is_dropped_for_the_plain_start():
+    """Every 20th row positive and shifted: the Hessian's sample (every 20th row) holds only
+    positives, its minimiser predicts 1 everywhere, worse than all logits 0. Newton then
+    starts from 0 as without the sample: the same optimum in as many full passes (up to
+    the one pass that found it out), not three times as many."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40_000, 20))
+    y = np.zeros(40_000)
+    y[::20] = 1.0
+    X[::20] += 0.3
+    passes, xs = {}, {}
+    for start in (True, False):
+        obj = Objective(InMemorySource(X, y))
+        res = solve("newton", obj, np.zeros(21), tol=1e-10, hessian_rows=2000, sample_start=start)
+        assert res.converged, res.message
+        passes[start], xs[start] = obj.n_evaluations, res.x
+    np.testing.assert_allclose(xs[True], xs[False], rtol=1e-7, atol=1e-9)
+    assert passes[True] <= passes[False] + 1, passes

@@ -312,6 +312,15 @@ def _warm_start(objective, step, x, tol):
         return _finite_or(res, x)
 
 
+def _loss_at_zero(objective, x) -> float:
+    """``f(x)`` without a pass where it is known: every logit 0 (no coefficient, no
+    intercept, no offset) gives every row the loss ``log K`` (``log 2`` for one output) and
+    no penalty; ``inf`` (no comparison) elsewhere."""
+    if np.any(x) or getattr(objective.source, "offset", None) is not None:
+        return np.inf
+    return float(np.log(max(2, objective.link.n_out)))
+
+
 def _finite_or(result, x):
     """The level's point, or ``x`` where Newton handed the level over (a Hessian not
     positive definite, a failed line search: no start to trust)."""
@@ -538,13 +547,20 @@ def newton(
         return finish_with_lbfgs(x, 0, reason, warn=False)
     # a caller's own start (a warm start, the previous C of a path) is kept: it may be
     # nearer than the sample's minimiser
+    x0, started = x, False
     if sample_start and policy.subsample and not _warm and not np.any(x[: objective.n_coef]):
         x_start = _warm_start(objective, policy.step, x, tol)
-        _warm, x = x_start is not x, x_start
+        started = x_start is not x
+        _warm, x = started, x_start
+    f, g, H, H_single = policy.with_gradient(x)
+    if started and f > _loss_at_zero(objective, x0):
+        # the sample misled (rows whose order repeats with the sample's stride): its start
+        # is worse than none, so start from the caller's point as without a sample
+        _warm, x = False, x0
+        f, g, H, H_single = policy.with_gradient(x)
     warm = _warm and policy.subsample
     if warm:  # the sampled factor at the start is kept while it works (_SAMPLED_REUSE)
         reuse_ratio = max(reuse_ratio, _SAMPLED_REUSE)
-    f, g, H, H_single = policy.with_gradient(x)
     state = _State(x, f, g, grad_norm(g), H, H_single)
     state.hess_at_trial = not policy.subsample
     state.sample_at_trial = policy.subsample and not warm
