@@ -127,15 +127,19 @@ class _Pairs:
         return apply
 
 
+# The size from which the pairs preconditioner is on by default (see ``pairs``).
+_PAIRS_MIN_PARAMS = 1000
+
+
 @register(
     "newton-cg",
     default_max_iter=100,
-    options={"max_cg": None, "memory": 20, "pairs": 20},
+    options={"max_cg": None, "memory": 20, "pairs": None},
     needs=("hessp",),
     curvature=True,
     summary="truncated Newton: conjugate gradients on Hessian-vector products",
 )
-def newton_cg(objective, x0, *, tol, max_iter, callback=None, max_cg=None, memory=20, pairs=20):
+def newton_cg(objective, x0, *, tol, max_iter, callback=None, max_cg=None, memory=20, pairs=None):
     """Minimise by truncated Newton (Newton-CG) with an Armijo line search.
 
     Parameters
@@ -151,10 +155,16 @@ def newton_cg(objective, x0, *, tol, max_iter, callback=None, max_cg=None, memor
         Conjugate-gradient iterations per Newton step; None means ``min(n_params, 200)``.
     memory : int, default=20
         Correction pairs of the L-BFGS hand-over after a failed line search.
-    pairs : int, default=20
+    pairs : int or None, default=None
         CG pairs kept from one Newton step to precondition the next, where the objective
-        offers no Hessian diagonal (module docstring); 0 for plain CG.
+        offers no Hessian diagonal (module docstring); 0 for plain CG. None: 20 from
+        ``_PAIRS_MIN_PARAMS`` parameters on, plain CG below, where CG needs few steps
+        anyway and each Newton step then depends only on its point (scikit-learn's
+        contract that ``max_iter=2`` equals two warm-started fits of ``max_iter=1``;
+        with kept pairs a warm start begins without them).
     """
+    if pairs is None:
+        pairs = 20 if objective.n_params >= _PAIRS_MIN_PARAMS else 0
     tracker = Tracker(callback)
     finish_with_lbfgs = HandOver(objective, "newton-cg", tracker, tol, max_iter, callback, memory)
     x = np.array(x0, dtype=np.float64)
