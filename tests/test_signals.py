@@ -159,6 +159,11 @@ def test_ctrl_c_during_start_up(tmp_path, delay):
     if proc.returncode == 0:
         assert "Usage: logistic train" in stdout and err == ""
         return
+    if proc.returncode == -signal.SIGINT and err == "":
+        # the command had finished (its whole help printed) and the signal met the
+        # interpreter's own shutdown, where Python restores the default action
+        assert "Usage: logistic train" in stdout and "--quiet" in stdout, stdout
+        return
     assert proc.returncode == 130, err
     assert err.splitlines() == ["interrupted; nothing written."]
 
