@@ -574,3 +574,20 @@ def test_a_sample_that_misleads_is_dropped_for_the_plain_start():
         passes[start], xs[start] = obj.n_evaluations, res.x
     np.testing.assert_allclose(xs[True], xs[False], rtol=1e-7, atol=1e-9)
     assert passes[True] <= passes[False] + 1, passes
+
+
+def test_known_loss_is_the_loss_at_zero_logits_or_unknown():
+    from logistic._links import link_for
+
+    X, y = _problem(n=500, d=4)
+    w = np.random.default_rng(1).random(500)
+    obj = Objective(InMemorySource(X, y, sample_weight=w))
+    zero = np.zeros(obj.n_params)
+    assert obj.known_loss(zero) == pytest.approx(obj.loss(zero), rel=1e-14)
+    y3 = np.arange(500) % 3
+    soft = Objective(InMemorySource(X, y3.astype(float)), link_for(3))
+    zero3 = np.zeros(soft.n_params)
+    assert soft.known_loss(zero3) == pytest.approx(soft.loss(zero3), rel=1e-14)
+    assert obj.known_loss(zero + 0.1) == np.inf
+    shifted = Objective(InMemorySource(X, y, offset=np.full(500, 0.5)))
+    assert shifted.known_loss(zero) == np.inf

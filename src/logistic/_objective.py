@@ -449,6 +449,14 @@ class Objective:
             return f, g, self.grad_hess(p, gram_scale)[2]
         return f, g, self._hessian(sub.hess, sub.weight_sum)
 
+    def known_loss(self, p) -> float:
+        """``f(p)`` where it is known without a pass, else ``inf``: at ``p = 0`` with no
+        offset every logit is 0, so every row's loss is ``log K`` (``log 2`` for one
+        output) and the penalty is 0."""
+        if np.any(p) or getattr(self.source, "offset", None) is not None:
+            return np.inf
+        return float(np.log(max(2, self.link.n_out)))
+
     def sample_objective(self, step):
         """This objective over every ``step``-th row (the kept sample of
         :meth:`subsampled_hessian`), with the same penalty ``lambda``, ``l1``: its minimiser

@@ -312,15 +312,6 @@ def _warm_start(objective, step, x, tol):
         return _finite_or(res, x)
 
 
-def _loss_at_zero(objective, x) -> float:
-    """``f(x)`` without a pass where it is known: every logit 0 (no coefficient, no
-    intercept, no offset) gives every row the loss ``log K`` (``log 2`` for one output) and
-    no penalty; ``inf`` (no comparison) elsewhere."""
-    if np.any(x) or getattr(objective.source, "offset", None) is not None:
-        return np.inf
-    return float(np.log(max(2, objective.link.n_out)))
-
-
 def _finite_or(result, x):
     """The level's point, or ``x`` where Newton handed the level over (a Hessian not
     positive definite, a failed line search: no start to trust)."""
@@ -553,7 +544,7 @@ def newton(
         started = x_start is not x
         _warm, x = started, x_start
     f, g, H, H_single = policy.with_gradient(x)
-    if started and f > _loss_at_zero(objective, x0):
+    if started and f > objective.known_loss(x0):
         # the sample misled (rows whose order repeats with the sample's stride): its start
         # is worse than none, so start from the caller's point as without a sample
         _warm, x = False, x0
