@@ -225,8 +225,9 @@ def test_written_together_names_what_a_failed_rename_left(tmp_path):
 
 
 # -- Dask: the scheduler closed mid-fit ---------------------------------------------------
-def _gd_fit_until_closed(cluster, client):
-    """Fit by gradient descent on ``client`` and close ``cluster`` once the solver runs."""
+def _gd_fit_until_closed(cluster, client, action=None):
+    """Fit by gradient descent on ``client`` and close ``cluster`` (or call ``action``)
+    once the solver runs."""
     import dask.array as da
 
     import logistic.dask
@@ -239,7 +240,8 @@ def _gd_fit_until_closed(cluster, client):
     est = LogisticRegression(
         solver="gd", max_iter=10**8, tol=0.0, callback=lambda *a, **k: started.set()
     )
-    closer = threading.Thread(target=lambda: started.wait(60) and cluster.close())
+    action = cluster.close if action is None else action
+    closer = threading.Thread(target=lambda: started.wait(60) and action())
     closer.start()
     try:
         logistic.dask.fit(
@@ -268,6 +270,28 @@ def test_dask_fit_scheduler_closed_is_one_cluster_error():
         cluster.close()
     message = str(info.value)
     assert message.startswith(f"the Dask scheduler at {address}: ") and "\n" not in message
+
+
+def test_a_cluster_without_workers_is_an_error_not_a_hang(monkeypatch):
+    """Every worker leaves once the solver runs, the scheduler stays up: a ClusterError
+    after ``DaskSource.no_workers_timeout`` instead of a wait for ever."""
+    distributed = pytest.importorskip("distributed")
+    from logistic.errors import ClusterError
+    from logistic.sources import DaskSource
+
+    monkeypatch.setattr(DaskSource, "no_workers_timeout", 1.0)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        address = cluster.scheduler_address
+        with pytest.raises(ClusterError) as info:
+            _gd_fit_until_closed(cluster, client, action=lambda: cluster.scale(0))
+    message = str(info.value)
+    assert message.startswith(f"the Dask scheduler at {address}: no worker for 1 s"), message
+    assert "\n" not in message
 
 
 @pytest.mark.slow
